@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One command sets everything up: finds Python >= 3.12, creates .venv/ at the repository root and installs
+# the project with its test dependencies into it. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.12 python3.13 python3; do
+        [ -n "$candidate" ] || continue
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    # pyenv installs that are present but not selected as the global version
+    for candidate in "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do
+        if [ -x "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+    python=$(find_python) || {
+        echo "setup.sh: Python 3.12 or newer is required (hazm 0.12 needs it); set PYTHON=/path/to/python3.12" >&2
+        exit 1
+    }
+    echo "setup.sh: creating .venv with $python ($("$python" --version))"
+    rm -rf .venv
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+echo "setup.sh: ready. Activate with: source .venv/bin/activate"
