@@ -1,0 +1,134 @@
+"""The article record: the one definition of what every JSONL line holds.
+
+The JSON Schema shipped to downstream readers (data/schema/article.schema.json) is generated from the
+dataclasses below (`python -m crawler.record > data/schema/article.schema.json`), and a test fails when the
+committed file and this definition disagree. Every field is always present: a missing value is null (or []
+for lists), never an empty string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_ID = "urn:persian-news-crawler:article"
+
+# Patterns the schema enforces beyond types; kept beside the fields they describe.
+DIGITS = r"^[0-9]+$"
+TEHRAN_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+UTC_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+JALALI_MINUTE = r"^1[2-5]\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d$"
+
+
+def _field(description: str, *, default: Any = dataclasses.MISSING, pattern: str | None = None,
+           fmt: str | None = None, default_factory: Any = dataclasses.MISSING) -> Any:
+    metadata = {"description": description, "pattern": pattern, "format": fmt}
+    if default_factory is not dataclasses.MISSING:
+        return field(default_factory=default_factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass
+class Image:
+    url: str = _field("Absolute URL of the image file.", fmt="iri")
+    caption: str | None = _field("Caption or alt text when it says more than the title; else null.", default=None)
+
+
+@dataclass
+class Article:
+    site: str = _field("Key of the site the article comes from, e.g. `isna`.")
+    url: str = _field("Canonical URL of the article as the site declares it.", fmt="iri")
+    news_id: str | None = _field("The site's own article code (کد خبر), ASCII digits.", default=None, pattern=DIGITS)
+    title: str | None = _field("Headline.", default=None)
+    kicker: str | None = _field("Kicker (روتیتر): the line above the headline.", default=None)
+    lead: str | None = _field("Lead (لید): the summary paragraph, with its dateline if the page has one.", default=None)
+    body: str | None = _field("Article text: paragraphs in page order, joined by one blank line; no page junk.", default=None)
+    published_at: str | None = _field(
+        "Publication time, ISO 8601 in Tehran local time with the offset in force on that date.",
+        default=None, pattern=TEHRAN_TIMESTAMP)
+    published_jalali: str | None = _field("Publication time in the Jalali calendar, Tehran time, to the minute.",
+                                          default=None, pattern=JALALI_MINUTE)
+    modified_at: str | None = _field("Last modification time the site declares, same form as published_at.",
+                                     default=None, pattern=TEHRAN_TIMESTAMP)
+    category: str | None = _field("The article's category (دسته‌بندی) as the page shows it.", default=None)
+    reporter_code: str | None = _field("Reporter code (کد خبرنگار), ASCII digits.", default=None, pattern=DIGITS)
+    editor: str | None = _field("Editor (دبیر) named on the page.", default=None)
+    source: str | None = _field("Outlet the article is credited to (منبع), when it is republished.", default=None)
+    province: str | None = _field("Province the story comes from, when known.", default=None)
+    tags: list[str] = _field("Tags (برچسب‌ها) in page order, without duplicates.", default_factory=list)
+    images: list[Image] = _field("Images of the article, main image first.", default_factory=list)
+    crawled_at: str | None = _field("When the page was fetched, UTC.", default=None, pattern=UTC_TIMESTAMP)
+
+
+# Fields a record cannot be written without; the validator names the ones that are missing.
+REQUIRED_VALUES = ("site", "url", "title", "body", "published_at", "crawled_at")
+
+
+def article_from_dict(data: dict[str, Any]) -> Article:
+    """Build an Article from a parsed JSON line (the inverse of dataclasses.asdict)."""
+    values = dict(data)
+    values["images"] = [Image(**image) for image in values.get("images") or []]
+    return Article(**values)
+
+
+def _type_schema(annotation: Any) -> dict[str, Any]:
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        schema = _type_schema(members[0])
+        schema["type"] = [schema["type"], "null"]
+        return schema
+    if origin is list:
+        (item_type,) = typing.get_args(annotation)
+        return {"type": "array", "items": _type_schema(item_type)}
+    if annotation is str:
+        return {"type": "string", "minLength": 1}
+    if dataclasses.is_dataclass(annotation):
+        return _object_schema(annotation)
+    raise TypeError(f"no JSON Schema mapping for {annotation!r}")
+
+
+def _object_schema(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties = {}
+    for item in dataclasses.fields(cls):
+        schema = _type_schema(hints[item.name])
+        schema["description"] = item.metadata["description"]
+        for keyword in ("pattern", "format"):
+            if item.metadata.get(keyword):
+                schema[keyword] = item.metadata[keyword]
+        properties[item.name] = schema
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [item.name for item in dataclasses.fields(cls)],
+        "additionalProperties": False,
+    }
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one JSONL line, as written for a record that passed validation."""
+    schema = _object_schema(Article)
+    for name in REQUIRED_VALUES:
+        # Required values may not be null in a written record.
+        schema["properties"][name]["type"] = "string"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Persian news article",
+        "description": "One line of a JSONL dump written by the crawler. Generated from crawler/record.py.",
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(schema_text())
