@@ -1,0 +1,120 @@
+"""HTML helpers every site extractor shares: paragraphs from an article body, JSON-LD, absolute URLs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.text import tidy
+
+logger = logging.getLogger(__name__)
+
+# Elements that start and end a paragraph of their own.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "footer", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr",
+    "ul",
+})
+# Elements whose text is never article text. Figures are read separately, as images with captions.
+SKIP_TAGS = frozenset({
+    "audio", "button", "canvas", "embed", "figure", "form", "iframe", "img", "input", "map", "noscript", "object",
+    "picture", "script", "select", "style", "svg", "template", "textarea", "video",
+})
+# Table cells are separated by a space so that words of neighbouring cells do not run together.
+CELL_TAGS = frozenset({"td", "th"})
+
+
+def paragraphs(element: etree._Element) -> list[str]:
+    """The text of an article body as paragraphs in page order, white space tidied, empty ones dropped.
+
+    Block elements and <br> separate paragraphs; inline markup (<strong>, <a>...) is kept inside its paragraph.
+    """
+    found: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = tidy("".join(buffer))
+        buffer.clear()
+        if text:
+            found.append(text)
+
+    def walk(node: etree._Element) -> None:
+        if not isinstance(node.tag, str):  # comments and processing instructions
+            return
+        tag = etree.QName(node).localname.lower()
+        if tag in SKIP_TAGS:
+            return
+        if tag == "br":
+            flush()
+            return
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            flush()
+        if node.text:
+            buffer.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                buffer.append(child.tail)
+        if tag in CELL_TAGS:
+            buffer.append(" ")
+        if is_block:
+            flush()
+
+    walk(element)
+    flush()
+    return found
+
+
+def element_text(node: Selector) -> str | None:
+    """All the text inside an element, tidied (inline tags do not add spaces: <b>a</b>b is «ab»)."""
+    return tidy("".join(node.xpath(".//text()").getall()))
+
+
+def first_text(selector: Selector, *queries: str) -> str | None:
+    """The first non-empty result of the CSS queries, in order: an attribute for ``::attr(...)`` queries,
+    else the element's whole text."""
+    for query in queries:
+        for node in selector.css(query):
+            text = tidy(node.get()) if "::attr(" in query else element_text(node)
+            if text:
+                return text
+    return None
+
+
+def json_ld_objects(selector: Selector) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object on the page, @graph members included; blocks that are not valid JSON are skipped."""
+    for block in selector.css('script[type="application/ld+json"]::text').getall():
+        try:
+            data = json.loads(block)
+        except json.JSONDecodeError as error:
+            logger.debug("skipping a JSON-LD block that is not valid JSON: %s", error)
+            continue
+        stack = data if isinstance(data, list) else [data]
+        for item in stack:
+            if not isinstance(item, dict):
+                continue
+            yield item
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                yield from (member for member in graph if isinstance(member, dict))
+
+
+def json_ld_of_type(selector: Selector, *types: str) -> dict[str, Any] | None:
+    for item in json_ld_objects(selector):
+        declared = item.get("@type")
+        declared = declared if isinstance(declared, list) else [declared]
+        if any(kind in declared for kind in types):
+            return item
+    return None
+
+
+def absolute(url: str | None, base: str) -> str | None:
+    url = tidy(url)
+    return urljoin(base, url) if url else None

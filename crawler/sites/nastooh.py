@@ -1,0 +1,253 @@
+"""Article pages of the Nastooh CMS (ISNA, Mehr, Hamshahri Online...): page in, Article out.
+
+The CMS's markup is described once, in SELECTORS; what differs per site (end markers, which page types are not
+articles) comes from sites.toml. The article container also holds the comment rules, the comment form, related
+news and share links, so fields are read from their own elements and never from the container's whole text.
+The meta list (date, category, code, reporter) is read by each item's icon and label, never by position.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from urllib.parse import unquote, urlsplit
+
+from parsel import Selector
+
+from crawler.dates import (
+    DateParseError,
+    ascii_digits,
+    parse_iso_datetime,
+    parse_jalali_datetime,
+    to_jalali_string,
+    to_tehran_iso,
+)
+from crawler.record import Article, Image
+from crawler.sites import NotAnArticle, SiteConfig
+from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
+from crawler.text import tidy
+
+logger = logging.getLogger(__name__)
+
+SELECTORS = {
+    "container": "article#item",
+    "page_type": 'meta[property="nastooh:pageType"]::attr(content)',
+    "news_type": 'meta[property="nastooh:newsType"]::attr(content)',
+    "canonical": ('link[rel="canonical"]::attr(href)', 'meta[property="og:url"]::attr(content)'),
+    "title": ('h1.first-title', 'h1[itemprop="headline"]', 'meta[property="og:title"]::attr(content)'),
+    "kicker": (".item-title .kicker", "header.item-header .kicker"),
+    "lead": ('p.summary', '[itemprop="description"]:not(meta)'),
+    "body": ('div.item-text', '[itemprop="articleBody"]'),
+    "meta_items": "div.meta-news li",
+    "published_time": ('meta[property="article:published_time"]::attr(content)',
+                       'meta[itemprop="datePublished"]::attr(content)'),
+    "modified_time": ('meta[property="article:modified_time"]::attr(content)',
+                      'meta[itemprop="dateModified"]::attr(content)'),
+    "news_code": 'meta[property="nastooh:code"]::attr(content)',
+    "section": 'meta[property="article:section"]::attr(content)',
+    "editor": "ul.author-id li",
+    "tags": "footer.tags li a",
+    "keywords": 'meta[name="keywords"]::attr(content)',
+    "main_image": "figure.item-img img",
+}
+
+# Meta list items, told apart by their icon class or, failing that, their label.
+META_FIELDS = (
+    ("published", "fa-calendar", ("تاریخ",)),
+    ("category", "fa-folder", ("دسته‌بندی", "دسته بندی", "سرویس")),
+    ("news_id", "fa-newspaper", ("کد خبر",)),
+    ("reporter_code", "fa-microphone", ("خبرنگار",)),
+)
+
+# Two readings of the publication time agree when they fall in the same minute.
+_SAME_MINUTE = 60
+
+
+class NastoohArticleExtractor:
+    """Reads one article page of a Nastooh site. Construct once per site; ``extract`` is pure."""
+
+    def __init__(self, config: SiteConfig):
+        self.config = config
+        self._end_markers = tuple(tidy(marker) for marker in config.end_markers)
+        self._article_path = re.compile(config.article_path)
+
+    def extract(self, page: str | Selector, url: str) -> Article:
+        """The article on ``page`` (HTML text or a parsel Selector) fetched from ``url``.
+
+        Raises NotAnArticle, with the reason, for pages that are not text articles. Fields the page lacks are
+        None (or []); the validation stage decides whether the record can be written.
+        """
+        selector = page if isinstance(page, Selector) else Selector(text=page, base_url=url)
+        self._reject_non_articles(selector)
+        root = selector.css(SELECTORS["container"]) or [selector]
+        article_root = root[0]
+
+        meta = self._meta_list(article_root)
+        title = first_text(article_root, *SELECTORS["title"]) or first_text(selector, *SELECTORS["title"])
+        body_paragraphs, body_images = self._body(article_root)
+        if title is None and not body_paragraphs:
+            raise NotAnArticle("no headline and no article text: not an article page, or the layout changed")
+
+        category = meta.get("category") or self._section(selector)
+        if category and category in self.config.advertorial_categories:
+            raise NotAnArticle(f"advertorial (category «{category}»)")
+
+        published = self._published(selector, article_root, meta.get("published"), url)
+        modified = self._first_timestamp(selector, SELECTORS["modified_time"], "dateModified", url)
+        return Article(
+            site=self.config.key,
+            url=absolute(first_text(selector, *SELECTORS["canonical"]), url) or url,
+            news_id=self._news_id(selector, meta.get("news_id"), url),
+            title=title,
+            kicker=first_text(article_root, *SELECTORS["kicker"]),
+            lead=first_text(article_root, *SELECTORS["lead"]),
+            body="\n\n".join(body_paragraphs) or None,
+            published_at=to_tehran_iso(published) if published else None,
+            published_jalali=to_jalali_string(published) if published else None,
+            modified_at=to_tehran_iso(modified) if modified else None,
+            category=category,
+            reporter_code=_digits_only(meta.get("reporter_code")),
+            editor=self._editor(article_root),
+            tags=self._tags(article_root, selector),
+            images=_images(article_root.css(SELECTORS["main_image"]) + body_images, title, url),
+        )
+
+    # -- page kind ---------------------------------------------------------------------------------------
+
+    def _reject_non_articles(self, selector: Selector) -> None:
+        page_type = tidy(selector.css(SELECTORS["page_type"]).get())
+        if page_type and page_type.lower() != "news":
+            raise NotAnArticle(f"nastooh:pageType is {page_type!r}, not a news article")
+        news_type = tidy(selector.css(SELECTORS["news_type"]).get())
+        if news_type and news_type.lower() in self.config.non_article_types:
+            raise NotAnArticle(f"{news_type} page (nastooh:newsType), not a text article")
+        if not selector.css(SELECTORS["container"]) and not selector.css(SELECTORS["title"][0]):
+            raise NotAnArticle("no article markup (article#item, h1.first-title): an error or list page, "
+                               "or the site's layout changed")
+
+    # -- meta list -----------------------------------------------------------------------------------------
+
+    def _meta_list(self, root: Selector) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for item in root.css(SELECTORS["meta_items"]):
+            icons = " ".join(item.css("i::attr(class)").getall())
+            label = element_text(item.css(".title-meta")[0]) if item.css(".title-meta") else ""
+            value = element_text(item.css(".text-meta")[0]) if item.css(".text-meta") else None
+            if not value:
+                continue
+            for name, icon, labels in META_FIELDS:
+                if name in found:
+                    continue
+                if icon in icons or any(text in (label or "") for text in labels):
+                    found[name] = value
+                    break
+        return found
+
+    def _section(self, selector: Selector) -> str | None:
+        section = first_text(selector, SELECTORS["section"])
+        return tidy(section.split(">")[-1]) if section else None
+
+    def _news_id(self, selector: Selector, from_meta_list: str | None, url: str) -> str | None:
+        for candidate in (from_meta_list, first_text(selector, SELECTORS["news_code"])):
+            code = _digits_only(candidate)
+            if code:
+                return code
+        match = self._article_path.search(_path_of(url))
+        return match.group(1) if match else None
+
+    def _editor(self, root: Selector) -> str | None:
+        for item in root.css(SELECTORS["editor"]):
+            if "دبیر" in (element_text(item) or ""):
+                return first_text(item, "strong")
+        return None
+
+    def _tags(self, root: Selector, selector: Selector) -> list[str]:
+        tags = [element_text(link) for link in root.css(SELECTORS["tags"])]
+        if not any(tags):
+            keywords = selector.css(SELECTORS["keywords"]).get() or ""
+            tags = [tidy(keyword) for keyword in keywords.split(",")]
+        return _unique(tag for tag in tags if tag)
+
+    # -- dates -----------------------------------------------------------------------------------------------
+
+    def _published(self, selector: Selector, root: Selector, shown: str | None, url: str) -> datetime | None:
+        """The publication time: the machine-readable one when it agrees with the date shown to readers,
+        else the shown one (what readers and the archive see), with a warning naming both."""
+        visible = None
+        if shown:
+            try:
+                visible = parse_jalali_datetime(shown)
+            except DateParseError as error:
+                logger.warning("%s: unreadable publication date on the page: %s", url, error)
+        machine = self._first_timestamp(selector, SELECTORS["published_time"], "datePublished", url)
+        if machine and visible and abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) >= _SAME_MINUTE:
+            logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
+                           url, to_tehran_iso(visible), to_tehran_iso(machine))
+            return visible
+        return machine or visible
+
+    def _first_timestamp(self, selector: Selector, queries: tuple[str, ...], json_ld_key: str,
+                         url: str) -> datetime | None:
+        candidates = [value for query in queries for value in selector.css(query).getall()]
+        news_article = json_ld_of_type(selector, "NewsArticle", "Article", "ReportageNewsArticle")
+        if news_article and isinstance(news_article.get(json_ld_key), str):
+            candidates.append(news_article[json_ld_key])
+        for candidate in candidates:
+            try:
+                return parse_iso_datetime(candidate)
+            except DateParseError as error:
+                logger.debug("%s: ignoring timestamp: %s", url, error)
+        return None
+
+    # -- body and images -----------------------------------------------------------------------------------------
+
+    def _body(self, root: Selector) -> tuple[list[str], list[Selector]]:
+        for query in SELECTORS["body"]:
+            containers = root.css(query)
+            if containers:
+                break
+        else:
+            return [], []
+        container = containers[0]
+        found = []
+        for paragraph in paragraphs(container.root):
+            if self._is_end_marker(paragraph):
+                break
+            found.append(paragraph)
+        return found, container.css("img")
+
+    def _is_end_marker(self, paragraph: str) -> bool:
+        bare = paragraph.rstrip(" .:/-–")
+        return any(bare == marker for marker in self._end_markers)
+
+
+def _images(nodes: list[Selector], title: str | None, url: str) -> list[Image]:
+    """Images in page order, each once; the caption is the figure's caption or the alt text, unless that only
+    repeats the headline (the CMS puts the headline into alt)."""
+    images: dict[str, Image] = {}
+    for image in nodes:
+        src = absolute(image.attrib.get("src") or image.attrib.get("data-src"), url)
+        if not src or src in images:
+            continue
+        caption = first_text(image.xpath("ancestor::figure[1]"), "figcaption") or tidy(image.attrib.get("alt"))
+        images[src] = Image(url=src, caption=None if caption == title else caption)
+    return list(images.values())
+
+
+def _digits_only(value: str | None) -> str | None:
+    if not value:
+        return None
+    digits = ascii_digits(value).strip()
+    return digits if digits.isdigit() and digits.isascii() else None
+
+
+def _path_of(url: str) -> str:
+    return unquote(urlsplit(url).path)
+
+
+def _unique(values) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+    return list(seen)
