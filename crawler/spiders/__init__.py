@@ -1,0 +1,1 @@
+"""Spiders: discovery only (which pages, in what order, when to stop); extraction lives in crawler/sites/."""

@@ -1,0 +1,30 @@
+"""Each article once per run: a record whose (site, news_id), or canonical URL when it has no id, was already
+written in this run is dropped and counted."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from crawler.record import Article
+
+
+def article_key(article: Article) -> tuple[str, str]:
+    return (article.site, f"id:{article.news_id}" if article.news_id else f"url:{article.url}")
+
+
+class DedupePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.seen: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        key = article_key(item)
+        if key in self.seen:
+            self.crawler.stats.inc_value("records/duplicate")
+            raise DropItem(f"duplicate of an article already written in this run: {key[1]}")
+        self.seen.add(key)
+        return item

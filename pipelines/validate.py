@@ -1,0 +1,87 @@
+"""Validation against the record schema. A record that fails is not written to the dump: it goes to a rejects
+file with the reasons, and the reasons are counted in the crawl stats, so nothing is lost silently."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from scrapy.exceptions import DropItem
+
+from crawler.dates import utc_now_iso
+from crawler.record import Article, json_schema
+
+logger = logging.getLogger(__name__)
+
+_VALIDATOR = Draft202012Validator(json_schema())
+
+
+def problems(record: dict[str, Any]) -> list[str]:
+    """Why the record may not be written, one reason per problem (empty when it is valid)."""
+    found = []
+    for error in sorted(_VALIDATOR.iter_errors(record), key=lambda error: list(error.absolute_path)):
+        where = ".".join(str(part) for part in error.absolute_path)
+        if error.validator == "type" and error.instance is None:
+            found.append(f"{where}: missing")
+        else:
+            found.append(f"{where or 'record'}: {error.message}")
+    return found
+
+
+class RejectsFile:
+    """Appends rejected records, one JSON line each, to a file that is created only when something is rejected."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+        self.count = 0
+
+    def write(self, record: dict[str, Any], reasons: list[str], **context: Any) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
+        line = {"reasons": reasons, **context, "record": record}
+        self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._handle.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+class ValidatePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.rejects: RejectsFile | None = None
+
+    def open_spider(self) -> None:
+        stamp = utc_now_iso().replace(":", "-")
+        directory = Path(self.crawler.settings.get("REJECTS_DIR"))
+        self.rejects = RejectsFile(directory / self.crawler.spider.name / f"rejects-{stamp}.jsonl")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        record = dataclasses.asdict(item)
+        reasons = problems(record)
+        if not reasons:
+            return item
+        stats = self.crawler.stats
+        stats.inc_value("records/rejected")
+        for reason in reasons:
+            stats.inc_value(f"records/rejected/{reason.split(':')[0]}")
+        self.rejects.write(record, reasons)
+        raise DropItem(f"invalid record {record.get('url')}: {'; '.join(reasons)} (written to {self.rejects.path})")
+
+    def close_spider(self) -> None:
+        if self.rejects.count:
+            logger.warning("%d record(s) failed validation; see %s", self.rejects.count, self.rejects.path)
+        self.rejects.close()

@@ -1,0 +1,94 @@
+"""The mock ISNA site's HTTP server: a real server on 127.0.0.1 serving MockSite at ISNA's paths."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.mocksite.site import REAL_ARTICLE_CODE, MockSite, render_archive, render_article
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /redirect/\nDisallow: /print/\n"
+
+
+class MockIsnaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, site: MockSite, port: int = 0, fail_every: int = 0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.site = site
+        self.fail_every = fail_every
+        self.requests: list[str] = []  # paths asked for, in order (tests count them)
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start_in_thread(self) -> "MockIsnaServer":
+        threading.Thread(target=self.serve_forever, name="mock-isna", daemon=True).start()
+        return self
+
+    def record(self, path: str) -> int:
+        with self._lock:
+            self.requests.append(path)
+            return next(self._counter)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: MockIsnaServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        number = self.server.record(self.path)
+        if self.server.fail_every and number % self.server.fail_every == 0:
+            self._send(503, "text/plain; charset=utf-8", "busy, try again")
+            return
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        site = self.server.site
+        if path == "/robots.txt":
+            self._send(200, "text/plain; charset=utf-8", ROBOTS_TXT)
+        elif path.startswith("/news/"):
+            code = path.split("/")[2]
+            if code == REAL_ARTICLE_CODE:
+                self._send(200, "text/html;charset=UTF-8", site.real_article_html)
+            elif code in site.by_code:
+                self._send(200, "text/html;charset=UTF-8", render_article(site.by_code[code]))
+            else:
+                self._send(404, "text/html;charset=UTF-8", "<html><body><h1>خبر مورد نظر یافت نشد</h1></body></html>")
+        elif path == "/archive":
+            self._archive(query)
+        else:
+            self._send(404, "text/html;charset=UTF-8", "<html><body>404</body></html>")
+
+    def _archive(self, query: dict[str, str]) -> None:
+        site = self.server.site
+        page = int(query.get("pi", "1") or 1)
+        if {"yr", "mn", "dy"} <= query.keys():
+            listing = site.day_listing(int(query["yr"]), int(query["mn"]), int(query["dy"]))
+        else:
+            listing = site.newest_first()
+        items, pages = site.page_of(listing, page)
+
+        def link(number: int) -> str:
+            return "/archive?" + urlencode({**query, "pi": number})
+
+        self._send(200, "text/html;charset=UTF-8", render_archive(items, page, pages, link))
+
+    def _send(self, status: int, content_type: str, text: str) -> None:
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        logger.debug("%s %s", self.address_string(), format % args)
