@@ -254,5 +254,5 @@ def _day_range(first: str | None, last: str | None) -> tuple[jdatetime.date | No
     except DateParseError as error:
         raise UsageError(str(error)) from None
     if end < start:
-        raise UsageError(f"-a to={end} is before -a from={start}")
+        raise UsageError(f"-a to={end!s} is before -a from={start!s}")
     return start, end

@@ -1,0 +1,208 @@
+"""End to end: `scrapy crawl isna` run as a user runs it, in a subprocess, against the mock ISNA site on 127.0.0.1.
+
+The mock site (tests/mocksite) serves the real ISNA article page and generated articles in the real markup;
+what each generated article must come out as is computed here from its ArticleSpec, independently of the code
+under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.mocksite.server import MockIsnaServer
+from tests.mocksite.site import REAL_ARTICLE_CODE, REAL_ARTICLE_SLUG, ArticleSpec, MockSite
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRAPY = Path(sys.executable).with_name("scrapy")
+SCHEMA = Draft202012Validator(json.loads((ROOT / "data" / "schema" / "article.schema.json").read_text(encoding="utf-8")))
+# Politeness delays off so the suite stays quick; everything else as configured.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
+@pytest.fixture(scope="module")
+def mock_site():
+    server = MockIsnaServer(MockSite()).start_in_thread()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def crawl(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    command = [str(SCRAPY), "crawl", "isna", *args, "-s", f"REJECTS_DIR={tmp_path / 'rejects'}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    assert "\\u06" not in text, "Persian must be written as characters, not \\u escapes"
+    records = [json.loads(line) for line in text.splitlines()]
+    for record in records:
+        assert list(SCHEMA.iter_errors(record)) == []
+    return records
+
+
+def persian_text(text: str | None) -> str | None:
+    """What a text field must read: Arabic ي/ك as Persian ی/ک, white space collapsed."""
+    if text is None:
+        return None
+    return " ".join(text.replace("ي", "ی").replace("ك", "ک").replace("ى", "ی").split()) or None
+
+
+def expected_fields(spec: ArticleSpec) -> dict:
+    lead = f"{spec.dateline} {spec.lead}" if spec.dateline else spec.lead
+    tags = list(dict.fromkeys(persian_text(tag) for tag in spec.tags))
+    return {
+        "site": "isna",
+        "url": f"https://www.isna.ir{spec.path}",
+        "news_id": spec.code,
+        "title": persian_text(spec.title),
+        "kicker": persian_text(spec.kicker),
+        "lead": persian_text(lead),
+        "body": "\n\n".join(persian_text(paragraph) for paragraph in spec.paragraphs),
+        "published_at": spec.published.isoformat(),
+        "published_jalali": spec.jalali.strftime("%Y-%m-%dT%H:%M"),
+        "category": persian_text(spec.category),
+        "reporter_code": spec.reporter,
+        "editor": spec.editor,
+        "tags": tags,
+        "images": [{"url": spec.image, "caption": persian_text(spec.image_alt)}] if spec.image else [],
+    }
+
+
+def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(mock_site, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24",
+                   "-O", str(out), *FAST)
+    records = read_jsonl(out)
+    wanted = mock_site.site.articles_on((1402, 5, 20), (1402, 5, 24))
+    assert len(wanted) == 22  # 21 generated + the Khuzestan story; the photo page and the advertorial are not articles
+    ids = [record["news_id"] for record in records]
+    assert len(ids) == len(set(ids)), "an article was written twice"
+    assert set(ids) == {spec.code for spec in wanted}
+    by_id = {record["news_id"]: record for record in records}
+    for spec in wanted:
+        record = by_id[spec.code]
+        for field, value in expected_fields(spec).items():
+            assert record[field] == value, (spec.code, field)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["crawled_at"])
+    # The pages that are not articles were fetched, refused and logged with the reason.
+    assert "photo page (nastooh:newsType), not a text article" in result.stderr
+    assert "advertorial (category «رپرتاژ آگهی»)" in result.stderr
+    assert not (tmp_path / "rejects").exists()
+
+
+def test_date_range_stops_paging_at_the_end_of_each_day(mock_site, tmp_path):
+    before = len(mock_site.requests)
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1402-05-22", "-a", "to=1402-05-22",
+          "-O", str(tmp_path / "out.jsonl"), *FAST)
+    archive_pages = [path for path in mock_site.requests[before:] if path.startswith("/archive")]
+    site = mock_site.site
+    listing = site.day_listing(1402, 5, 22)
+    _, pages = site.page_of(listing, 1)
+    assert pages == 3
+    assert len(archive_pages) == pages
+    records = read_jsonl(tmp_path / "out.jsonl")
+    assert {record["news_id"] for record in records} == {spec.code for spec in site.articles_on((1402, 5, 22), (1402, 5, 22))}
+
+
+def test_summer_day_before_2023_gets_the_plus_0430_offset(mock_site, tmp_path):
+    out = tmp_path / "out.jsonl"
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1401-05-24", "-a", "to=1401-05-24",
+          "-O", str(out), *FAST)
+    records = read_jsonl(out)
+    assert len(records) == 2
+    assert {record["published_at"] for record in records} == {"2022-08-15T00:07:00+04:30", "2022-08-15T23:52:00+04:30"}
+
+
+def test_single_real_article_by_url(mock_site, tmp_path):
+    out = tmp_path / "one.jsonl"
+    url = f"{mock_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={url}", "-O", str(out))
+    (record,) = read_jsonl(out)
+    expected = json.loads((ROOT / "tests/fixtures/expected/isna_article_95102918901_fetched2025-03-20.json").read_text(encoding="utf-8"))
+    expected["body"] = "\n\n".join(expected["body"])
+    assert {key: value for key, value in record.items() if key != "crawled_at"} == {
+        key: value for key, value in expected.items() if key != "crawled_at"}
+
+
+def test_site_urls_are_sent_to_base_url(mock_site, tmp_path):
+    out = tmp_path / "one.jsonl"
+    before = len(mock_site.requests)
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a",
+          "url=https://www.isna.ir/news/1402052415139/صنایع-بزرگ-خوزستان", "-O", str(out), *FAST)
+    (record,) = read_jsonl(out)
+    assert record["news_id"] == "1402052415139"
+    assert record["lead"].startswith("ایسنا/خوزستان معاون هماهنگی امور اقتصادی استانداری خوزستان")
+    assert record["published_at"] == "2023-08-15T12:46:00+03:30"
+    assert record["reporter_code"] == "50227"
+    assert any(path.startswith("/news/1402052415139/") for path in mock_site.requests[before:])
+
+
+def test_latest_news_reads_the_first_archive_pages(mock_site, tmp_path):
+    out = tmp_path / "latest.jsonl"
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=2", "-O", str(out), *FAST)
+    newest = [spec for spec in mock_site.site.newest_first()[:8] if spec.is_article]
+    assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
+
+
+def test_without_an_output_option_records_go_to_the_default_feed(mock_site, tmp_path):
+    feeds = json.dumps({str(tmp_path / "data" / "%(name)s" / "%(name)s-%(time)s.jsonl"): {"format": "jsonlines", "encoding": "utf-8"}})
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={mock_site.base_url}/news/1402052415139/x",
+          "-s", f"DEFAULT_FEEDS={feeds}", *FAST)
+    (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")
+    assert [record["news_id"] for record in read_jsonl(written)] == ["1402052415139"]
+
+
+def test_default_feed_is_under_data_per_spider():
+    from crawler import settings
+
+    (uri,) = settings.DEFAULT_FEEDS
+    assert Path(uri).parent == ROOT / "data" / "%(name)s"
+
+
+def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
+    server = MockIsnaServer(MockSite(), fail_every=3).start_in_thread()
+    try:
+        out = tmp_path / "out.jsonl"
+        result = crawl(tmp_path, "-a", f"base_url={server.base_url}", "-a", "from=1402-05-22", "-a", "to=1402-05-23",
+                       "-O", str(out), "-s", "RETRY_BACKOFF_BASE=0.05", *FAST)
+        wanted = server.site.articles_on((1402, 5, 22), (1402, 5, 23))
+        assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in wanted}
+        assert "'retry/count'" in result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = crawl(tmp_path, "-a", "base_url=http://127.0.0.1:9", "-a", "url=http://127.0.0.1:9/news/1/x",
+                   "-O", str(out), "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.05", *FAST, check=False)
+    assert "could not fetch http://127.0.0.1:9/news/1/x" in result.stderr
+    assert "Spider closed (finished)" in result.stderr
+    assert out.read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-a", "from=1402-13-01"], "'1402-13-01' is not a valid Jalali date"),
+    (["-a", "from=1402-05-24", "-a", "to=1402-05-20"], "-a to=1402-05-20 is before -a from=1402-05-24"),
+    (["-a", "to=1402-05-20"], "-a to=... needs -a from=..."),
+    (["-a", "base_url=ftp://example"], "base_url must be an http(s) URL"),
+    (["-a", "url=http://x/news/1/", "-a", "from=1402-05-20"], "give either -a url=... or -a from="),
+])
+def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
+    result = crawl(tmp_path, *args, check=False)
+    assert result.returncode != 0
+    assert f"bad arguments for `scrapy crawl isna`: {message}" in result.stderr

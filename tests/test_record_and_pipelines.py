@@ -1,0 +1,92 @@
+"""The record definition, its shipped JSON Schema, and the stages after extraction."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from crawler.record import Article, Image, article_from_dict, schema_text
+from pipelines.dedupe import article_key
+from pipelines.normalize import normalize_article
+from pipelines.validate import problems
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_FILE = ROOT / "data" / "schema" / "article.schema.json"
+EXPECTED = sorted((ROOT / "tests" / "fixtures" / "expected").glob("*.json"))
+
+
+def valid_record(**changes) -> dict:
+    record = json.loads(EXPECTED[-1].read_text(encoding="utf-8"))
+    record["body"] = "\n\n".join(record["body"])
+    record["crawled_at"] = "2026-11-22T10:00:00Z"
+    record.update(changes)
+    return record
+
+
+def test_shipped_schema_is_generated_from_the_record_definition():
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(), (
+        "data/schema/article.schema.json is stale: run python -m crawler.record > data/schema/article.schema.json")
+
+
+def test_schema_lists_every_field_of_the_record():
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert list(schema["properties"]) == [field.name for field in dataclasses.fields(Article)]
+    assert set(schema["required"]) == set(schema["properties"])
+
+
+def test_expected_records_are_valid():
+    assert problems(valid_record()) == []
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"published_at": None}, "published_at: missing"),
+    ({"title": None}, "title: missing"),
+    ({"body": ""}, "body: '' should be non-empty"),
+    ({"kicker": ""}, "kicker: '' should be non-empty"),
+    ({"news_id": "۹۵۱۰۲۹۱۸۹۰۱"}, "news_id: '۹۵۱۰۲۹۱۸۹۰۱' does not match"),
+    ({"published_at": "2017-01-18T14:59:36"}, "published_at: '2017-01-18T14:59:36' does not match"),
+    ({"crawled_at": None}, "crawled_at: missing"),
+    ({"tags": None}, "tags: missing"),
+    ({"extra": 1}, "record: Additional properties are not allowed"),
+])
+def test_invalid_records_are_refused_with_the_reason(changes, reason):
+    found = problems(valid_record(**changes))
+    assert any(message.startswith(reason) for message in found), found
+
+
+def test_record_round_trips_through_json():
+    record = valid_record()
+    assert dataclasses.asdict(article_from_dict(record)) == record
+
+
+def test_normalize_unifies_arabic_letters_and_tidies_space_but_keeps_zwnj_and_metadata():
+    article = Article(
+        site="isna", url="https://www.isna.ir/news/1402052415139/ي", news_id="1402052415139",
+        title="  سيدعباس  عراقچي\u00a0در تهران ", kicker="", lead="ايسنا/کرمان  يك خبر",
+        body="بند اول  با فاصله\n\n \u00a0 \n\nمی‌شود كه", tags=["مجيد", "مجید", " "],
+        category="سياست\n خارجی", published_at="2023-08-15T12:46:00+03:30",
+        images=[Image(url="https://cdn.isna.ir/ي.jpg", caption="عكس")],
+    )
+    normalize_article(article)
+    assert article.title == "سیدعباس عراقچی در تهران"
+    assert article.kicker is None
+    assert article.lead == "ایسنا/کرمان یک خبر"
+    assert article.body == "بند اول با فاصله\n\nمی‌شود که"
+    assert article.tags == ["مجید"]
+    assert article.category == "سیاست خارجی"
+    assert article.images[0].caption == "عکس"
+    # URLs, ids and dates are never rewritten.
+    assert article.url == "https://www.isna.ir/news/1402052415139/ي"
+    assert article.images[0].url == "https://cdn.isna.ir/ي.jpg"
+    assert article.news_id == "1402052415139"
+
+
+def test_dedupe_key_is_site_and_news_id_else_url():
+    with_id = Article(site="isna", url="https://www.isna.ir/news/1/a", news_id="1")
+    same_id_other_url = Article(site="isna", url="https://www.isna.ir/amp/1/", news_id="1")
+    without_id = Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5")
+    assert article_key(with_id) == article_key(same_id_other_url)
+    assert article_key(without_id) == ("nazirkerman", "url:https://nazirkerman.ir/?p=5")
