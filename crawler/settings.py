@@ -41,6 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 # --- Records ----------------------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 200,
     "pipelines.normalize.NormalizePipeline": 300,
     "pipelines.validate.ValidatePipeline": 500,
     "pipelines.dedupe.DedupePipeline": 600,

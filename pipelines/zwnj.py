@@ -17,11 +17,14 @@ Unknown tokens are left exactly as they are.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 ZWNJ = "\u200c"
+RULES_FILE = Path(__file__).with_name("rules") / "zwnj.toml"
 # Letters that join to the following letter; a ZWNJ after any other letter (ا د ذ ر ز ژ و آ) changes nothing.
 JOINING = frozenset("بپتثجچحخسشصضطظعغفقکگلمنهیئ")
 # Inflectional suffixes that take a ZWNJ after a joining letter, longest first.
@@ -47,9 +50,9 @@ _SPACED_MI = re.compile(r"(?<![\u0600-\u06ff\u200c])(ن?می) ([\u0621-\u064a\u0
 class ZwnjRestorer:
     """Built once per process (loading the lexicon takes about two seconds); ``restore_text`` is then cheap."""
 
-    def __init__(self, words: dict[str, int], verbs: set[str]):
+    def __init__(self, words: dict[str, int], verbs: set[str], keep_fused: frozenset[str] = frozenset()):
         # Every single-token form with its corpus count; verb conjugations count as attested (1).
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {form: FREQUENT_STEM for form in keep_fused}
         for form, count in words.items():
             if " " not in form:
                 counts[form] = max(count, counts.get(form, 0))
@@ -96,7 +99,9 @@ class ZwnjRestorer:
                 count = rest.partition("\t")[0]
                 words[form] = int(count) if count.isdigit() else 0
         verbs = set(Lemmatizer(joined_verb_parts=False).verbs)
-        return cls(words, verbs)
+        with RULES_FILE.open("rb") as handle:
+            keep_fused = frozenset(tomllib.load(handle).get("keep_fused", []))
+        return cls(words, verbs, keep_fused)
 
     # -- words -----------------------------------------------------------------------------------------------
 
@@ -156,9 +161,13 @@ class ZwnjRestorer:
 
     # -- text ------------------------------------------------------------------------------------------------
 
+    def join_spaced_mi(self, text: str) -> str:
+        """«می شود» -> «می‌شود», where the joined form is a verb («ماه می سال» stays)."""
+        return _SPACED_MI.sub(self._join_mi, text)
+
     def restore_text(self, text: str) -> str:
-        """Join «می شود» into «می‌شود» where that is a verb, then restore every fused word."""
-        text = _SPACED_MI.sub(self._join_mi, text)
+        """Join «می شود» where that is a verb, then restore every fused word."""
+        text = self.join_spaced_mi(text)
         return _PERSIAN_WORD.sub(lambda match: self.restore_word(match.group()), text)
 
     def _join_mi(self, match: re.Match) -> str:

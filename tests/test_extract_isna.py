@@ -14,7 +14,7 @@ import pytest
 
 from crawler.sites import NotAnArticle
 from crawler.sites.isna import extract
-from pipelines.normalize import normalize_article
+from pipelines.reprocess import process_record
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = ["isna_article_95102918901_fetched2017-05-29", "isna_article_95102918901_fetched2025-03-20"]
@@ -32,7 +32,7 @@ def expected_record(name: str) -> dict:
 
 
 def record_of(html: str, url: str = URL) -> dict:
-    return dataclasses.asdict(normalize_article(extract(html, url)))
+    return dataclasses.asdict(process_record(extract(html, url))[0])
 
 
 def edited(html: str, *remove: str, reverse: str | None = None) -> str:
