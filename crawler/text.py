@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-# Arabic letter forms to their Persian counterparts: ي (U+064A), ى (U+0649) -> ی, ك (U+0643) -> ک.
-ARABIC_TO_PERSIAN = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
 
 # Every run of white space, including no-break spaces and line breaks, but not the ZWNJ (U+200C).
 _WHITESPACE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
@@ -23,4 +21,6 @@ def tidy(text: str | None) -> str | None:
 
 
 def unify_letters(text: str) -> str:
-    return text.translate(ARABIC_TO_PERSIAN)
+    """Arabic letter forms to their Persian counterparts: ي (U+064A), ى (U+0649) -> ی, ك (U+0643) -> ک.
+    (Three str.replace calls: several times faster than str.translate with a table on long paragraphs.)"""
+    return text.replace("ي", "ی").replace("ى", "ی").replace("ك", "ک")

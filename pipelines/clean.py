@@ -39,7 +39,12 @@ class Rules:
     source_line: re.Pattern
     source_line_window: int
     teaser_endings: tuple[str, ...]
-    drop: tuple[tuple[str, re.Pattern], ...]
+    drop: re.Pattern  # every drop pattern in one alternation; group `r<i>` is rule drop_names[i]
+    drop_names: tuple[str, ...]
+
+    def dropped_by(self, key: str) -> str | None:
+        match = self.drop.match(key)
+        return self.drop_names[int(match.lastgroup[1:])] if match else None
 
 
 @dataclass
@@ -67,14 +72,17 @@ def rules_for(site: str) -> Rules:
     def merged(key, default):
         return specific.get(key, generic.get(key, default))
 
-    drop = [(group["name"], re.compile(pattern)) for section in (generic, specific)
+    drop = [(group["name"], pattern) for section in (generic, specific)
             for group in section.get("drop", []) for pattern in group["patterns"]]
+    for name, pattern in drop:
+        re.compile(pattern)  # a broken pattern is reported on its own, not as part of the alternation
     return Rules(
         end_markers=tuple(re.compile(pattern) for pattern in generic["end_markers"] + specific.get("end_markers", [])),
         source_line=re.compile(merged("source_line", r"(?!)")),
         source_line_window=int(merged("source_line_window", 3)),
         teaser_endings=tuple(merged("teaser_endings", [])),
-        drop=tuple(drop),
+        drop=re.compile("|".join(f"(?P<r{index}>{pattern})" for index, (_, pattern) in enumerate(drop)) or r"(?!)"),
+        drop_names=tuple(name for name, _ in drop),
     )
 
 
@@ -95,7 +103,7 @@ def clean_article(article: Article) -> CleaningReport:
     # 1. The end marker: the story stops there; what follows is kept aside only to look for an attribution.
     tail: list[str] = []
     for index, key in enumerate(keys):
-        marker = next((match for pattern in rules.end_markers if (match := pattern.search(key))), None)
+        marker = next((match for pattern in rules.end_markers if (match := pattern.match(key))), None)
         if marker:
             editor = marker.groupdict().get("editor")
             if editor and not article.editor:
@@ -111,7 +119,7 @@ def clean_article(article: Article) -> CleaningReport:
     if source is None:
         window_start = max(0, len(keys) - rules.source_line_window)
         for index in range(len(keys) - 1, window_start - 1, -1):
-            match = rules.source_line.search(keys[index])
+            match = rules.source_line.match(keys[index])
             if match:
                 source = match.group("source")
                 del paragraphs[index], keys[index]
@@ -124,7 +132,7 @@ def clean_article(article: Article) -> CleaningReport:
     title_key = _bare(match_key(article.title)) if article.title else None
     kept: list[tuple[str, str]] = []
     for paragraph, key in zip(paragraphs, keys):
-        rule = next((name for name, pattern in rules.drop if pattern.search(key)), None)
+        rule = rules.dropped_by(key)
         if rule is None and title_key and _bare(key) == title_key:
             rule = "title_repeat"
         if rule:
@@ -146,7 +154,7 @@ def clean_article(article: Article) -> CleaningReport:
 
 def _find_source(rules: Rules, tail_keys: list[str]) -> str | None:
     for key in tail_keys:
-        match = rules.source_line.search(key)
+        match = rules.source_line.match(key)
         if match:
             return match.group("source")
     return None

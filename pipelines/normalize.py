@@ -64,41 +64,57 @@ class PersianNormalizer:
 
     def text(self, text: str | None, *, restore_zwnj: bool = False) -> str | None:
         """One text field, normalized; None when nothing is left."""
-        if not text:
-            return None
-        pieces = []
-        position = 0
-        for match in _PROTECTED.finditer(text):
-            pieces.append(self._persian(text[position:match.start()], restore_zwnj))
-            pieces.append(match.group())
-            position = match.end()
-        pieces.append(self._persian(text[position:], restore_zwnj))
-        return tidy("".join(pieces))
+        return self.texts([text], restore_zwnj=restore_zwnj)[0]
 
-    def _persian(self, text: str, restore_zwnj: bool) -> str:
-        if not text:
-            return text
-        text = self._hazm.normalize(_STRAY.sub("", text))
-        text = _LOOSE_ZWNJ.sub(lambda match: ZWNJ if match.group().startswith(ZWNJ * 2) else "", text)
-        return self._restorer.restore_text(text) if restore_zwnj else self._restorer.join_spaced_mi(text)
-
-    def body(self, body: str | None, *, restore_zwnj: bool = False) -> str | None:
-        if not body:
-            return None
-        paragraphs = (self.text(paragraph, restore_zwnj=restore_zwnj) for paragraph in body.split("\n\n"))
-        return "\n\n".join(paragraph for paragraph in paragraphs if paragraph) or None
+    def texts(self, texts: list[str | None], *, restore_zwnj: bool = False) -> list[str | None]:
+        """Many text fields at once: hazm's Normalizer rebuilds its character table on every call (0.2 ms), so all
+        the Persian pieces of a record go through it in one call, one line each."""
+        layouts: list[list[tuple[bool, str]] | None] = []
+        persian: list[str] = []
+        for text in texts:
+            if not text:
+                layouts.append(None)
+                continue
+            layout = []
+            position = 0
+            for match in _PROTECTED.finditer(text):
+                layout.append((False, text[position:match.start()]))
+                layout.append((True, match.group()))
+                position = match.end()
+            layout.append((False, text[position:]))
+            for protected, piece in layout:
+                if not protected:
+                    persian.append(_STRAY.sub("", piece.replace("\n", " ")))
+            layouts.append(layout)
+        normalized = iter(self._hazm.normalize("\n".join(persian)).split("\n") if persian else [])
+        finish = self._restorer.restore_text if restore_zwnj else self._restorer.join_spaced_mi
+        results = []
+        for layout in layouts:
+            if layout is None:
+                results.append(None)
+                continue
+            pieces = [piece if protected else finish(_tidy_zwnj(next(normalized))) for protected, piece in layout]
+            results.append(tidy("".join(pieces)))
+        return results
 
     def article(self, article: Article) -> Article:
         """Normalize the article's text fields in place and return it."""
         restore = lost_zwnj(article)
+        paragraphs = article.body.split("\n\n") if article.body else []
+        fields = [getattr(article, name) for name in TEXT_FIELDS]
+        captions = [image.caption for image in article.images]
+        values = iter(self.texts([*fields, *paragraphs, *article.tags, *captions], restore_zwnj=restore))
         for name in TEXT_FIELDS:
-            setattr(article, name, self.text(getattr(article, name), restore_zwnj=restore))
-        article.body = self.body(article.body, restore_zwnj=restore)
-        tags = (self.text(tag, restore_zwnj=restore) for tag in article.tags)
-        article.tags = list(dict.fromkeys(tag for tag in tags if tag))
+            setattr(article, name, next(values))
+        article.body = "\n\n".join(text for text in (next(values) for _ in paragraphs) if text) or None
+        article.tags = list(dict.fromkeys(tag for tag in (next(values) for _ in article.tags) if tag))
         for image in article.images:
-            image.caption = self.text(image.caption, restore_zwnj=restore)
+            image.caption = next(values)
         return article
+
+
+def _tidy_zwnj(text: str) -> str:
+    return _LOOSE_ZWNJ.sub(lambda match: ZWNJ if match.group().startswith(ZWNJ * 2) else "", text)
 
 
 def lost_zwnj(article: Article) -> bool:
