@@ -62,11 +62,19 @@ class Article:
     province: str | None = _field("Province the story comes from, when known.", default=None)
     tags: list[str] = _field("Tags (برچسب‌ها) in page order, without duplicates.", default_factory=list)
     images: list[Image] = _field("Images of the article, main image first.", default_factory=list)
+    revision: int | None = _field(
+        "In the incremental dump under data/: 1 when the article is first written, 2, 3... when the site changed it "
+        "since (its text or declared modification time). Null in exports made with -o/-O.", default=None)
     crawled_at: str | None = _field("When the page was fetched, UTC.", default=None, pattern=UTC_TIMESTAMP)
 
 
 # Fields a record cannot be written without; the validator names the ones that are missing.
 REQUIRED_VALUES = ("site", "url", "title", "body", "published_at", "crawled_at")
+
+
+def article_key(news_id: str | None, url: str | None) -> str:
+    """What identifies an article within its site, across runs: its news code, or its URL when it has none."""
+    return f"id:{news_id}" if news_id else f"url:{url}"
 
 
 def article_from_dict(data: dict[str, Any]) -> Article:
@@ -88,6 +96,8 @@ def _type_schema(annotation: Any) -> dict[str, Any]:
         return {"type": "array", "items": _type_schema(item_type)}
     if annotation is str:
         return {"type": "string", "minLength": 1}
+    if annotation is int:
+        return {"type": "integer", "minimum": 1}
     if dataclasses.is_dataclass(annotation):
         return _object_schema(annotation)
     raise TypeError(f"no JSON Schema mapping for {annotation!r}")

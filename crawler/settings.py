@@ -8,11 +8,14 @@ from pathlib import Path
 BOT_NAME = "persian-news-crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` with a meaningful exit status and a per-spider lock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Output: data/<spider>/<spider>-<UTC time>.jsonl unless -o/-O names a file; rejects under data/rejects/<spider>/.
-DATA_DIR = PROJECT_ROOT / "data"
-REJECTS_DIR = str(DATA_DIR / "rejects")
+# Everything a run writes lives here (layout: data/README.md). Without -o/-O a run is incremental: new articles
+# go to DATA_DIR/<spider>/<spider>-<UTC start>.jsonl, each article once across runs (DATA_DIR/state.sqlite3).
+DATA_DIR = str(PROJECT_ROOT / "data")
+REJECTS_DIR = None  # default: DATA_DIR/rejects
+INCREMENTAL_OUTPUT = False  # set by the spiders when the command line names no feed
 
 # --- Politeness -----------------------------------------------------------------------------------------------
 USER_AGENT = "persian-news-crawler/0.1 (+news archive crawler for research; obeys robots.txt)"
@@ -45,14 +48,26 @@ ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 300,
     "pipelines.validate.ValidatePipeline": 500,
     "pipelines.dedupe.DedupePipeline": 600,
-}
-# Where records go when the command line names no feed (-o/-O): applied by the spiders' update_settings, since
-# a FEEDS default here would be written to in addition to a file given with -O.
-DEFAULT_FEEDS = {
-    str(DATA_DIR / "%(name)s" / "%(name)s-%(time)s.jsonl"): {"format": "jsonlines", "encoding": "utf-8"},
+    "pipelines.store.StorePipeline": 700,  # incremental runs only
 }
 FEED_EXPORT_ENCODING = "utf-8"  # Persian as characters, not \u escapes
 FEED_STORE_EMPTY = True
+
+# --- Unattended runs (crawler/run.py) ----------------------------------------------------------------------------
+EXTENSIONS = {"crawler.run.RunManager": 0}
+# A run fails (exit 1) when more than this share of pages failed (and at least RUN_MIN_ERRORS did)...
+RUN_MAX_ERROR_SHARE = 0.25
+RUN_MIN_ERRORS = 3
+# ...or when a required field (title, body, published_at, news_id) is missing on more than this share of the
+# article pages, judged once there are at least RUN_MIN_ARTICLE_PAGES of them: the sign of a site redesign.
+RUN_MAX_MISSING_FIELD_SHARE = 0.2
+RUN_MIN_ARTICLE_PAGES = 3
+# Incremental latest-news runs page back until this much before where the last healthy run was complete...
+INCREMENTAL_OVERLAP_MINUTES = 30
+# ...but no further than this many archive pages (a longer gap is reported, with the backfill command to close it).
+CATCHUP_MAX_PAGES = 100
+# A progress line on the terminal: "auto" (only when standard error is a terminal, so cron stays quiet), "on", "off".
+PROGRESS = "auto"
 
 LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

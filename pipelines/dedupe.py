@@ -6,10 +6,11 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from crawler.record import Article
+from crawler.record import article_key as record_key
 
 
 def article_key(article: Article) -> tuple[str, str]:
-    return (article.site, f"id:{article.news_id}" if article.news_id else f"url:{article.url}")
+    return (article.site, record_key(article.news_id, article.url))
 
 
 class DedupePipeline:

@@ -4,7 +4,6 @@ file with the reasons, and the reasons are counted in the crawl stats, so nothin
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.dates import utc_now_iso
 from crawler.record import Article, json_schema
+from crawler.state import append_line
 
 logger = logging.getLogger(__name__)
 
@@ -33,26 +33,16 @@ def problems(record: dict[str, Any]) -> list[str]:
 
 
 class RejectsFile:
-    """Appends rejected records, one JSON line each, to a file that is created only when something is rejected."""
+    """Rejected records, one JSON line each (a single write per line), in a file created only when something is
+    rejected."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._handle = None
         self.count = 0
 
     def write(self, record: dict[str, Any], reasons: list[str], **context: Any) -> None:
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("a", encoding="utf-8")
-        line = {"reasons": reasons, **context, "record": record}
-        self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self._handle.flush()
+        append_line(self.path, {"reasons": reasons, **context, "record": record})
         self.count += 1
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
 
 
 class ValidatePipeline:
@@ -62,7 +52,8 @@ class ValidatePipeline:
 
     def open_spider(self) -> None:
         stamp = utc_now_iso().replace(":", "-")
-        directory = Path(self.crawler.settings.get("REJECTS_DIR"))
+        settings = self.crawler.settings
+        directory = Path(settings.get("REJECTS_DIR") or Path(settings.get("DATA_DIR")) / "rejects")
         self.rejects = RejectsFile(directory / self.crawler.spider.name / f"rejects-{stamp}.jsonl")
 
     @classmethod
@@ -82,6 +73,5 @@ class ValidatePipeline:
         raise DropItem(f"invalid record {record.get('url')}: {'; '.join(reasons)} (written to {self.rejects.path})")
 
     def close_spider(self) -> None:
-        if self.rejects.count:
+        if self.rejects and self.rejects.count:
             logger.warning("%d record(s) failed validation; see %s", self.rejects.count, self.rejects.path)
-        self.rejects.close()

@@ -36,7 +36,7 @@ def mock_site():
 
 
 def crawl(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [str(SCRAPY), "crawl", "isna", *args, "-s", f"REJECTS_DIR={tmp_path / 'rejects'}"]
+    command = [str(SCRAPY), "crawl", "isna", *args, "-s", f"DATA_DIR={tmp_path / 'data'}"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     if check:
@@ -118,7 +118,7 @@ def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(mock_
     # The pages that are not articles were fetched, refused and logged with the reason.
     assert "photo page (nastooh:newsType), not a text article" in result.stderr
     assert "advertorial (category «رپرتاژ آگهی»)" in result.stderr
-    assert not (tmp_path / "rejects").exists()
+    assert not (tmp_path / "data" / "rejects").exists()
 
 
 def test_date_range_stops_paging_at_the_end_of_each_day(mock_site, tmp_path):
@@ -175,19 +175,17 @@ def test_latest_news_reads_the_first_archive_pages(mock_site, tmp_path):
     assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
 
 
-def test_without_an_output_option_records_go_to_the_default_feed(mock_site, tmp_path):
-    feeds = json.dumps({str(tmp_path / "data" / "%(name)s" / "%(name)s-%(time)s.jsonl"): {"format": "jsonlines", "encoding": "utf-8"}})
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={mock_site.base_url}/news/1402052415139/x",
-          "-s", f"DEFAULT_FEEDS={feeds}", *FAST)
+def test_without_an_output_option_records_go_to_the_incremental_dump(mock_site, tmp_path):
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={mock_site.base_url}/news/1402052415139/x", *FAST)
     (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")
-    assert [record["news_id"] for record in read_jsonl(written)] == ["1402052415139"]
+    (record,) = read_jsonl(written)
+    assert record["news_id"] == "1402052415139" and record["revision"] == 1
 
 
-def test_default_feed_is_under_data_per_spider():
+def test_default_data_dir_is_the_repositorys_data_folder():
     from crawler import settings
 
-    (uri,) = settings.DEFAULT_FEEDS
-    assert Path(uri).parent == ROOT / "data" / "%(name)s"
+    assert Path(settings.DATA_DIR) == ROOT / "data"
 
 
 def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
@@ -210,6 +208,8 @@ def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
                    "-O", str(out), "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.05", *FAST, check=False)
     assert "could not fetch http://127.0.0.1:9/news/1/x" in result.stderr
     assert "Spider closed (finished)" in result.stderr
+    assert result.returncode == 1
+    assert "exit 1: nothing could be fetched" in result.stderr
     assert out.read_text(encoding="utf-8") == ""
 
 

@@ -24,7 +24,7 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import NotAnArticle, SiteConfig
+from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig
 from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
 from crawler.text import tidy
 
@@ -87,7 +87,7 @@ class NastoohArticleExtractor:
         title = first_text(article_root, *SELECTORS["title"]) or first_text(selector, *SELECTORS["title"])
         body_paragraphs, body_images = self._body(article_root)
         if title is None and not body_paragraphs:
-            raise NotAnArticle("no headline and no article text: not an article page, or the layout changed")
+            raise LayoutNotRecognized("no headline and no article text: not an article page, or the layout changed")
 
         category = meta.get("category") or self._section(selector)
         if category and category in self.config.advertorial_categories:
@@ -123,8 +123,8 @@ class NastoohArticleExtractor:
         if news_type and news_type.lower() in self.config.non_article_types:
             raise NotAnArticle(f"{news_type} page (nastooh:newsType), not a text article")
         if not selector.css(SELECTORS["container"]) and not selector.css(SELECTORS["title"][0]):
-            raise NotAnArticle("no article markup (article#item, h1.first-title): an error or list page, "
-                               "or the site's layout changed")
+            raise LayoutNotRecognized("no article markup (article#item, h1.first-title): an error or list page, "
+                                      "or the site's layout changed")
 
     # -- meta list -----------------------------------------------------------------------------------------
 

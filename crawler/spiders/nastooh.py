@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -33,10 +33,12 @@ from crawler.dates import (
     parse_jalali_datetime,
     parse_jalali_day,
     tehran_jalali_day,
+    to_jalali_string,
     utc_now_iso,
 )
-from crawler.record import Article
-from crawler.sites import NotAnArticle, site_config
+from crawler.record import Article, article_key
+from crawler.run import REQUIRED_FIELDS
+from crawler.sites import LayoutNotRecognized, NotAnArticle, site_config
 from crawler.sites.nastooh import NastoohArticleExtractor
 
 # Archive list markup: li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title]. Items in the sidebar
@@ -76,39 +78,68 @@ class NastoohSpider(scrapy.Spider):
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
         if not settings.getdict("FEEDS"):
-            settings.set("FEEDS", settings.getdict("DEFAULT_FEEDS"), priority="spider")
+            settings.set("INCREMENTAL_OUTPUT", True, priority="spider")
 
     def __init__(self, *args: Any, url: str | None = None, base_url: str | None = None,
-                 pages: str | None = None, **kwargs: Any):
+                 pages: str | None = None, refresh: str | None = None, **kwargs: Any):
         first = kwargs.pop("from", None)
         last = kwargs.pop("to", None)
+        self.arguments = {name: value for name, value in (("url", url), ("base_url", base_url), ("pages", pages),
+                          ("refresh", refresh), ("from", first), ("to", last)) if value is not None}
         super().__init__(*args, **kwargs)
         self.config = site_config(self.site_key)
         self.extractor = NastoohArticleExtractor(self.config)
         self.base_url = _checked_base_url(base_url or self.config.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.article_url = url
+        self.pages_given = pages is not None
         self.latest_pages = _positive_int(pages, "pages") if pages else self.config.latest_pages
+        self.refresh = refresh not in (None, "", "0", "false", "no")
         self.first_day, self.last_day = _day_range(first, last)
         if url and self.first_day:
             raise UsageError("give either -a url=... or -a from=.../-a to=..., not both")
         self._article_path = re.compile(self.config.article_path)
         self._site_hosts = {host.lower() for host in self.config.hosts} | {urlsplit(self.config.base_url).netloc.lower()}
         self._requested_ids: set[str] = set()
+        self._days_done: set[str] = set()
+        # Latest-news runs in incremental mode: where to stop paging back, and what this run covered.
+        self.catchup_from: datetime | None = None
+        self.had_coverage = False
+        self.newest_listed: datetime | None = None
+        self.oldest_listed: datetime | None = None
+        self.reached_coverage = False
+        self.hit_page_limit = False
+        self.failed_listed: list[datetime] = []
 
     # -- start -----------------------------------------------------------------------------------------------
 
+    @property
+    def state(self):
+        """The run's incremental state (crawler/run.py), or None in an export run."""
+        state = getattr(self.crawler, "run_state", None)
+        return state if state is not None and state.incremental else None
+
     async def start(self) -> AsyncIterator[Request]:
+        if self.state and not self.article_url and not self.first_day:
+            covered = self.state.store.covered_until(self.config.key)
+            self.had_coverage = covered is not None
+            if covered and not self.pages_given:
+                overlap = timedelta(minutes=self.settings.getint("INCREMENTAL_OVERLAP_MINUTES"))
+                self.catchup_from = datetime.fromisoformat(covered) - overlap
+                self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
+                                 to_jalali_string(self.catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
         if self.article_url:
             self.logger.info("fetching one article: %s", self.article_url)
             yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
         elif self.first_day:
             days = jalali_days(self.first_day, self.last_day)
+            self.crawler.stats.set_value("progress/days_total", len(days))
             self.logger.info("archive crawl of %d Jalali day(s), %s to %s", len(days), str(self.first_day), str(self.last_day))
             for day in days:
                 yield self._archive_request(self.config.day_archive, 1, day)
         else:
-            self.logger.info("latest news: the first %d archive page(s)", self.latest_pages)
+            if self.catchup_from is None:
+                self.logger.info("latest news: the first %d archive page(s)", self.latest_pages)
             yield self._archive_request(self.config.latest_archive, 1, None)
 
     def _archive_request(self, template: str, page: int, day: jdatetime.date | None) -> Request:
@@ -122,17 +153,22 @@ class NastoohSpider(scrapy.Spider):
 
     def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
         where = f"archive {'latest' if day is None else str(day)} page {page}"
+        self.crawler.stats.inc_value("pages/fetched")
         if not isinstance(response, TextResponse):
             self.logger.error("%s: not an HTML page (%s): %s", where, response.headers.get("Content-Type"), response.url)
             return
         items = list(self.archive_items(response))
         self.crawler.stats.inc_value("archive/pages")
         if not items:
-            level = self.logger.warning if page == 1 else self.logger.info
-            level("%s: no article items (%s)", where, response.url)
+            if day is None and page == 1:
+                self.crawler.stats.inc_value("archive/empty_latest")
+                self.logger.error("%s lists no articles (%s): has the list layout changed?", where, response.url)
+            else:
+                (self.logger.warning if page == 1 else self.logger.info)("%s: no article items (%s)", where, response.url)
+            self._day_done(day)
             return
         reached_older = False
-        new = 0
+        new = known = 0
         for item in items:
             if day is not None and item.listed_at is not None:
                 listed_day = tehran_jalali_day(item.listed_at)
@@ -142,22 +178,76 @@ class NastoohSpider(scrapy.Spider):
             if item.news_id in self._requested_ids:
                 continue
             self._requested_ids.add(item.news_id)
+            if self.state and not self.refresh and self.state.is_known(self.config.key, article_key(item.news_id, None)):
+                known += 1
+                continue
             new += 1
-            yield Request(item.url, callback=self.parse_article, errback=self.on_error)
-        self.logger.info("%s: %d items, %d new articles to fetch", where, len(items), new)
+            yield Request(item.url, callback=self.parse_article, errback=self.on_error,
+                          meta={"listed_at": item.listed_at})
+        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 
-        if day is None and page >= self.latest_pages:
+        if day is None and self._latest_done(page, items, known):
             return
-        if reached_older:
+        if day is not None and reached_older:
+            self._day_done(day)
             return  # the archive is newest first: everything after this is before the day
         next_url = self.next_page_url(response)
-        if not next_url:
-            return
-        if page >= self.config.max_archive_pages:
-            self.logger.warning("%s: stopping at the limit of %d archive pages", where, self.config.max_archive_pages)
+        limit = self.settings.getint("CATCHUP_MAX_PAGES") if day is None else self.config.max_archive_pages
+        if not next_url or page >= limit:
+            if next_url:
+                self.logger.warning("%s: stopping at the limit of %d archive pages", where, limit)
+            elif day is None:
+                self.reached_coverage = True  # the whole archive was read
+            self._day_done(day)
             return
         yield Request(next_url, callback=self.parse_archive, errback=self.on_error,
                       cb_kwargs={"day": day, "page": page + 1})
+
+    def _latest_done(self, page: int, items: list["ArchiveItem"], known: int) -> bool:
+        """Whether the latest-news run has paged back far enough: its page budget on a first run (or with
+        -a pages=), else until the items reach where the last healthy run was complete (less an overlap)."""
+        listed = [item.listed_at for item in items if item.listed_at is not None]
+        if listed:
+            if page == 1:
+                self.newest_listed = max(listed)
+            self.oldest_listed = min(listed + ([self.oldest_listed] if self.oldest_listed else []))
+        if self.catchup_from is None:
+            if page >= self.latest_pages:
+                self.reached_coverage = not self.had_coverage  # a first run starts the record; -a pages= alone does not continue it
+                return True
+            return False
+        if (listed and min(listed) <= self.catchup_from) or (not listed and known == len(items)):
+            self.reached_coverage = True
+            self.logger.info("caught up: went back %d archive page(s), to %s", page,
+                             to_jalali_string(self.oldest_listed) if self.oldest_listed else "articles already stored")
+            return True
+        if page >= self.settings.getint("CATCHUP_MAX_PAGES"):
+            self.hit_page_limit = True
+            gap_end = self.oldest_listed or self.catchup_from
+            self.logger.warning(
+                "could not catch up within %d archive pages: articles from %s to %s were not fetched; backfill them "
+                "with: scrapy crawl %s -a from=%s -a to=%s", page, to_jalali_string(self.catchup_from),
+                to_jalali_string(gap_end), self.name, tehran_jalali_day(self.catchup_from), tehran_jalali_day(gap_end))
+            return True
+        return False
+
+    def coverage_reached(self) -> str | None:
+        """Up to when the latest-news archive is now complete, for the next run to page back to; None when this
+        run does not say (date ranges, single articles, or a run that did not get back far enough)."""
+        if self.first_day or self.article_url or self.newest_listed is None:
+            return None
+        if not (self.reached_coverage or self.hit_page_limit):
+            return None
+        moment = self.newest_listed
+        if self.failed_listed:  # articles that could not be fetched must be paged back to next time
+            moment = min(moment, min(self.failed_listed) - timedelta(minutes=1))
+        return moment.isoformat()
+
+    def _day_done(self, day: jdatetime.date | None) -> None:
+        if day is not None and str(day) not in self._days_done:
+            self._days_done.add(str(day))
+            self.crawler.stats.inc_value("progress/days_done")
 
     def archive_items(self, response: TextResponse) -> Iterator[ArchiveItem]:
         scope = response.xpath(ARCHIVE_MAIN) or [response]
@@ -192,14 +282,20 @@ class NastoohSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         stats = self.crawler.stats
+        stats.inc_value("pages/fetched")
         if not isinstance(response, TextResponse):
             self._skip(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
             return
         try:
             article = self.extractor.extract(response.selector, response.url)
+        except LayoutNotRecognized as reason:
+            self._count_fields(None)
+            self._skip(response.url, str(reason))
+            return
         except NotAnArticle as reason:
             self._skip(response.url, str(reason))
             return
+        self._count_fields(article)
         if self.first_day and article.published_at:
             published_day = tehran_jalali_day(datetime.fromisoformat(article.published_at))
             if not self.first_day <= published_day <= self.last_day:
@@ -211,12 +307,23 @@ class NastoohSpider(scrapy.Spider):
         stats.inc_value("articles/extracted")
         yield article
 
+    def _count_fields(self, article: Article | None) -> None:
+        """Article pages and the required fields missing on them: what tells a redesign from a quiet day."""
+        stats = self.crawler.stats
+        stats.inc_value("articles/pages")
+        for name in REQUIRED_FIELDS:
+            if article is None or not getattr(article, name):
+                stats.inc_value(f"articles/missing/{name}")
+
     def _skip(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("articles/skipped")
         self.logger.info("skipped %s: %s", url, reason)
 
     def on_error(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("pages/failed")
+        listed_at = failure.request.meta.get("listed_at")
+        if listed_at is not None:
+            self.failed_listed.append(listed_at)
         self.logger.error("could not fetch %s: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
 
     # -- URLs --------------------------------------------------------------------------------------------------------

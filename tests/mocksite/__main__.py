@@ -4,7 +4,7 @@ import argparse
 import logging
 
 from tests.mocksite.server import MockIsnaServer
-from tests.mocksite.site import MockSite
+from tests.mocksite.site import LAYOUTS, MockSite
 
 
 def main() -> None:
@@ -13,11 +13,14 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=4, help="archive items per page (default 4)")
     parser.add_argument("--fail-every", type=int, default=0, metavar="N",
                         help="answer every Nth request with 503, to watch retries (default: never)")
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="wait before each answer (a slow site)")
+    parser.add_argument("--layout", choices=LAYOUTS, default="nastooh",
+                        help="article markup: the real one, a redesign the extractor does not know, or no dates")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
-    site = MockSite(page_size=args.page_size)
-    server = MockIsnaServer(site, port=args.port, fail_every=args.fail_every)
+    site = MockSite(page_size=args.page_size, layout=args.layout)
+    server = MockIsnaServer(site, port=args.port, fail_every=args.fail_every, delay=args.delay)
     print(f"mock ISNA site at {server.base_url} ({sum(spec.is_article for spec in site.articles)} articles); "
           f"try: scrapy crawl isna -a base_url={server.base_url} -a from=1402-05-20 -a to=1402-05-24 -O out.jsonl",
           flush=True)

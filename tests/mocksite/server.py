@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from tests.mocksite.site import REAL_ARTICLE_CODE, MockSite, render_archive, render_article
+from tests.mocksite.site import REAL_ARTICLE_CODE, MockSite, render_archive
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +19,11 @@ ROBOTS_TXT = "User-agent: *\nDisallow: /redirect/\nDisallow: /print/\n"
 class MockIsnaServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, site: MockSite, port: int = 0, fail_every: int = 0):
+    def __init__(self, site: MockSite, port: int = 0, fail_every: int = 0, delay: float = 0.0):
         super().__init__(("127.0.0.1", port), _Handler)
         self.site = site
         self.fail_every = fail_every
+        self.delay = delay  # seconds before each answer: a slow site, for runs that must last
         self.requests: list[str] = []  # paths asked for, in order (tests count them)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
@@ -46,6 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         number = self.server.record(self.path)
+        if self.server.delay:
+            time.sleep(self.server.delay)
         if self.server.fail_every and number % self.server.fail_every == 0:
             self._send(503, "text/plain; charset=utf-8", "busy, try again")
             return
@@ -60,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
             if code == REAL_ARTICLE_CODE:
                 self._send(200, "text/html;charset=UTF-8", site.real_article_html)
             elif code in site.by_code:
-                self._send(200, "text/html;charset=UTF-8", render_article(site.by_code[code]))
+                self._send(200, "text/html;charset=UTF-8", site.article_html(site.by_code[code]))
             else:
                 self._send(404, "text/html;charset=UTF-8", "<html><body><h1>خبر مورد نظر یافت نشد</h1></body></html>")
         elif path == "/archive":

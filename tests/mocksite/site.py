@@ -112,6 +112,22 @@ def khuzestan_seed_article() -> ArticleSpec:
     )
 
 
+def later_articles(count: int, start: datetime, seed: int = 7) -> list[ArticleSpec]:
+    """`count` more articles, published from `start` on, ten minutes apart: news that appears between two runs."""
+    rng = random.Random(seed)
+    sentences = [line.strip() for line in (HERE / "seraji-test-sentences.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    specs = []
+    for number in range(count):
+        published = start + timedelta(minutes=10 * number)
+        jalali = jdatetime.datetime.fromgregorian(datetime=published.astimezone(TEHRAN).replace(tzinfo=None))
+        picked = rng.sample(sentences, 6)
+        specs.append(ArticleSpec(
+            code=f"{jalali.year}{jalali.month:02d}{jalali.day:02d}{90000 + number + seed * 100:05d}",
+            title=picked[0].rstrip(".")[:90], published=published, category="کرمان", lead=picked[1],
+            paragraphs=[" ".join(picked[2:4]), " ".join(picked[4:6])], reporter="12345"))
+    return specs
+
+
 def generate_articles(seed: int = 1402) -> list[ArticleSpec]:
     """The site's articles: a week of Mordad 1402, a summer day of 1401, and the special pages."""
     rng = random.Random(seed)
@@ -336,14 +352,41 @@ def render_archive(items: list[ArticleSpec], page: int, pages: int, link) -> str
 """
 
 
+# Article layouts the mock can serve: the real one, a redesign whose markup the extractor does not know, and the
+# real one with every publication date removed.
+LAYOUTS = ("nastooh", "redesigned", "no-dates")
+
+
 class MockSite:
     """What the site publishes: articles by code, the archives, and the real article page."""
 
-    def __init__(self, articles: list[ArticleSpec] | None = None, page_size: int = 4):
+    def __init__(self, articles: list[ArticleSpec] | None = None, page_size: int = 4, layout: str = "nastooh"):
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}")
         self.articles = articles if articles is not None else generate_articles()
         self.by_code = {spec.code: spec for spec in self.articles}
         self.page_size = page_size
+        self.layout = layout
         self.real_article_html = REAL_ARTICLE.read_text(encoding="utf-8")
+
+    def publish(self, *specs: ArticleSpec) -> None:
+        """New articles appear on the site (and at the top of the archives)."""
+        for spec in specs:
+            self.articles.append(spec)
+            self.by_code[spec.code] = spec
+
+    def article_html(self, spec: ArticleSpec) -> str:
+        html = render_article(spec)
+        if self.layout == "redesigned":
+            html = (html.replace('id="item"', 'id="story"').replace("first-title", "story-title")
+                    .replace('itemprop="headline"', "").replace('class="item-text"', 'class="story-text"')
+                    .replace('itemprop="articleBody"', "").replace("meta-news", "story-meta"))
+            html = re.sub(r'<meta property="og:title"[^>]*>', "", html)
+        elif self.layout == "no-dates":
+            html = re.sub(r'<li><i class="fa fa-calendar-o"></i>.*?</li>', "", html)
+            html = re.sub(r'<meta itemprop="datePublished"[^>]*>', "", html)
+            html = re.sub(r'"datePublished": "[^"]*", ', "", html)
+        return html
 
     def newest_first(self) -> list[ArticleSpec]:
         return sorted(self.articles, key=lambda spec: spec.published, reverse=True)

@@ -1,0 +1,217 @@
+"""One run of a spider, as cron sees it: the lock, recovery of what a killed run left, the seen-store and the
+run's output file (incremental mode), and at the end a verdict: an exit status that means something, one line
+in DATA_DIR/runs.jsonl, one human summary line, and a progress line while a person watches a terminal.
+
+Incremental mode is the default output (no -o/-O): records go to DATA_DIR/<spider>/<spider>-<start>.jsonl, each
+article once across runs. With -o/-O the run is a standalone export: everything found is written there.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from twisted.internet import task
+
+from crawler.dates import utc_now_iso
+from crawler.record import article_key
+from crawler.state import (
+    AnotherRunInProgress,
+    PartFile,
+    RunLock,
+    SeenStore,
+    append_line,
+    fingerprint,
+    recover_part_file,
+)
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_FIELDS = ("title", "body", "published_at", "news_id")
+
+# Exit statuses of `scrapy crawl` (crawler/commands/crawl.py).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the spider is in progress; nothing was done
+
+
+def lock_path(data_dir: Path, spider: str) -> Path:
+    return data_dir / spider / ".lock"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: int
+    reason: str
+
+
+def assess(stats: dict[str, Any], settings) -> Verdict:
+    """Healthy or not, from a run's stats. A run that found nothing new is healthy; a run is failed when nothing
+    could be fetched, when too many pages failed, or when required fields went missing on too many article pages
+    (the sign of a site redesign)."""
+    requests = stats.get("downloader/request_count", 0) - stats.get("robotstxt/request_count", 0)
+    failed = stats.get("pages/failed", 0)
+    fetched = stats.get("pages/fetched", 0)
+    if requests and not fetched:
+        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {requests} requests failed)")
+    attempted = fetched + failed
+    if failed >= settings.getint("RUN_MIN_ERRORS") and failed > settings.getfloat("RUN_MAX_ERROR_SHARE") * attempted:
+        return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")
+    if stats.get("archive/empty_latest", 0):
+        return Verdict(EXIT_FAILED, "the latest-news archive page lists no articles (has the list layout changed?)")
+    pages = stats.get("articles/pages", 0)
+    if pages >= settings.getint("RUN_MIN_ARTICLE_PAGES"):
+        limit = settings.getfloat("RUN_MAX_MISSING_FIELD_SHARE")
+        missing = {name: stats.get(f"articles/missing/{name}", 0) for name in REQUIRED_FIELDS}
+        bad = {name: count for name, count in missing.items() if count > limit * pages}
+        if bad:
+            listed = ", ".join(f"{name} on {count} of {pages}" for name, count in bad.items())
+            return Verdict(EXIT_FAILED, f"required fields missing: {listed} article pages (has the article layout changed?)")
+    return Verdict(EXIT_OK, "healthy")
+
+
+class RunManager:
+    """A Scrapy extension; the spider and the store pipeline reach it as `crawler.run_state`."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.spider_name = crawler.spidercls.name
+        self.data_dir = Path(settings.get("DATA_DIR"))
+        self.incremental = settings.getbool("INCREMENTAL_OUTPUT")
+        self.started_at = datetime.now(UTC)
+        self._started = time.monotonic()
+        self.lock: RunLock = getattr(crawler, "run_lock", None) or RunLock(lock_path(self.data_dir, self.spider_name))
+        if not self.lock.held:
+            self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
+        self.store: SeenStore | None = None
+        self.output: PartFile | None = None
+        self.recovered = 0
+        if self.incremental:
+            self.store = SeenStore(self.data_dir / "state.sqlite3")
+            self._recover()
+            stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
+            self.output = PartFile(self.data_dir / self.spider_name / f"{self.spider_name}-{stamp}.jsonl")
+        self._progress: task.LoopingCall | None = None
+        crawler.run_state = self
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    # -- incremental state ---------------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Complete the output of runs that were killed: their complete lines become a normal file, and the
+        articles in them count as written (the store may have missed the last one)."""
+        folder = self.data_dir / self.spider_name
+        for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
+            final, records, dropped = recover_part_file(part)
+            now = utc_now_iso()
+            for record in records:
+                key = article_key(record.get("news_id"), record.get("url"))
+                stored = self.store.get(record.get("site") or self.spider_name, key)
+                if stored is None or stored.fingerprint != fingerprint(record):
+                    self.store.put(record.get("site") or self.spider_name, key, record,
+                                   record.get("revision") or 1, final.name, now)
+            self.recovered += len(records)
+            logger.warning("recovered %d record(s) of an interrupted run into %s%s", len(records), final,
+                           f" ({dropped} incomplete line(s) dropped; those articles will be fetched again)" if dropped else "")
+
+    def is_known(self, site: str, key: str) -> bool:
+        return bool(self.store and self.store.has(site, key))
+
+    # -- signals -------------------------------------------------------------------------------------------------
+
+    def spider_opened(self, spider) -> None:
+        mode = "incremental, to " + str(self.output.final) if self.incremental else "export to the -o/-O file(s)"
+        spider.logger.info("run started: %s", mode)
+        if _show_progress(self.crawler.settings.get("PROGRESS")):
+            self._progress = task.LoopingCall(self._print_progress)
+            self._progress.start(2.0, now=False)
+
+    def _print_progress(self) -> None:
+        stats = self.crawler.stats
+        days_total = stats.get_value("progress/days_total")
+        written = stats.get_value("records/written", 0) if self.incremental else stats.get_value("item_scraped_count", 0)
+        parts = []
+        if days_total:
+            parts.append(f"{stats.get_value('progress/days_done', 0)}/{days_total} days")
+        parts += [f"{stats.get_value('archive/pages', 0)} archive pages", f"{written} articles",
+                  f"{stats.get_value('pages/failed', 0)} failed pages"]
+        sys.stderr.write(f"\r[{self.spider_name}] " + ", ".join(parts) + "   ")
+        sys.stderr.flush()
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self._progress is not None and self._progress.running:
+            self._progress.stop()
+            sys.stderr.write("\n")
+        stats = self.crawler.stats.get_stats()
+        verdict = assess(stats, self.crawler.settings)
+        if reason not in ("finished",) and verdict.status == EXIT_OK:
+            verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
+        output = self.output.commit() if self.output else None
+        if self.incremental and verdict.status == EXIT_OK:
+            self._advance_coverage(spider)
+        self.crawler.exit_status = verdict.status
+        record = self._run_record(stats, verdict, output, reason)
+        append_line(self.data_dir / "runs.jsonl", record)
+        summary = (f"{self.spider_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
+                   f"{record['already_stored']} already stored, {record['rejected']} rejected, "
+                   f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
+                   f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
+        (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
+        if self.store:
+            self.store.close()
+        self.lock.release()
+
+    def _advance_coverage(self, spider) -> None:
+        moment = getattr(spider, "coverage_reached", lambda: None)()
+        if moment:
+            self.store.set_covered_until(spider.config.key, moment, utc_now_iso())
+
+    def _run_record(self, stats: dict[str, Any], verdict: Verdict, output: Path | None, reason: str) -> dict:
+        pages = stats.get("articles/pages", 0)
+        coverage = {name: round(1 - stats.get(f"articles/missing/{name}", 0) / pages, 4) if pages else None
+                    for name in REQUIRED_FIELDS}
+        return {
+            "spider": self.spider_name,
+            "started_at": self.started_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "ended_at": utc_now_iso(),
+            "seconds": round(time.monotonic() - self._started, 2),
+            "arguments": getattr(self.crawler.spider, "arguments", {}),
+            "mode": "incremental" if self.incremental else "export",
+            "pages": stats.get("pages/fetched", 0) + stats.get("pages/failed", 0),
+            "failed_pages": stats.get("pages/failed", 0),
+            "article_pages": pages,
+            "new_articles": stats.get("records/new", 0) if self.incremental else stats.get("item_scraped_count", 0),
+            "revisions": stats.get("records/revisions", 0),
+            "already_stored": stats.get("records/already_stored", 0),
+            "rejected": stats.get("records/rejected", 0),
+            "skipped_pages": stats.get("articles/skipped", 0),
+            "recovered": self.recovered,
+            "field_coverage": coverage,
+            "output": str(output) if output else None,
+            "finish_reason": reason,
+            "exit_status": verdict.status,
+            "exit_reason": verdict.reason,
+        }
+
+
+def _show_progress(setting: str | None) -> bool:
+    if setting == "on":
+        return True
+    if setting == "off":
+        return False
+    return sys.stderr.isatty()
+
+
+__all__ = ["AnotherRunInProgress", "RunManager", "assess", "lock_path", "EXIT_LOCKED"]

@@ -1,0 +1,44 @@
+"""The incremental dump: each article written once across runs; a changed article as a new revision.
+
+Active only in incremental mode (no -o/-O): the record goes to the run's output file (crawler/state.PartFile,
+renamed into place when the run ends) and then into the seen-store, in that order, so the store never claims an
+article whose line is not on disk. An article already stored with the same text and modification time is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.dates import utc_now_iso
+from crawler.record import Article, article_key
+from crawler.state import fingerprint
+
+
+class StorePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.state = crawler.run_state
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        state = getattr(crawler, "run_state", None)
+        if state is None or not state.incremental:
+            raise NotConfigured("export run (-o/-O): records go to the feed, not the incremental dump")
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        stats = self.crawler.stats
+        key = article_key(item.news_id, item.url)
+        record = dataclasses.asdict(item)
+        stored = self.state.store.get(item.site, key)
+        if stored is not None and stored.fingerprint == fingerprint(record):
+            stats.inc_value("records/already_stored")
+            raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})")
+        item.revision = record["revision"] = stored.revision + 1 if stored else 1
+        self.state.output.write(record)
+        self.state.store.put(item.site, key, record, item.revision, self.state.output.final.name, utc_now_iso())
+        stats.inc_value("records/written")
+        stats.inc_value("records/revisions" if stored else "records/new")
+        return item

@@ -1,0 +1,243 @@
+"""Unattended runs, as cron makes them: `scrapy crawl isna` with no output option, again and again, against the mock
+ISNA site on 127.0.0.1, each test with its own DATA_DIR. Each article once across runs, a file visible only when
+complete, a killed run that loses nothing, one run at a time, and an exit status that tells a failed run from a
+quiet one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.dates import jalali_to_tehran
+from tests.mocksite.server import MockIsnaServer
+from tests.mocksite.site import MockSite, later_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRAPY = Path(sys.executable).with_name("scrapy")
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0.05"]
+AFTER_THE_LAST_ARTICLE = jalali_to_tehran(1402, 5, 26, 8, 0)
+
+
+@pytest.fixture
+def site():
+    server = MockIsnaServer(MockSite()).start_in_thread()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def command(server: MockIsnaServer, data: Path, *args: str) -> list[str]:
+    return [str(SCRAPY), "crawl", "isna", "-a", f"base_url={server.base_url}", "-s", f"DATA_DIR={data}", *FAST, *args]
+
+
+def run(server: MockIsnaServer, data: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(server, data, *args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def dumps(data: Path) -> list[Path]:
+    return sorted((data / "isna").glob("isna-*.jsonl"))
+
+
+def all_records(data: Path) -> list[dict]:
+    """Every record of every dump file, each file read line by line (any unparseable line fails the test)."""
+    records = []
+    for path in dumps(data):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            assert line.endswith("}"), f"{path.name}:{number} is not a complete line"
+            records.append(json.loads(line))
+    return records
+
+
+def runs_log(data: Path) -> list[dict]:
+    return [json.loads(line) for line in (data / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def article_ids(records: list[dict]) -> list[str]:
+    return [record["news_id"] for record in records]
+
+
+def newest_articles(server: MockIsnaServer, pages: int) -> set[str]:
+    listing = server.site.newest_first()[: pages * server.site.page_size]
+    return {spec.code for spec in listing if spec.is_article}
+
+
+def test_two_runs_in_a_row_write_each_article_once_and_the_second_is_cheap(site, tmp_path):
+    data = tmp_path / "data"
+    first = run(site, data)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert set(article_ids(all_records(data))) == newest_articles(site, pages=3)
+    assert len(dumps(data)) == 1 and not list((data / "isna").glob(".*.part"))
+
+    before = len(site.requests)
+    second = run(site, data)
+    assert second.returncode == 0, second.stderr[-2000:]
+    requests = site.requests[before:]
+    assert len(requests) <= 3, requests  # robots.txt, the first archive page(s); no article page
+    assert not any(path.startswith("/news/") for path in requests)
+    assert len(dumps(data)) == 1  # nothing new: no new file
+    records = all_records(data)
+    assert len(article_ids(records)) == len(set(article_ids(records)))
+    assert all(record["revision"] == 1 for record in records)
+    log = runs_log(data)
+    assert [entry["exit_status"] for entry in log] == [0, 0]
+    assert log[1]["new_articles"] == 0 and log[1]["exit_reason"] == "healthy"
+    assert log[0]["field_coverage"] == {"title": 1.0, "body": 1.0, "published_at": 1.0, "news_id": 1.0}
+    assert "exit 0: healthy" in second.stderr
+
+
+def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(site, tmp_path):
+    data = tmp_path / "data"
+    assert run(site, data).returncode == 0
+    first_ids = set(article_ids(all_records(data)))
+    fresh = later_articles(3, AFTER_THE_LAST_ARTICLE)
+    site.site.publish(*fresh)
+    second = run(site, data)
+    assert second.returncode == 0, second.stderr[-2000:]
+    (newest,) = [path for path in dumps(data) if path != dumps(data)[0]]
+    assert sorted(article_ids(json.loads(line) for line in newest.read_text(encoding="utf-8").splitlines())) == sorted(
+        spec.code for spec in fresh)
+    assert set(article_ids(all_records(data))) == first_ids | {spec.code for spec in fresh}
+
+
+def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
+    data = tmp_path / "data"
+    assert run(site, data).returncode == 0
+    fresh = later_articles(11, AFTER_THE_LAST_ARTICLE)  # three archive pages of news
+    site.site.publish(*fresh)
+    second = run(site, data)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "caught up: went back" in second.stderr
+    records = all_records(data)
+    assert {spec.code for spec in fresh} <= set(article_ids(records))
+    assert len(article_ids(records)) == len(set(article_ids(records)))
+
+
+def test_a_changed_article_is_written_again_as_a_new_revision(site, tmp_path):
+    data = tmp_path / "data"
+    assert run(site, data, "-a", "from=1402-05-24", "-a", "to=1402-05-24").returncode == 0
+    changed = site.site.by_code["1402052415139"]
+    changed.paragraphs = [*changed.paragraphs, "این بند پس از انتشار به خبر افزوده شد."]
+    again = run(site, data, "-a", "from=1402-05-24", "-a", "to=1402-05-24", "-a", "refresh=1")
+    assert again.returncode == 0, again.stderr[-2000:]
+    revisions = [record for record in all_records(data) if record["news_id"] == "1402052415139"]
+    assert [record["revision"] for record in revisions] == [1, 2]
+    assert revisions[1]["body"].endswith("این بند پس از انتشار به خبر افزوده شد.")
+    log = runs_log(data)[-1]
+    assert log["revisions"] == 1 and log["new_articles"] == 0 and log["already_stored"] >= 3
+
+
+def test_resuming_a_backfill_is_the_same_command_again(site, tmp_path):
+    data = tmp_path / "data"
+    assert run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-21").returncode == 0
+    before = len(site.requests)
+    again = run(site, data, "-a", "from=1402-05-19", "-a", "to=1402-05-22")
+    assert again.returncode == 0, again.stderr[-2000:]
+    fetched = {path.split("/")[2] for path in site.requests[before:] if path.startswith("/news/")}
+    already = {spec.code for spec in site.site.articles_on((1402, 5, 20), (1402, 5, 21))}
+    assert not fetched & already
+    wanted = {spec.code for spec in site.site.articles_on((1402, 5, 19), (1402, 5, 22))}
+    assert sorted(article_ids(all_records(data))) == sorted(wanted)
+
+
+def wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(tmp_path):
+    data = tmp_path / "data"
+    slow = MockIsnaServer(MockSite(), delay=0.4).start_in_thread()
+    try:
+        process = subprocess.Popen(command(slow, data, "-a", "from=1402-05-19", "-a", "to=1402-05-25"), cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        parts = lambda: list((data / "isna").glob(".isna-*.jsonl.part"))  # noqa: E731
+        wait_for(lambda: parts() and parts()[0].read_bytes().count(b"\n") >= 3)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert parts() and not dumps(data)  # killed: nothing visible yet
+        slow.delay = 0
+        finished = run(slow, data, "-a", "from=1402-05-19", "-a", "to=1402-05-25")
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        assert "recovered" in finished.stderr
+        assert not parts()
+        records = all_records(data)
+        wanted = {spec.code for spec in slow.site.articles_on((1402, 5, 19), (1402, 5, 25))}
+        assert sorted(article_ids(records)) == sorted(wanted)  # every article, each exactly once
+        assert len(dumps(data)) == 2  # the recovered file and the second run's
+    finally:
+        slow.shutdown()
+        slow.server_close()
+
+
+def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path):
+    data = tmp_path / "data"
+    slow = MockIsnaServer(MockSite(), delay=0.3).start_in_thread()
+    try:
+        first = subprocess.Popen(command(slow, data, "-a", "from=1402-05-20", "-a", "to=1402-05-22"), cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: (data / "isna" / ".lock").exists() and len(slow.requests) >= 2)
+        started = time.monotonic()
+        second = run(slow, data, "-a", "from=1402-05-20", "-a", "to=1402-05-22")
+        assert second.returncode == 75
+        assert time.monotonic() - started < 15
+        assert "not started, another run holds" in second.stderr
+        assert "Spider opened" not in second.stderr and "Crawled" not in second.stderr  # it never started crawling
+        assert first.wait(timeout=300) == 0
+        log = runs_log(data)
+        assert len(log) == 1 and log[0]["exit_status"] == 0  # the refused run wrote no runs.jsonl line
+        assert len(dumps(data)) == 1 and not (data / "rejects").exists()  # and no file of its own
+    finally:
+        slow.shutdown()
+        slow.server_close()
+
+
+@pytest.mark.parametrize(("layout", "named"), [
+    ("redesigned", ["title on", "body on", "published_at on", "news_id on"]),
+    ("no-dates", ["published_at on"]),
+])
+def test_a_changed_article_layout_fails_the_run_naming_the_missing_fields(tmp_path, layout, named):
+    data = tmp_path / "data"
+    server = MockIsnaServer(MockSite(layout=layout)).start_in_thread()
+    try:
+        result = run(server, data)
+        assert result.returncode == 1
+        entry = runs_log(data)[-1]
+        assert entry["exit_status"] == 1
+        assert entry["exit_reason"].startswith("required fields missing:")
+        for field in named:
+            assert field in entry["exit_reason"]
+        assert "has the article layout changed?" in result.stderr
+        if layout == "no-dates":
+            assert entry["field_coverage"]["published_at"] == 0.0 and entry["field_coverage"]["title"] == 1.0
+            assert entry["rejected"] > 0  # records without a date are not written, they are rejected with the reason
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path):
+    slow = MockIsnaServer(MockSite(), delay=0.5).start_in_thread()
+    try:
+        quiet = subprocess.run(command(slow, tmp_path / "quiet", "-a", "from=1402-05-20", "-a", "to=1402-05-21"),
+                               cwd=ROOT, capture_output=True, timeout=300)
+        watched = subprocess.run(command(slow, tmp_path / "watched", "-a", "from=1402-05-20", "-a", "to=1402-05-21",
+                                         "-s", "PROGRESS=on", "-s", "LOG_LEVEL=WARNING"),
+                                 cwd=ROOT, capture_output=True, timeout=300)
+    finally:
+        slow.shutdown()
+        slow.server_close()
+    assert quiet.returncode == 0 and watched.returncode == 0
+    assert b"\r[isna]" not in quiet.stderr  # standard error is not a terminal here, as in cron
+    progress = watched.stderr.decode("utf-8")
+    assert "\r[isna] " in progress and "/2 days, " in progress and " articles, " in progress
+    assert progress.rstrip().endswith("2/2 days, 3 archive pages, 5 articles, 0 failed pages")
