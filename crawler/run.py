@@ -28,6 +28,7 @@ from crawler.state import (
     SeenStore,
     append_line,
     fingerprint,
+    part_path,
     recover_part_file,
 )
 
@@ -96,8 +97,7 @@ class RunManager:
         if self.incremental:
             self.store = SeenStore(self.data_dir / "state.sqlite3")
             self._recover()
-            stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
-            self.output = PartFile(self.data_dir / self.spider_name / f"{self.spider_name}-{stamp}.jsonl")
+            self.output = PartFile(self._free_output_name())
         self._progress: task.LoopingCall | None = None
         crawler.run_state = self
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -125,6 +125,18 @@ class RunManager:
             self.recovered += len(records)
             logger.warning("recovered %d record(s) of an interrupted run into %s%s", len(records), final,
                            f" ({dropped} incomplete line(s) dropped; those articles will be fetched again)" if dropped else "")
+
+    def _free_output_name(self) -> Path:
+        """data/<spider>/<spider>-<UTC start>.jsonl, with -2, -3... when a run that started in the same second
+        already used the name (a rename must never replace an earlier run's file)."""
+        stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
+        folder = self.data_dir / self.spider_name
+        for number in range(1, 1000):
+            suffix = "" if number == 1 else f"-{number}"
+            candidate = folder / f"{self.spider_name}-{stamp}{suffix}.jsonl"
+            if not candidate.exists() and not part_path(candidate).exists():
+                return candidate
+        raise RuntimeError(f"no free output file name in {folder} for {stamp}")
 
     def is_known(self, site: str, key: str) -> bool:
         return bool(self.store and self.store.has(site, key))

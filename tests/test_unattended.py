@@ -241,3 +241,27 @@ def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path):
     progress = watched.stderr.decode("utf-8")
     assert "\r[isna] " in progress and "/2 days, " in progress and " articles, " in progress
     assert progress.rstrip().endswith("2/2 days, 3 archive pages, 5 articles, 0 failed pages")
+
+
+def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from scrapy.utils.test import get_crawler
+
+    import crawler.run
+    from crawler.spiders.isna import IsnaSpider
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(crawler.run, "datetime", FrozenClock)
+    finals = []
+    for number in range(2):
+        manager = crawler.run.RunManager(get_crawler(IsnaSpider, {"DATA_DIR": str(tmp_path), "INCREMENTAL_OUTPUT": True}))
+        manager.output.write({"news_id": str(number)})
+        finals.append(manager.output.commit())
+        manager.lock.release()
+    assert [path.name for path in finals] == ["isna-2026-11-22T10-00-00Z.jsonl", "isna-2026-11-22T10-00-00Z-2.jsonl"]
+    assert [json.loads(path.read_text())["news_id"] for path in finals] == ["0", "1"]
