@@ -111,6 +111,21 @@ def parse_iso_datetime(text: str, *, naive_zone: ZoneInfo = TEHRAN) -> datetime:
     return value
 
 
+_ISO_LIKE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def parse_machine_datetime(text: str) -> datetime:
+    """A timestamp from markup (time@datetime, JSON-LD, meta tags): ISO 8601, or the Jalali date that Persian
+    WordPress date plugins put into the same form (`1402-05-24T12:46:00+04:30`). A year before 1700 is Jalali,
+    read as Tehran wall-clock time (the plugins print local time, and their offset is not always the one in force)."""
+    cleaned = ascii_digits(text or "")
+    match = _ISO_LIKE.match(cleaned)
+    if match and int(match.group(1)) < 1700:
+        year, month, day, hour, minute, _ = match.groups()
+        return jalali_to_tehran(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    return parse_iso_datetime(cleaned)
+
+
 def to_tehran_iso(moment: datetime) -> str:
     """``2023-08-15T12:46:00+03:30``: the moment in Tehran local time with the offset in force on that date."""
     return moment.astimezone(TEHRAN).replace(microsecond=0).isoformat()

@@ -58,6 +58,7 @@ class Article:
     category: str | None = _field("The article's category (دسته‌بندی) as the page shows it.", default=None)
     reporter_code: str | None = _field("Reporter code (کد خبرنگار), ASCII digits.", default=None, pattern=DIGITS)
     editor: str | None = _field("Editor (دبیر) named on the page.", default=None)
+    author: str | None = _field("Author named by the site (WordPress: the post's author).", default=None)
     source: str | None = _field("Outlet the article is credited to (منبع), when it is republished.", default=None)
     province: str | None = _field("Province the story comes from, when known.", default=None)
     tags: list[str] = _field("Tags (برچسب‌ها) in page order, without duplicates.", default_factory=list)

@@ -8,6 +8,7 @@ from crawler.dates import (
     jalali_days,
     parse_iso_datetime,
     parse_jalali_datetime,
+    parse_machine_datetime,
     parse_jalali_day,
     to_jalali_string,
     to_tehran_iso,
@@ -60,3 +61,20 @@ def test_day_range_crosses_the_new_year():
 def test_bad_day_arguments_are_refused(text):
     with pytest.raises(DateParseError, match="Jalali date"):
         parse_jalali_day(text)
+
+
+@pytest.mark.parametrize(("markup", "expected"), [
+    ("2023-08-15T09:16:00+00:00", "2023-08-15T12:46:00+03:30"),
+    ("2023-08-15T12:46:00+03:30", "2023-08-15T12:46:00+03:30"),
+    # wp-parsidate and similar plugins print Jalali dates in ISO form, with whatever offset the site is set to
+    ("1402-05-24T12:46:00+04:30", "2023-08-15T12:46:00+03:30"),
+    ("۱۴۰۲-۰۵-۲۴ ۱۲:۴۶", "2023-08-15T12:46:00+03:30"),
+    ("1401-05-24", "2022-08-15T00:00:00+04:30"),
+])
+def test_machine_dates_gregorian_or_jalali(markup, expected):
+    assert to_tehran_iso(parse_machine_datetime(markup)) == expected
+
+
+def test_machine_date_that_is_neither_raises():
+    with pytest.raises(DateParseError):
+        parse_machine_datetime("yesterday")

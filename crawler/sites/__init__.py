@@ -6,12 +6,14 @@ the tests on stored pages and the benchmarks. Per-site facts are read from sites
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-SITES_FILE = Path(__file__).with_name("sites.toml")
+# The registry of sites. PERSIAN_NEWS_SITES names another file to use instead (a deployment's own list).
+SITES_FILE = Path(os.environ.get("PERSIAN_NEWS_SITES") or Path(__file__).with_name("sites.toml"))
 
 
 class NotAnArticle(Exception):
@@ -40,12 +42,46 @@ class SiteConfig:
     advertorial_categories: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WordPressSite:
+    """A WordPress news site of the registry (or one given on the command line with -a site_url=)."""
+
+    key: str
+    name: str
+    base_url: str
+    province: str | None = None
+    verified: bool = False
+    selectors: dict = field(default_factory=dict)
+    cleaning: dict = field(default_factory=dict)
+
+
 @cache
-def site_config(key: str) -> SiteConfig:
+def registry() -> dict[str, dict]:
+    """Every site entry of the registry file, by key."""
     with SITES_FILE.open("rb") as handle:
-        sites = tomllib.load(handle)
+        return tomllib.load(handle)
+
+
+def site_entry(key: str) -> dict:
+    sites = registry()
     if key not in sites:
         raise KeyError(f"no site {key!r} in {SITES_FILE} (known: {', '.join(sorted(sites))})")
-    entry = sites[key]
+    return sites[key]
+
+
+@cache
+def site_config(key: str) -> SiteConfig:
+    entry = site_entry(key)
     values = {name: tuple(value) if isinstance(value, list) else value for name, value in entry.items()}
     return SiteConfig(key=key, **values)
+
+
+def wordpress_site(key: str) -> WordPressSite:
+    entry = dict(site_entry(key))
+    if entry.pop("cms", None) != "wordpress":
+        raise KeyError(f"site {key!r} in {SITES_FILE} is not a WordPress site")
+    return WordPressSite(key=key, **entry)
+
+
+def wordpress_keys() -> list[str]:
+    return sorted(key for key, entry in registry().items() if entry.get("cms") == "wordpress")

@@ -12,7 +12,6 @@ Extraction is the site extractor's job (crawler/sites/); the spider only hands i
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -21,25 +20,20 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import jdatetime
-import scrapy
-from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.dates import (
-    TEHRAN,
     DateParseError,
     jalali_days,
     parse_jalali_datetime,
-    parse_jalali_day,
     tehran_jalali_day,
     to_jalali_string,
-    utc_now_iso,
 )
 from crawler.record import Article, article_key
-from crawler.run import REQUIRED_FIELDS
 from crawler.sites import LayoutNotRecognized, NotAnArticle, site_config
 from crawler.sites.nastooh import NastoohArticleExtractor
+from crawler.spiders.base import NewsSpider, checked_base_url
 
 # Archive list markup: li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title]. Items in the sidebar
 # and in advertising boxes («لینکستان») are not part of the archive.
@@ -61,43 +55,21 @@ class ArchiveItem:
     listed_at: datetime | None  # the absolute time in time@title, Tehran
 
 
-class NastoohSpider(scrapy.Spider):
+class NastoohSpider(NewsSpider):
     """Base spider of a Nastooh site; a subclass names the site (its key in sites.toml)."""
 
     site_key: str = ""
 
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
-        try:
-            return super().from_crawler(crawler, *args, **kwargs)
-        except UsageError as error:
-            logging.getLogger(cls.name).critical("bad arguments for `scrapy crawl %s`: %s", cls.name, error)
-            raise
-
-    @classmethod
-    def update_settings(cls, settings) -> None:
-        super().update_settings(settings)
-        if not settings.getdict("FEEDS"):
-            settings.set("INCREMENTAL_OUTPUT", True, priority="spider")
-
     def __init__(self, *args: Any, url: str | None = None, base_url: str | None = None,
                  pages: str | None = None, refresh: str | None = None, **kwargs: Any):
-        first = kwargs.pop("from", None)
-        last = kwargs.pop("to", None)
-        self.arguments = {name: value for name, value in (("url", url), ("base_url", base_url), ("pages", pages),
-                          ("refresh", refresh), ("from", first), ("to", last)) if value is not None}
-        super().__init__(*args, **kwargs)
+        arguments = {"url": url, "base_url": base_url, "pages": pages, "refresh": refresh,
+                     "from": kwargs.pop("from", None), "to": kwargs.pop("to", None)}
+        super().__init__(*args, arguments=arguments, **kwargs)
         self.config = site_config(self.site_key)
         self.extractor = NastoohArticleExtractor(self.config)
-        self.base_url = _checked_base_url(base_url or self.config.base_url)
+        self.base_url = checked_base_url(base_url or self.config.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
-        self.article_url = url
-        self.pages_given = pages is not None
-        self.latest_pages = _positive_int(pages, "pages") if pages else self.config.latest_pages
-        self.refresh = refresh not in (None, "", "0", "false", "no")
-        self.first_day, self.last_day = _day_range(first, last)
-        if url and self.first_day:
-            raise UsageError("give either -a url=... or -a from=.../-a to=..., not both")
+        self.latest_pages = self.max_pages or self.config.latest_pages
         self._article_path = re.compile(self.config.article_path)
         self._site_hosts = {host.lower() for host in self.config.hosts} | {urlsplit(self.config.base_url).netloc.lower()}
         self._requested_ids: set[str] = set()
@@ -112,12 +84,6 @@ class NastoohSpider(scrapy.Spider):
         self.failed_listed: list[datetime] = []
 
     # -- start -----------------------------------------------------------------------------------------------
-
-    @property
-    def state(self):
-        """The run's incremental state (crawler/run.py), or None in an export run."""
-        state = getattr(self.crawler, "run_state", None)
-        return state if state is not None and state.incremental else None
 
     async def start(self) -> AsyncIterator[Request]:
         if self.state and not self.article_url and not self.first_day:
@@ -153,7 +119,7 @@ class NastoohSpider(scrapy.Spider):
 
     def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
         where = f"archive {'latest' if day is None else str(day)} page {page}"
-        self.crawler.stats.inc_value("pages/fetched")
+        self.fetched()
         if not isinstance(response, TextResponse):
             self.logger.error("%s: not an HTML page (%s): %s", where, response.headers.get("Content-Type"), response.url)
             return
@@ -178,7 +144,7 @@ class NastoohSpider(scrapy.Spider):
             if item.news_id in self._requested_ids:
                 continue
             self._requested_ids.add(item.news_id)
-            if self.state and not self.refresh and self.state.is_known(self.config.key, article_key(item.news_id, None)):
+            if self.is_stored(self.config.key, article_key(item.news_id, None)):
                 known += 1
                 continue
             new += 1
@@ -281,50 +247,27 @@ class NastoohSpider(scrapy.Spider):
     # -- article pages -------------------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Article]:
-        stats = self.crawler.stats
-        stats.inc_value("pages/fetched")
-        if not isinstance(response, TextResponse):
-            self._skip(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
+        self.fetched()
+        if self.not_html(response):
             return
         try:
             article = self.extractor.extract(response.selector, response.url)
         except LayoutNotRecognized as reason:
-            self._count_fields(None)
-            self._skip(response.url, str(reason))
+            self.count_fields(None)
+            self.skip(response.url, str(reason))
             return
         except NotAnArticle as reason:
-            self._skip(response.url, str(reason))
+            self.skip(response.url, str(reason))
             return
-        self._count_fields(article)
-        if self.first_day and article.published_at:
-            published_day = tehran_jalali_day(datetime.fromisoformat(article.published_at))
-            if not self.first_day <= published_day <= self.last_day:
-                stats.inc_value("articles/outside_range")
-                self.logger.info("not in %s..%s (published %s): %s", str(self.first_day), str(self.last_day),
-                                 article.published_jalali, response.url)
-                return
-        article.crawled_at = utc_now_iso()
-        stats.inc_value("articles/extracted")
-        yield article
-
-    def _count_fields(self, article: Article | None) -> None:
-        """Article pages and the required fields missing on them: what tells a redesign from a quiet day."""
-        stats = self.crawler.stats
-        stats.inc_value("articles/pages")
-        for name in REQUIRED_FIELDS:
-            if article is None or not getattr(article, name):
-                stats.inc_value(f"articles/missing/{name}")
-
-    def _skip(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("articles/skipped")
-        self.logger.info("skipped %s: %s", url, reason)
+        self.count_fields(article)
+        if self.in_range(article, response.url):
+            yield self.finished(article)
 
     def on_error(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("pages/failed")
+        super().on_error(failure)
         listed_at = failure.request.meta.get("listed_at")
         if listed_at is not None:
             self.failed_listed.append(listed_at)
-        self.logger.error("could not fetch %s: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
 
     # -- URLs --------------------------------------------------------------------------------------------------------
 
@@ -335,31 +278,3 @@ class NastoohSpider(scrapy.Spider):
             return url
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-
-
-def _checked_base_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"base_url must be an http(s) URL such as http://127.0.0.1:8800, not {value!r}")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _positive_int(value: str, name: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise UsageError(f"-a {name}= must be a whole number of at least 1, not {value!r}")
-    return int(value)
-
-
-def _day_range(first: str | None, last: str | None) -> tuple[jdatetime.date | None, jdatetime.date | None]:
-    if not first and not last:
-        return None, None
-    if not first:
-        raise UsageError("-a to=... needs -a from=... (Jalali days, e.g. -a from=1402-05-20 -a to=1402-05-24)")
-    try:
-        start = parse_jalali_day(first)
-        end = parse_jalali_day(last) if last else jdatetime.date.fromgregorian(date=datetime.now(TEHRAN).date())
-    except DateParseError as error:
-        raise UsageError(str(error)) from None
-    if end < start:
-        raise UsageError(f"-a to={end!s} is before -a from={start!s}")
-    return start, end

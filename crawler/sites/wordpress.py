@@ -1,0 +1,297 @@
+"""WordPress news sites: a post from the REST API (JSON) or from its page (HTML) into an Article.
+
+Both routes read the post body with the same code and drop the same plugin junk, so one post comes out the same
+way whichever route the spider took. From HTML, what WordPress and SEO plugins generate (JSON-LD,
+article:published_time, .entry-content, time[datetime], rel="tag") is read before theme-specific selectors from
+the registry. Persian themes often print Jalali dates, even inside time@datetime: crawler/dates.py tells them apart.
+"""
+
+from __future__ import annotations
+
+import html as html_entities
+import logging
+import re
+from datetime import UTC, datetime
+
+from lxml import etree, html as lxml_html
+from parsel import Selector
+
+from crawler.dates import (
+    DateParseError,
+    parse_iso_datetime,
+    parse_jalali_datetime,
+    parse_machine_datetime,
+    to_jalali_string,
+    to_tehran_iso,
+)
+from crawler.record import Article, Image
+from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite
+from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
+from crawler.text import tidy
+
+logger = logging.getLogger(__name__)
+
+# What WordPress core, common themes and SEO plugins print; registry selectors are tried first.
+SELECTORS = {
+    "article": ('article[id^="post-"]', "article.post", "article", "main", "body"),
+    "title": ("h1.entry-title", "h1.post-title", "h1.single-title", "article h1", "h1",
+              'meta[property="og:title"]::attr(content)'),
+    "body": (".entry-content", ".post-content", ".single-content", ".td-post-content", '[itemprop="articleBody"]',
+             ".content-inner"),
+    "lead": (".entry-summary", ".post-excerpt", ".lead"),
+    "published": ('meta[property="article:published_time"]::attr(content)', "time.entry-date.published::attr(datetime)",
+                  "time.published::attr(datetime)", "time.entry-date::attr(datetime)", "time::attr(datetime)"),
+    "modified": ('meta[property="article:modified_time"]::attr(content)', "time.updated::attr(datetime)"),
+    "shown_date": (".entry-date", ".post-date", ".posted-on", "time"),
+    "author": ('meta[name="author"]::attr(content)', 'a[rel="author"]', ".author .fn", ".author-name", ".byline a"),
+    "tags": ('a[rel~="tag"]:not([rel~="category"])',),
+    "categories": ('a[rel~="category"]',),
+    "featured_image": ("img.wp-post-image",),
+    "description": ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)'),
+}
+# Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
+BODY_JUNK = (
+    ".sharedaddy", ".jp-relatedposts", ".yarpp-related", ".crp_related", ".related-posts", ".related_posts",
+    ".addtoany_share_save_container", ".a2a_kit", ".share-buttons", ".post-share", ".social-share", ".heateor_sss_sharing_container",
+    "#comments", ".comments-area", ".comment-respond", ".post-views", ".printfriendly", ".wp-block-buttons",
+    ".adsbygoogle", ".ads", ".advertisement",
+)
+# An excerpt WordPress made itself (the first 55 words and an ellipsis) is not a lead.
+_AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
+_POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
+_POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
+
+
+def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None) -> Article:
+    """A post of /wp/v2/posts (with _embed, or with `terms`: names by term id looked up separately)."""
+    embedded = post.get("_embedded") or {}
+    names = dict(terms or {})
+    categories, tags = [], []
+    for group in embedded.get("wp:term") or []:
+        for term in group or []:
+            if isinstance(term, dict) and term.get("name"):
+                names[term.get("id")] = term["name"]
+                (categories if term.get("taxonomy") == "category" else tags if term.get("taxonomy") == "post_tag" else []).append(term.get("id"))
+    categories = categories or list(post.get("categories") or [])
+    tags = tags or list(post.get("tags") or [])
+    published = _rest_time(post.get("date_gmt"), post.get("date"))
+    modified = _rest_time(post.get("modified_gmt"), post.get("modified"))
+    title = _html_text(_rendered(post.get("title")))
+    content = clean_body(_rendered(post.get("content")), site)
+    body = body_paragraphs(content)
+    if not title and not body:
+        raise NotAnArticle(f"post {post.get('id')} has no title and no text")
+    author = None
+    for person in embedded.get("author") or []:
+        if isinstance(person, dict) and person.get("name"):
+            author = tidy(person["name"])
+            break
+    images = []
+    for media in embedded.get("wp:featuredmedia") or []:
+        if isinstance(media, dict) and media.get("source_url"):
+            images.append(Image(url=media["source_url"], caption=tidy(media.get("alt_text")) or None))
+    images += _body_images(content, post.get("link") or site.base_url)
+    return Article(
+        site=site.key,
+        url=post.get("link") or site.base_url,
+        news_id=str(post["id"]) if post.get("id") is not None else None,
+        title=title,
+        lead=_lead(_html_text(_rendered(post.get("excerpt")))),
+        body="\n\n".join(body) or None,
+        published_at=to_tehran_iso(published) if published else None,
+        published_jalali=to_jalali_string(published) if published else None,
+        modified_at=to_tehran_iso(modified) if modified else None,
+        category=_first(names.get(term) for term in categories),
+        author=author,
+        province=site.province,
+        tags=_unique(tidy(names.get(term)) for term in tags),
+        images=_unique_images(images),
+    )
+
+
+def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
+    """A post's own page."""
+    selector = page if isinstance(page, Selector) else Selector(text=page, base_url=url)
+    own = site.selectors or {}
+    article_root = next((found[0] for query in SELECTORS["article"] if (found := selector.css(query))), selector)
+    ld = json_ld_of_type(selector, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
+
+    title = _first_of(article_root, own.get("title"), *SELECTORS["title"]) or tidy(ld.get("headline"))
+    if title is None:
+        title = first_text(selector, *SELECTORS["title"])
+    body_node = _body_node(selector, article_root, own)
+    content = clean_body(body_node, site)
+    body = body_paragraphs(content)
+    if not title and not body:
+        raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
+
+    published = _page_time(selector, article_root, own, ld.get("datePublished"), SELECTORS["published"], url)
+    modified = _page_time(selector, article_root, {}, ld.get("dateModified"), SELECTORS["modified"], url, shown=False)
+    author = _ld_author(ld) or _first_of(article_root, own.get("author"), *SELECTORS["author"]) \
+        or first_text(selector, *SELECTORS["author"][:1])
+    tags = [element_text(node) for node in article_root.css(own.get("tags") or SELECTORS["tags"][0])]
+    if not any(tags) and article_root is not selector:
+        tags = [element_text(node) for node in selector.css(SELECTORS["tags"][0])]
+    categories = [element_text(node) for node in article_root.css(SELECTORS["categories"][0])] \
+        or [element_text(node) for node in selector.css(SELECTORS["categories"][0])]
+    images = [Image(url=src, caption=tidy(node.attrib.get("alt")) or None)
+              for node in selector.css(SELECTORS["featured_image"][0])
+              if (src := absolute(node.attrib.get("src"), url))]
+    images += _body_images(content, url)
+    lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(selector, *SELECTORS["description"]))
+    return Article(
+        site=site.key,
+        url=absolute(first_text(selector, 'link[rel="canonical"]::attr(href)'), url) or url,
+        news_id=_post_id(selector, article_root),
+        title=title,
+        lead=lead,
+        body="\n\n".join(body) or None,
+        published_at=to_tehran_iso(published) if published else None,
+        published_jalali=to_jalali_string(published) if published else None,
+        modified_at=to_tehran_iso(modified) if modified else None,
+        category=_first(categories) or tidy(ld.get("articleSection") if isinstance(ld.get("articleSection"), str) else None),
+        author=author,
+        province=site.province,
+        tags=_unique(tags),
+        images=_unique_images(images),
+    )
+
+
+# -- body ----------------------------------------------------------------------------------------------------------
+
+def clean_body(body: str | Selector | None, site: WordPressSite) -> etree._Element | None:
+    """The post body as an element tree with plugin junk (and the registry's body_exclude) removed."""
+    if body is None or body == "":
+        return None
+    root = lxml_html.fromstring(body.get() if isinstance(body, Selector) else f"<div>{body}</div>")
+    for query in (*BODY_JUNK, *((site.selectors or {}).get("body_exclude") or [])):
+        for node in root.cssselect(query):
+            if node is not root and node.getparent() is not None:
+                _remove_keeping_tail(node)
+    return root
+
+
+def body_paragraphs(root: etree._Element | None) -> list[str]:
+    return paragraphs(root) if root is not None else []
+
+
+def _remove_keeping_tail(node: etree._Element) -> None:
+    parent = node.getparent()
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+def _body_node(selector: Selector, article_root: Selector, own: dict) -> Selector | None:
+    for query in ([own["body"]] if own.get("body") else []) + list(SELECTORS["body"]):
+        for scope in (article_root, selector):
+            found = scope.css(query)
+            if found:
+                return found[0]
+    return None
+
+
+def _body_images(root: etree._Element | None, base: str) -> list[Image]:
+    images = []
+    for node in root.iter("img") if root is not None else []:
+        src = absolute(node.get("src") or node.get("data-src"), base)
+        if src:
+            figure = next((parent for parent in node.iterancestors("figure")), None)
+            caption_node = figure.find(".//figcaption") if figure is not None else None
+            caption = tidy(caption_node.text_content()) if caption_node is not None else tidy(node.get("alt"))
+            images.append(Image(url=src, caption=caption or None))
+    return images
+
+
+# -- dates, ids, text ------------------------------------------------------------------------------------------------
+
+def _rest_time(gmt: str | None, local: str | None) -> datetime | None:
+    """REST dates: `date_gmt` is UTC written without an offset; `date` is the site's local time (and may be
+    Jalali on sites with a Jalali date plugin)."""
+    for value, parse in ((gmt, lambda text: parse_iso_datetime(text, naive_zone=UTC)), (local, parse_machine_datetime)):
+        if value:
+            try:
+                return parse(value)
+            except DateParseError:
+                continue
+    return None
+
+
+def _page_time(selector: Selector, root: Selector, own: dict, from_ld, machine_queries, url: str,
+               shown: bool = True) -> datetime | None:
+    candidates = ([from_ld] if isinstance(from_ld, str) else []) + [
+        value for query in machine_queries for scope in (root, selector) for value in scope.css(query).getall()]
+    for candidate in candidates:
+        try:
+            return parse_machine_datetime(candidate)
+        except DateParseError as error:
+            logger.debug("%s: ignoring date %r: %s", url, candidate, error)
+    if not shown:
+        return None
+    for query in ([own["date"]] if own.get("date") else []) + list(SELECTORS["shown_date"]):
+        for node in root.css(query):
+            try:
+                return parse_jalali_datetime(element_text(node) or "")
+            except DateParseError:
+                continue
+    return None
+
+
+def _post_id(selector: Selector, root: Selector) -> str | None:
+    for value in (root.attrib.get("id"), *selector.css('link[rel="shortlink"]::attr(href)').getall()):
+        match = _POST_ID.search(value or "")
+        if match:
+            return match.group(1)
+    match = _POST_ID_CLASS.search(" ".join(selector.css("body::attr(class)").getall()))
+    return match.group(1) if match else None
+
+
+def _ld_author(ld: dict) -> str | None:
+    author = ld.get("author")
+    if isinstance(author, list):
+        author = author[0] if author else None
+    if isinstance(author, dict):
+        return tidy(author.get("name"))
+    return tidy(author) if isinstance(author, str) else None
+
+
+def _rendered(field) -> str:
+    return field.get("rendered", "") if isinstance(field, dict) else (field or "")
+
+
+def _html_text(fragment: str) -> str | None:
+    if not fragment:
+        return None
+    return tidy(" ".join(paragraphs(lxml_html.fromstring(f"<div>{fragment}</div>")))) or tidy(html_entities.unescape(fragment))
+
+
+def _lead(text: str | None) -> str | None:
+    return None if not text or _AUTO_EXCERPT.search(text) else text
+
+
+def _first_of(root: Selector, own: str | None, *queries: str) -> str | None:
+    return first_text(root, *([own] if own else []), *queries)
+
+
+def _first(values) -> str | None:
+    for value in values:
+        value = tidy(value)
+        if value:
+            return value
+    return None
+
+
+def _unique(values) -> list[str]:
+    return list(dict.fromkeys(value for value in values if value))
+
+
+def _unique_images(images: list[Image]) -> list[Image]:
+    seen: dict[str, Image] = {}
+    for image in images:
+        seen.setdefault(image.url, image)
+    return list(seen.values())
+
