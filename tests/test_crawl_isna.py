@@ -87,6 +87,9 @@ def expected_fields(spec: ArticleSpec) -> dict:
         "editor": spec.editor,
         "tags": tags,
         "images": [{"url": spec.image, "caption": persian_text(spec.image_alt)}] if spec.image else [],
+        # the dateline's province, else the category when it is a province (all the mock's provinces are real)
+        "province": spec.dateline.split("/", 1)[1] if spec.dateline else (
+            spec.category if spec.category in {"خوزستان", "کرمان", "اصفهان", "فارس"} else None),
     }
 
 

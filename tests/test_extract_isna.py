@@ -177,3 +177,18 @@ def test_broken_html_still_extracts_what_is_there():
     record = record_of(truncated)
     assert record["title"] == expected_record(PAGES[1])["title"]
     assert len(record["body"].split("\n\n")) == 6
+
+
+@pytest.mark.parametrize(("dateline", "category", "province"), [
+    ('<span class="src">ایسنا/خوزستان </span>', "سیاست خارجی", "خوزستان"),
+    ('<span class="src">ایسنا/کرمانشاه </span>', "سیاست خارجی", "کرمانشاه"),  # not «کرمان»
+    ('<span class="src">ایسنا/آذربایجان شرقی </span>', "سیاست خارجی", "آذربایجان شرقی"),
+    ("", "کرمان", "کرمان"),  # a provincial category
+    ("", "سیاست خارجی", None),
+    ('<span class="src">ایسنا/کرمانی‌ها </span>', "سیاست خارجی", None),
+])
+def test_province_from_the_dateline_or_a_provincial_category(dateline, category, province):
+    html = real_page(PAGES[1]).replace('<p class="summary" itemprop="description">',
+                                       f'<p class="summary" itemprop="description">{dateline}')
+    html = html.replace("سیاست خارجی\n", f"{category}\n")
+    assert record_of(html)["province"] == province

@@ -278,3 +278,32 @@ def test_reprocess_usage_errors(tmp_path):
     result = run_reprocess(str(tmp_path / "latin1.jsonl"), "-o", str(tmp_path / "out.jsonl"))
     assert result.returncode == 2 and "is not UTF-8 text" in result.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("junk", [
+    "اشتراک‌گذاری: تلگرام واتساپ", "تلگرام واتساپ توییتر", "دیدگاهتان را بنویسید",
+    "نشانی ایمیل شما منتشر نخواهد شد. بخش‌های موردنیاز علامت‌گذاری شده‌اند *", "فرستادن دیدگاه",
+])
+def test_wordpress_share_and_comment_text_is_dropped(junk):
+    article = body_after_cleaning(STORY[0], junk, STORY[1], site="anywordpress")
+    assert article.body.split("\n\n") == STORY
+
+
+def test_cleaning_rules_from_a_registry_entry(tmp_path, monkeypatch):
+    import crawler.sites
+    import pipelines.clean
+
+    registry = tmp_path / "sites.toml"
+    registry.write_text('[testsite]\nname = "x"\ncms = "wordpress"\nbase_url = "https://x.example"\n'
+                        '[testsite.cleaning]\ndrop = [\'^کانال ما در ایتا$\']\nend_markers = [\'^پایان$\']\n', encoding="utf-8")
+    monkeypatch.setattr(crawler.sites, "SITES_FILE", registry)
+    crawler.sites.registry.cache_clear()
+    pipelines.clean.rules_for.cache_clear()
+    try:
+        article = body_after_cleaning(STORY[0], "کانال ما در ایتا", STORY[1], "پایان", "پس از پایان", site="testsite")
+        assert article.body.split("\n\n") == STORY
+        other = body_after_cleaning(STORY[0], "کانال ما در ایتا", STORY[1], site="isna")
+        assert "کانال ما در ایتا" in other.body  # a site's own rule stays with that site
+    finally:
+        crawler.sites.registry.cache_clear()
+        pipelines.clean.rules_for.cache_clear()

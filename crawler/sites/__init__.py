@@ -40,6 +40,7 @@ class SiteConfig:
     end_markers: tuple[str, ...]
     non_article_types: tuple[str, ...] = ()
     advertorial_categories: tuple[str, ...] = ()
+    dateline_prefix: str = ""  # «ایسنا» in «ایسنا/خوزستان»: the province of a provincial story
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,28 @@ def wordpress_site(key: str) -> WordPressSite:
 
 def wordpress_keys() -> list[str]:
     return sorted(key for key, entry in registry().items() if entry.get("cms") == "wordpress")
+
+
+@cache
+def provinces() -> tuple[str, ...]:
+    """Iran's provinces (provinces.toml), longest name first so that «کرمانشاه» is not read as «کرمان»."""
+    with Path(__file__).with_name("provinces.toml").open("rb") as handle:
+        return tuple(sorted(tomllib.load(handle)["names"], key=len, reverse=True))
+
+
+def province_in(text: str | None, *, prefix: str | None = None) -> str | None:
+    """The province a text names: one starting with `prefix/` and a province («ایسنا/خوزستان ...»), or, without a
+    prefix, a text that is a province's name. Arabic letter forms and ZWNJs do not matter."""
+    if not text:
+        return None
+    from crawler.text import unify_letters
+
+    plain = unify_letters(text).replace("\u200c", " ").strip()
+    if prefix is not None:
+        head = f"{prefix}/"
+        if not plain.startswith(head):
+            return None
+        plain = plain[len(head):].lstrip()
+        return next((name for name in provinces() if plain.startswith(name)
+                     and (len(plain) == len(name) or not plain[len(name)].isalpha())), None)
+    return next((name for name in provinces() if plain == name), None)

@@ -24,7 +24,7 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig
+from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig, province_in
 from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
 from crawler.text import tidy
 
@@ -93,6 +93,7 @@ class NastoohArticleExtractor:
         if category and category in self.config.advertorial_categories:
             raise NotAnArticle(f"advertorial (category «{category}»)")
 
+        lead = first_text(article_root, *SELECTORS["lead"])
         published = self._published(selector, article_root, meta.get("published"), url)
         modified = self._first_timestamp(selector, SELECTORS["modified_time"], "dateModified", url)
         return Article(
@@ -101,7 +102,7 @@ class NastoohArticleExtractor:
             news_id=self._news_id(selector, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *SELECTORS["kicker"]),
-            lead=first_text(article_root, *SELECTORS["lead"]),
+            lead=lead,
             body="\n\n".join(body_paragraphs) or None,
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
@@ -109,6 +110,7 @@ class NastoohArticleExtractor:
             category=category,
             reporter_code=_digits_only(meta.get("reporter_code")),
             editor=self._editor(article_root),
+            province=self._province(lead, category),
             tags=self._tags(article_root, selector),
             images=_images(article_root.css(SELECTORS["main_image"]) + body_images, title, url),
         )
@@ -143,6 +145,11 @@ class NastoohArticleExtractor:
                     found[name] = value
                     break
         return found
+
+    def _province(self, lead: str | None, category: str | None) -> str | None:
+        """The province of a provincial story: its dateline («ایسنا/خوزستان ...»), else its category."""
+        from_dateline = province_in(lead, prefix=self.config.dateline_prefix) if self.config.dateline_prefix else None
+        return from_dateline or province_in(category)
 
     def _section(self, selector: Selector) -> str | None:
         section = first_text(selector, SELECTORS["section"])

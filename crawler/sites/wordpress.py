@@ -55,6 +55,9 @@ BODY_JUNK = (
     ".addtoany_share_save_container", ".a2a_kit", ".share-buttons", ".post-share", ".social-share", ".heateor_sss_sharing_container",
     "#comments", ".comments-area", ".comment-respond", ".post-views", ".printfriendly", ".wp-block-buttons",
     ".adsbygoogle", ".ads", ".advertisement",
+    # themes and plugins we have not seen name their boxes alike
+    '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
+    '[class*="yarpp"]',
 )
 # An excerpt WordPress made itself (the first 55 words and an ellipsis) is not a lead.
 _AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
@@ -62,8 +65,9 @@ _POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
 _POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
 
 
-def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None) -> Article:
-    """A post of /wp/v2/posts (with _embed, or with `terms`: names by term id looked up separately)."""
+def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None,
+              authors: dict[int, str] | None = None) -> Article:
+    """A post of /wp/v2/posts (with _embed, or with `terms` and `authors`: names by id looked up separately)."""
     embedded = post.get("_embedded") or {}
     names = dict(terms or {})
     categories, tags = [], []
@@ -81,7 +85,7 @@ def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = No
     body = body_paragraphs(content)
     if not title and not body:
         raise NotAnArticle(f"post {post.get('id')} has no title and no text")
-    author = None
+    author = tidy((authors or {}).get(post.get("author")))
     for person in embedded.get("author") or []:
         if isinstance(person, dict) and person.get("name"):
             author = tidy(person["name"])

@@ -1,0 +1,355 @@
+"""Discovery for WordPress news sites: `scrapy crawl wordpress -a site_url=https://example.ir/`, and one spider per
+WordPress entry of the registry (`scrapy crawl nazirkerman`), generated below with no code per site.
+
+Route, decided automatically and logged:
+  1. the REST API, /wp-json/wp/v2/posts (or ?rest_route=/wp/v2/posts where pretty permalinks are off), 100 posts a
+     page with _embed for category, tag and author names (looked up separately when _embed is stripped), paging
+     through X-WP-TotalPages, with after/before for date ranges; records are built from the JSON;
+  2. when the API is refused (401, 403, 404, HTML instead of JSON): the feed (/feed/, ?paged=N) and the sitemaps
+     (/wp-sitemap.xml, /sitemap_index.xml) for the post URLs, and each post's page for the record.
+Arguments as for ISNA: -a from=/to= (Jalali days, inclusive), -a url= (one post page), -a pages=N (at most N pages
+of posts or feed), -a refresh=1; -a site_url= (or base_url=) sends registry spiders to a mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from scrapy.exceptions import UsageError
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.dates import jalali_to_tehran
+from crawler.record import Article, article_key
+from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites.wordpress import from_page, from_rest
+from crawler.spiders.base import NewsSpider, checked_base_url
+
+POSTS_PER_PAGE = 100
+REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
+POST_SITEMAP_HINTS = ("post", "news", "article")
+
+
+class WordPressSpider(NewsSpider):
+    name = "wordpress"
+    site_key: str | None = None  # set on the registry's spiders
+
+    def __init__(self, *args: Any, site_url: str | None = None, base_url: str | None = None, url: str | None = None,
+                 pages: str | None = None, refresh: str | None = None, **kwargs: Any):
+        arguments = {"site_url": site_url, "base_url": base_url, "url": url, "pages": pages, "refresh": refresh,
+                     "from": kwargs.pop("from", None), "to": kwargs.pop("to", None)}
+        super().__init__(*args, arguments=arguments, **kwargs)
+        given = site_url or base_url
+        if self.site_key:
+            self.site = wordpress_site(self.site_key)
+            self.base_url = checked_base_url(given or self.site.base_url, "site_url")
+        else:
+            if not given:
+                raise UsageError("scrapy crawl wordpress needs the site: -a site_url=https://example.ir/")
+            self.base_url = checked_base_url(given, "site_url")
+            host = urlsplit(self.base_url).hostname.removeprefix("www.")
+            self.site = WordPressSite(key=host, name=host, base_url=self.base_url)
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
+        self._requested_urls: set[str] = set()
+        self._seen_ids: set[str] = set()
+        self.term_names: dict[int, str] = {}
+        self.author_names: dict[int, str] = {}
+        self.route: str | None = None
+
+    # -- start -------------------------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        if self.article_url:
+            yield self._page_request(urljoin(self.base_url + "/", self.article_url))
+            return
+        if self.first_day:
+            self.logger.info("posts published %s to %s", str(self.first_day), str(self.last_day))
+        yield self._rest_request(1, "wp-json")
+
+    def _rest_request(self, page: int, flavour: str) -> Request:
+        params = {"per_page": POSTS_PER_PAGE, "page": page, "_embed": 1, "orderby": "date", "order": "desc"}
+        if self.first_day:
+            # WordPress reads after/before in the site's own time zone, whatever that is: ask for a day more on
+            # each side, and let the Jalali-day filter on each record decide exactly.
+            start, end = self._range_bounds()
+            params["after"] = (start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+            params["before"] = (end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        if flavour == "wp-json":
+            url = f"{self.base_url}/wp-json/wp/v2/posts?{urlencode(params)}"
+        else:
+            url = f"{self.base_url}/?{urlencode({'rest_route': '/wp/v2/posts', **params})}"
+        return Request(url, callback=self.parse_rest, errback=self.rest_failed, dont_filter=True,
+                       meta={"handle_httpstatus_list": REFUSED}, cb_kwargs={"page": page, "flavour": flavour})
+
+    # -- route 1: the REST API ------------------------------------------------------------------------------------
+
+    def parse_rest(self, response: Response, page: int, flavour: str) -> Iterator[Request | Article]:
+        posts, problem = _json_list(response)
+        if problem:
+            if page > 1 and response.status == 400:
+                return  # past the last page
+            yield from self._rest_refused(response.url, flavour, problem)
+            return
+        self.fetched()
+        if page == 1:
+            self.route = flavour
+            total = response.headers.get(b"X-WP-Total", b"?").decode()
+            self.logger.info("route: REST API at %s (%s posts)", response.url.split("?")[0], total)
+            self.crawler.stats.set_value("wordpress/route", f"rest ({flavour})")
+        known = 0
+        fresh = []
+        for post in posts:
+            if not isinstance(post, dict) or post.get("id") is None:
+                continue
+            if self.is_stored(self.site.key, article_key(str(post["id"]), None)):
+                known += 1
+                continue
+            fresh.append(post)
+        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.logger.info("REST page %d: %d posts, %d new, %d already stored", page, len(posts), len(fresh), known)
+        bare = [post for post in fresh if not (post.get("_embedded") or {}).get("wp:term")]
+        missing = sorted({term for post in bare for term in (post.get("categories") or []) + (post.get("tags") or [])}
+                         - self.term_names.keys())
+        authors = sorted({post.get("author") for post in bare if post.get("author")} - self.author_names.keys())
+        if missing or authors:
+            yield self._lookup_request("categories", fresh, missing, authors)
+        else:
+            yield from self._rest_records(fresh)
+        total_pages = _int(response.headers.get(b"X-WP-TotalPages"))
+        last_page = total_pages if total_pages is not None else (page + 1 if len(posts) == POSTS_PER_PAGE else page)
+        if page >= last_page or (self.max_pages and page >= self.max_pages):
+            return
+        if self.state and posts and known == len(posts):
+            self.logger.info("stopping at REST page %d: every post on it is already stored", page)
+            return
+        yield self._rest_request(page + 1, flavour)
+
+    def _rest_records(self, posts: list[dict]) -> Iterator[Article]:
+        for post in posts:
+            try:
+                article = from_rest(post, self.site, self.term_names, self.author_names)
+            except NotAnArticle as reason:
+                self.skip(str(post.get("link")), str(reason))
+                continue
+            self.count_fields(article)
+            if self.in_range(article, article.url):
+                yield self.finished(article)
+
+    def _lookup_request(self, kind: str, posts: list[dict], terms: list[int], authors: list[int]) -> Request:
+        """Sites that strip _embed: names by id, asked for in turn: categories, tags, then authors (users)."""
+        ids = authors if kind == "users" else terms
+        query = urlencode({"include": ",".join(map(str, ids)), "per_page": 100})
+        if self.route == "wp-json":
+            url = f"{self.base_url}/wp-json/wp/v2/{kind}?{query}"
+        else:
+            url = f"{self.base_url}/?rest_route=/wp/v2/{kind}&{query}"
+        return Request(url, callback=self.parse_lookup, errback=self.lookup_failed, dont_filter=True,
+                       meta={"handle_httpstatus_list": REFUSED},
+                       cb_kwargs={"kind": kind, "posts": posts, "terms": terms, "authors": authors})
+
+    def parse_lookup(self, response: Response, kind: str, posts: list[dict], terms: list[int], authors: list[int]):
+        found, problem = _json_list(response)
+        if problem:
+            self.logger.warning("could not look up %s names (%s): they stay empty", kind, problem)
+        names = self.author_names if kind == "users" else self.term_names
+        for entry in found or []:
+            if isinstance(entry, dict) and entry.get("id") is not None and entry.get("name"):
+                names[entry["id"]] = entry["name"]
+        yield from self._next_lookup(kind, posts, terms, authors)
+
+    def lookup_failed(self, failure: Failure):
+        kwargs = failure.request.cb_kwargs
+        self.logger.warning("could not look up %s names (%s): they stay empty", kwargs["kind"], failure.getErrorMessage())
+        yield from self._next_lookup(kwargs["kind"], kwargs["posts"], kwargs["terms"], kwargs["authors"])
+
+    def _next_lookup(self, kind: str, posts: list[dict], terms: list[int], authors: list[int]):
+        following = {"categories": "tags", "tags": "users", "users": None}[kind]
+        if following == "tags" and not terms:
+            following = "users"
+        if following == "users" and not authors:
+            following = None
+        if following:
+            yield self._lookup_request(following, posts, terms, authors)
+        else:
+            yield from self._rest_records(posts)
+
+    def rest_failed(self, failure: Failure) -> Iterator[Request]:
+        flavour = failure.request.cb_kwargs.get("flavour", "rest_route")
+        page = failure.request.cb_kwargs.get("page", 1)
+        if page > 1:
+            self.on_error(failure)
+            return
+        yield from self._rest_refused(failure.request.url, flavour, failure.getErrorMessage() or failure.type.__name__)
+
+    def _rest_refused(self, url: str, flavour: str, problem: str) -> Iterator[Request]:
+        if flavour == "wp-json":
+            self.logger.info("REST API at /wp-json/ not usable (%s); trying ?rest_route=", problem)
+            yield self._rest_request(1, "rest_route")
+            return
+        self.logger.info("route: feed and sitemaps, then the post pages (the REST API is not usable: %s)", problem)
+        self.route = "feed"
+        self.crawler.stats.set_value("wordpress/route", "feed")
+        yield self._feed_request(1)
+
+    # -- route 2: feed, sitemaps and pages ----------------------------------------------------------------------------
+
+    def _feed_request(self, page: int) -> Request:
+        url = f"{self.base_url}/feed/" + (f"?paged={page}" if page > 1 else "")
+        return Request(url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True,
+                       meta={"handle_httpstatus_list": REFUSED}, cb_kwargs={"page": page})
+
+    def parse_feed(self, response: Response, page: int) -> Iterator[Request]:
+        items = response.xpath("//channel/item") if response.status == 200 and isinstance(response, TextResponse) else []
+        if response.status == 200:
+            self.fetched()
+        if not items:
+            if page == 1:
+                self.logger.info("no feed at %s (status %d): reading the sitemaps", response.url, response.status)
+            yield from self._sitemaps()
+            return
+        self.crawler.stats.inc_value("archive/pages")
+        new = known = 0
+        reached_older = False
+        for item in items:
+            link = (item.xpath("link/text()").get() or "").strip()
+            post_id = _post_id_of(item.xpath("guid/text()").get() or "")
+            published = _rss_date(item.xpath("pubDate/text()").get())
+            if published and self.first_day:
+                start, end = self._range_bounds()
+                reached_older = reached_older or published < start
+                if not start <= published < end:
+                    continue
+            if post_id and self.is_stored(self.site.key, article_key(post_id, None)):
+                known += 1
+                continue
+            request = self._page_request(link, post_id)
+            if request:
+                new += 1
+                yield request
+        self.logger.info("feed page %d: %d items, %d to fetch, %d already stored", page, len(items), new, known)
+        if reached_older or (self.max_pages and page >= self.max_pages):
+            return
+        if self.state and known == len(items):
+            self.logger.info("stopping at feed page %d: every post on it is already stored", page)
+            return
+        if new == 0 and known == 0 and not reached_older and page > 1:
+            yield from self._sitemaps()  # the feed repeats itself (?paged ignored): the sitemaps list the rest
+            return
+        yield self._feed_request(page + 1)
+
+    def feed_failed(self, failure: Failure) -> Iterator[Request]:
+        self.logger.info("feed unavailable (%s): reading the sitemaps", failure.getErrorMessage())
+        yield from self._sitemaps()
+
+    def _sitemaps(self) -> Iterator[Request]:
+        if getattr(self, "_sitemaps_read", False):
+            return
+        self._sitemaps_read = True
+        for path in ("/wp-sitemap.xml", "/sitemap_index.xml", "/sitemap.xml"):
+            yield Request(self.base_url + path, callback=self.parse_sitemap, errback=self.sitemap_failed,
+                          meta={"handle_httpstatus_list": REFUSED})
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        if response.status != 200:
+            return
+        self.fetched()
+        response.selector.remove_namespaces()
+        for loc in response.xpath("//sitemap/loc/text()").getall():
+            if any(hint in loc.rsplit("/", 1)[-1] for hint in POST_SITEMAP_HINTS):
+                yield Request(loc.strip(), callback=self.parse_sitemap, errback=self.sitemap_failed,
+                              meta={"handle_httpstatus_list": REFUSED})
+        for loc in response.xpath("//url/loc/text()").getall():
+            request = self._page_request(loc.strip())
+            if request:
+                yield request
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        self.logger.info("no sitemap at %s: %s", failure.request.url, failure.getErrorMessage())
+
+    def _range_bounds(self):
+        """The -a from/to days as Tehran times: the first day's start and the day after the last."""
+        start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
+        end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
+        return start, end
+
+    def _page_request(self, url: str, post_id: str | None = None) -> Request | None:
+        url = urljoin(self.base_url + "/", url)
+        if not url or url in self._requested_urls or (post_id and post_id in self._seen_ids):
+            return None
+        self._requested_urls.add(url)
+        if post_id:
+            self._seen_ids.add(post_id)
+        return Request(url, callback=self.parse_page, errback=self.on_error)
+
+    def parse_page(self, response: Response) -> Iterator[Article]:
+        self.fetched()
+        if self.not_html(response):
+            return
+        try:
+            article = from_page(response.selector, response.url, self.site)
+        except LayoutNotRecognized as reason:
+            self.count_fields(None)
+            self.skip(response.url, str(reason))
+            return
+        except NotAnArticle as reason:
+            self.skip(response.url, str(reason))
+            return
+        self.count_fields(article)
+        if self.in_range(article, response.url):
+            yield self.finished(article)
+
+
+def _json_list(response: Response) -> tuple[list | None, str | None]:
+    """The response's JSON array, or why there is none (status, HTML instead of JSON, an error object)."""
+    if response.status != 200:
+        return None, f"HTTP {response.status}"
+    try:
+        data = json.loads(response.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = response.headers.get(b"Content-Type", b"").decode() or "no content type"
+        return None, f"not JSON ({kind})"
+    if not isinstance(data, list):
+        return None, f"not a list of posts ({str(data)[:80]})"
+    return data, None
+
+
+def _int(value: bytes | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _post_id_of(guid: str) -> str | None:
+    marker = "?p="
+    if marker in guid:
+        digits = guid.split(marker, 1)[1].split("&")[0]
+        return digits if digits.isdigit() else None
+    return None
+
+
+def _rss_date(value: str | None):
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _registry_spiders() -> None:
+    """One spider class per WordPress entry of the registry, named by its key."""
+    module = sys.modules[__name__]
+    for key in wordpress_keys():
+        class_name = "".join(part.capitalize() for part in key.replace("-", "_").split("_")) + "Spider"
+        spider = type(class_name, (WordPressSpider,), {"name": key, "site_key": key, "__module__": __name__,
+                                                         "__doc__": f"`scrapy crawl {key}`: {wordpress_site(key).name}"})
+        setattr(module, class_name, spider)
+
+
+_registry_spiders()

@@ -1,0 +1,166 @@
+"""WordPress sites: `scrapy crawl wordpress -a site_url=...` and the registry's spiders, against the mock WordPress
+site on 127.0.0.1 (tests/mockwp) with its REST API on, off, reachable only by ?rest_route=, or without _embed.
+The same posts must come out the same way whichever route the spider takes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mockwp.site import AUTHORS, CATEGORIES, TAGS, MockWordPress, MockWordPressServer, Post
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRAPY = Path(sys.executable).with_name("scrapy")
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
+def serve(rest: str) -> MockWordPressServer:
+    return MockWordPressServer(MockWordPress(rest=rest)).start_in_thread()
+
+
+def crawl(tmp_path: Path, spider: str, *args: str, env: dict | None = None) -> tuple[list[dict], str]:
+    out = tmp_path / f"{spider}.jsonl"
+    result = subprocess.run([str(SCRAPY), "crawl", spider, *args, "-O", str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return records, result.stderr
+
+
+def letters(text: str | None) -> str | None:
+    """Text without spaces and ZWNJs, Arabic letter forms as Persian: what extraction must get right whatever
+    normalization does with spacing (tests/test_text_quality.py covers that)."""
+    if text is None:
+        return None
+    return re.sub(r"[ \u200c]", "", text).replace("ي", "ی").replace("ى", "ی").replace("ك", "ک")
+
+
+def check_post(record: dict, post: Post) -> None:
+    assert record["news_id"] == str(post.id)
+    assert letters(record["title"]) == letters(post.title)
+    paragraphs = record["body"].split("\n\n")
+    assert [letters(paragraph) for paragraph in paragraphs] == [letters(paragraph) for paragraph in post.expected_body()]
+    assert record["published_at"] == post.published.isoformat()
+    assert record["category"] == CATEGORIES[post.categories[0]]
+    assert record["tags"] == [TAGS[term] for term in post.tags]
+    assert record["source"] == post.source
+    assert record["author"] == AUTHORS[post.author]
+    assert letters(record["lead"]) == letters(post.excerpt)
+    for junk in ("اشتراک", "مطالب مرتبط", "خبر مرتبط", "ارسال نظر", "انتهای خبر", "منبع"):
+        assert junk not in record["body"]
+
+
+@pytest.mark.parametrize("rest", ["on", "off", "rest_route", "no-embed"])
+def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, rest):
+    server = serve(rest)
+    try:
+        records, log = crawl(tmp_path, "wordpress", "-a", f"site_url={server.base_url}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    posts = server.site.posts
+    assert sorted(record["news_id"] for record in records) == sorted(str(post.id) for post in posts)
+    for record in records:
+        check_post(record, server.site.by_id[int(record["news_id"])])
+        assert record["site"] == "127.0.0.1" and record["province"] is None
+    expected_route = {"on": "route: REST API at", "off": "route: feed and sitemaps", "rest_route": "route: REST API at",
+                      "no-embed": "route: REST API at"}[rest]
+    assert expected_route in log
+    if rest == "rest_route":
+        assert "?rest_route=" in log or "rest (rest_route)" in log
+
+
+def test_both_routes_give_the_same_records(tmp_path):
+    results = {}
+    for rest in ("on", "off"):
+        server = serve(rest)
+        try:
+            records, _ = crawl(tmp_path / rest, "wordpress", "-a", f"site_url={server.base_url}/")
+        finally:
+            server.shutdown()
+            server.server_close()
+        host = server.base_url
+        results[rest] = {record["news_id"]: json.loads(json.dumps(record).replace(host, "http://site"))
+                         for record in records}
+    assert results["on"].keys() == results["off"].keys()
+    for news_id, record in results["on"].items():
+        other = results["off"][news_id]
+        assert {key: value for key, value in record.items() if key != "crawled_at"} == {
+            key: value for key, value in other.items() if key != "crawled_at"}, news_id
+
+
+@pytest.mark.parametrize("rest", ["on", "off"])
+def test_date_range_on_both_routes(tmp_path, rest):
+    server = serve(rest)
+    try:
+        records, _ = crawl(tmp_path, "wordpress", "-a", f"site_url={server.base_url}/", "-a", "from=1402-05-22",
+                           "-a", "to=1402-05-23")
+    finally:
+        server.shutdown()
+        server.server_close()
+    wanted = {str(post.id) for post in server.site.posts if post.jalali.strftime("%Y-%m-%d") in ("1402-05-22", "1402-05-23")}
+    assert len(wanted) == 5
+    assert sorted(record["news_id"] for record in records) == sorted(wanted)
+
+
+def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
+    registry = tmp_path / "sites.toml"
+    registry.write_text((ROOT / "crawler" / "sites" / "sites.toml").read_text(encoding="utf-8") + (
+        '\n[yazdfarda]\nname = "یزد فردا"\ncms = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
+        'province = "یزد"\nverified = false\n'), encoding="utf-8")
+    env = {"PERSIAN_NEWS_SITES": str(registry)}
+    listed = subprocess.run([str(SCRAPY), "list"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
+    assert listed.returncode == 0
+    assert {"isna", "wordpress", "nazirkerman", "kermaneno", "khuzpress", "goldashtkerman", "fardayekerman",
+            "yazdfarda"} <= set(listed.stdout.split())
+    server = serve("off")
+    try:
+        records, _ = crawl(tmp_path, "yazdfarda", "-a", f"site_url={server.base_url}", env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(records) == len(server.site.posts)
+    assert {record["site"] for record in records} == {"yazdfarda"}
+    assert {record["province"] for record in records} == {"یزد"}
+
+
+def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
+    server = serve("on")
+    try:
+        records, _ = crawl(tmp_path, "nazirkerman", "-a", f"site_url={server.base_url}", "-a", "from=1402-05-25")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert records and {(record["site"], record["province"]) for record in records} == {("nazirkerman", "کرمان")}
+
+
+def test_incremental_runs_skip_stored_posts(tmp_path):
+    server = serve("on")
+    try:
+        command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
+        first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        before = len(server.requests)
+        second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    files = list((tmp_path / "wordpress").glob("wordpress-*.jsonl"))
+    assert len(files) == 1 and len(files[0].read_text(encoding="utf-8").splitlines()) == len(server.site.posts)
+    assert len(server.requests) - before <= 2  # robots.txt and one REST page
+    runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(run["new_articles"], run["already_stored"], run["exit_status"]) for run in runs] == [
+        (len(server.site.posts), 0, 0), (0, 0, 0)]  # stored posts are not even turned into records again
+
+
+def test_missing_site_url_is_a_clear_error(tmp_path):
+    result = subprocess.run([str(SCRAPY), "crawl", "wordpress", "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "scrapy crawl wordpress needs the site: -a site_url=https://example.ir/" in result.stderr
