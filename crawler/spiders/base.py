@@ -5,6 +5,7 @@ pages and the required fields missing on them, pages skipped with their reason).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,12 +13,14 @@ from urllib.parse import urlsplit
 import jdatetime
 import scrapy
 from scrapy.exceptions import UsageError
+from parsel import Selector
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.dates import TEHRAN, DateParseError, parse_jalali_day, tehran_jalali_day, utc_now_iso
 from crawler.record import Article
 from crawler.run import REQUIRED_FIELDS
+from crawler.sites import LayoutNotRecognized, NotAnArticle
 
 
 class NewsSpider(scrapy.Spider):
@@ -87,6 +90,29 @@ class NewsSpider(scrapy.Spider):
         self.logger.error("could not fetch %s: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
 
     # -- records -------------------------------------------------------------------------------------------------
+
+    def records_from(self, response: Response, extract: Callable[[Selector, str], Article]) -> Iterator[Article]:
+        """An article page through the site's extractor: skipped with its reason when it is no article, counted
+        as missing every field when its markup is not recognized."""
+        self.fetched()
+        if self.not_html(response):
+            return
+        try:
+            article = extract(response.selector, response.url)
+        except LayoutNotRecognized as reason:
+            self.count_fields(None)
+            self.skip(response.url, str(reason))
+            return
+        except NotAnArticle as reason:
+            self.skip(response.url, str(reason))
+            return
+        yield from self.accept(article, response.url)
+
+    def accept(self, article: Article, url: str) -> Iterator[Article]:
+        """Count the record's fields and hand it on, unless a date range leaves it out."""
+        self.count_fields(article)
+        if self.in_range(article, url):
+            yield self.finished(article)
 
     def in_range(self, article: Article, url: str) -> bool:
         """With -a from/to: whether the article was published on those days (it is dropped, and logged, if not)."""

@@ -31,7 +31,7 @@ from crawler.dates import (
     to_jalali_string,
 )
 from crawler.record import Article, article_key
-from crawler.sites import LayoutNotRecognized, NotAnArticle, site_config
+from crawler.sites import site_config
 from crawler.sites.nastooh import NastoohArticleExtractor
 from crawler.spiders.base import NewsSpider, checked_base_url
 
@@ -247,21 +247,7 @@ class NastoohSpider(NewsSpider):
     # -- article pages -------------------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Article]:
-        self.fetched()
-        if self.not_html(response):
-            return
-        try:
-            article = self.extractor.extract(response.selector, response.url)
-        except LayoutNotRecognized as reason:
-            self.count_fields(None)
-            self.skip(response.url, str(reason))
-            return
-        except NotAnArticle as reason:
-            self.skip(response.url, str(reason))
-            return
-        self.count_fields(article)
-        if self.in_range(article, response.url):
-            yield self.finished(article)
+        yield from self.records_from(response, self.extractor.extract)
 
     def on_error(self, failure: Failure) -> None:
         super().on_error(failure)

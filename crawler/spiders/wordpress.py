@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
-from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites import NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
 from crawler.sites.wordpress import from_page, from_rest
 from crawler.spiders.base import NewsSpider, checked_base_url
 
@@ -138,9 +138,7 @@ class WordPressSpider(NewsSpider):
             except NotAnArticle as reason:
                 self.skip(str(post.get("link")), str(reason))
                 continue
-            self.count_fields(article)
-            if self.in_range(article, article.url):
-                yield self.finished(article)
+            yield from self.accept(article, article.url)
 
     def _lookup_request(self, kind: str, posts: list[dict], terms: list[int], authors: list[int]) -> Request:
         """Sites that strip _embed: names by id, asked for in turn: categories, tags, then authors (users)."""
@@ -289,21 +287,7 @@ class WordPressSpider(NewsSpider):
         return Request(url, callback=self.parse_page, errback=self.on_error)
 
     def parse_page(self, response: Response) -> Iterator[Article]:
-        self.fetched()
-        if self.not_html(response):
-            return
-        try:
-            article = from_page(response.selector, response.url, self.site)
-        except LayoutNotRecognized as reason:
-            self.count_fields(None)
-            self.skip(response.url, str(reason))
-            return
-        except NotAnArticle as reason:
-            self.skip(response.url, str(reason))
-            return
-        self.count_fields(article)
-        if self.in_range(article, response.url):
-            yield self.finished(article)
+        yield from self.records_from(response, lambda page, url: from_page(page, url, self.site))
 
 
 def _json_list(response: Response) -> tuple[list | None, str | None]:

@@ -5,6 +5,7 @@ import logging
 
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import LAYOUTS, MockSite
+from tests.serving import serve_until_interrupted
 
 
 def main() -> None:
@@ -21,15 +22,9 @@ def main() -> None:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
     site = MockSite(page_size=args.page_size, layout=args.layout)
     server = MockIsnaServer(site, port=args.port, fail_every=args.fail_every, delay=args.delay)
-    print(f"mock ISNA site at {server.base_url} ({sum(spec.is_article for spec in site.articles)} articles); "
-          f"try: scrapy crawl isna -a base_url={server.base_url} -a from=1402-05-20 -a to=1402-05-24 -O out.jsonl",
-          flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    articles = sum(spec.is_article for spec in site.articles)
+    serve_until_interrupted(server, f"mock ISNA site at {server.base_url} ({articles} articles); try: scrapy crawl isna "
+                                    f"-a base_url={server.base_url} -a from=1402-05-20 -a to=1402-05-24 -O out.jsonl")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import argparse
 
 from tests.mockwp.site import REST_MODES, MockWordPress, MockWordPressServer
+from tests.serving import serve_until_interrupted
 
 
 def main() -> None:
@@ -11,14 +12,8 @@ def main() -> None:
     parser.add_argument("--rest", choices=REST_MODES, default="on", help="how the REST API answers (default: on)")
     args = parser.parse_args()
     server = MockWordPressServer(MockWordPress(rest=args.rest), port=args.port)
-    print(f"mock WordPress site at {server.base_url} (REST API: {args.rest}); try: "
-          f"scrapy crawl wordpress -a site_url={server.base_url}/ -O out.jsonl", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server, f"mock WordPress site at {server.base_url} (REST API: {args.rest}); try: "
+                                    f"scrapy crawl wordpress -a site_url={server.base_url}/ -O out.jsonl")
 
 
 if __name__ == "__main__":
