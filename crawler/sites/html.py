@@ -88,6 +88,29 @@ def first_text(selector: Selector, *queries: str) -> str | None:
     return None
 
 
+def meta_index(selector: Selector) -> dict[str, list[str]]:
+    """Every <meta> of the page by each of its property, name and itemprop values, in page order: one pass over
+    the tree instead of one query per tag looked for."""
+    index: dict[str, list[str]] = {}
+    for node in selector.root.iter("meta"):
+        content = node.get("content")
+        if content is None:
+            continue
+        for attribute in ("property", "name", "itemprop"):
+            for key in (node.get(attribute) or "").split():
+                index.setdefault(key, []).append(content)
+    return index
+
+
+def first_meta(metas: dict[str, list[str]], *keys: str) -> str | None:
+    for key in keys:
+        for value in metas.get(key, ()):
+            text = tidy(value)
+            if text:
+                return text
+    return None
+
+
 def json_ld_objects(selector: Selector) -> Iterator[dict[str, Any]]:
     """Every JSON-LD object on the page, @graph members included; blocks that are not valid JSON are skipped."""
     for block in selector.css('script[type="application/ld+json"]::text').getall():

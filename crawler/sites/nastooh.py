@@ -25,31 +25,42 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig, province_in
-from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
+from crawler.sites.html import (
+    absolute,
+    element_text,
+    first_meta,
+    first_text,
+    json_ld_of_type,
+    meta_index,
+    paragraphs,
+)
 from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
 
 SELECTORS = {
     "container": "article#item",
-    "page_type": 'meta[property="nastooh:pageType"]::attr(content)',
-    "news_type": 'meta[property="nastooh:newsType"]::attr(content)',
-    "canonical": ('link[rel="canonical"]::attr(href)', 'meta[property="og:url"]::attr(content)'),
-    "title": ('h1.first-title', 'h1[itemprop="headline"]', 'meta[property="og:title"]::attr(content)'),
+    "canonical": 'link[rel="canonical"]::attr(href)',
+    "title": ('h1.first-title', 'h1[itemprop="headline"]'),
     "kicker": (".item-title .kicker", "header.item-header .kicker"),
     "lead": ('p.summary', '[itemprop="description"]:not(meta)'),
     "body": ('div.item-text', '[itemprop="articleBody"]'),
     "meta_items": "div.meta-news li",
-    "published_time": ('meta[property="article:published_time"]::attr(content)',
-                       'meta[itemprop="datePublished"]::attr(content)'),
-    "modified_time": ('meta[property="article:modified_time"]::attr(content)',
-                      'meta[itemprop="dateModified"]::attr(content)'),
-    "news_code": 'meta[property="nastooh:code"]::attr(content)',
-    "section": 'meta[property="article:section"]::attr(content)',
     "editor": "ul.author-id li",
     "tags": "footer.tags li a",
-    "keywords": 'meta[name="keywords"]::attr(content)',
     "main_image": "figure.item-img img",
+}
+# <meta> tags, by property/name/itemprop (read from one index of the page's meta tags).
+METAS = {
+    "page_type": ("nastooh:pageType",),
+    "news_type": ("nastooh:newsType",),
+    "canonical": ("og:url",),
+    "title": ("og:title",),
+    "published_time": ("article:published_time", "datePublished"),
+    "modified_time": ("article:modified_time", "dateModified"),
+    "news_code": ("nastooh:code",),
+    "section": ("article:section",),
+    "keywords": ("keywords",),
 }
 
 # Meta list items, told apart by their icon class or, failing that, their label.
@@ -79,27 +90,30 @@ class NastoohArticleExtractor:
         None (or []); the validation stage decides whether the record can be written.
         """
         selector = page if isinstance(page, Selector) else Selector(text=page, base_url=url)
-        self._reject_non_articles(selector)
-        root = selector.css(SELECTORS["container"]) or [selector]
-        article_root = root[0]
+        metas = meta_index(selector)
+        root = selector.css(SELECTORS["container"])
+        self._reject_non_articles(selector, metas, bool(root))
+        article_root = root[0] if root else selector
+        ld = json_ld_of_type(selector, "NewsArticle", "Article", "ReportageNewsArticle") or {}
 
         meta = self._meta_list(article_root)
-        title = first_text(article_root, *SELECTORS["title"]) or first_text(selector, *SELECTORS["title"])
+        title = first_text(article_root, *SELECTORS["title"]) or first_meta(metas, *METAS["title"])
         body_paragraphs, body_images = self._body(article_root)
         if title is None and not body_paragraphs:
             raise LayoutNotRecognized("no headline and no article text: not an article page, or the layout changed")
 
-        category = meta.get("category") or self._section(selector)
+        category = meta.get("category") or self._section(metas)
         if category and category in self.config.advertorial_categories:
             raise NotAnArticle(f"advertorial (category «{category}»)")
 
         lead = first_text(article_root, *SELECTORS["lead"])
-        published = self._published(selector, article_root, meta.get("published"), url)
-        modified = self._first_timestamp(selector, SELECTORS["modified_time"], "dateModified", url)
+        published = self._published(metas, ld, meta.get("published"), url)
+        modified = _first_timestamp(metas.get(METAS["modified_time"][0], []) + metas.get(METAS["modified_time"][1], []),
+                                    ld.get("dateModified"), url)
         return Article(
             site=self.config.key,
-            url=absolute(first_text(selector, *SELECTORS["canonical"]), url) or url,
-            news_id=self._news_id(selector, meta.get("news_id"), url),
+            url=absolute(first_text(selector, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url) or url,
+            news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *SELECTORS["kicker"]),
             lead=lead,
@@ -111,20 +125,20 @@ class NastoohArticleExtractor:
             reporter_code=_digits_only(meta.get("reporter_code")),
             editor=self._editor(article_root),
             province=self._province(lead, category),
-            tags=self._tags(article_root, selector),
+            tags=self._tags(article_root, metas),
             images=_images(article_root.css(SELECTORS["main_image"]) + body_images, title, url),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------
 
-    def _reject_non_articles(self, selector: Selector) -> None:
-        page_type = tidy(selector.css(SELECTORS["page_type"]).get())
+    def _reject_non_articles(self, selector: Selector, metas: dict[str, list[str]], has_container: bool) -> None:
+        page_type = first_meta(metas, *METAS["page_type"])
         if page_type and page_type.lower() != "news":
             raise NotAnArticle(f"nastooh:pageType is {page_type!r}, not a news article")
-        news_type = tidy(selector.css(SELECTORS["news_type"]).get())
+        news_type = first_meta(metas, *METAS["news_type"])
         if news_type and news_type.lower() in self.config.non_article_types:
             raise NotAnArticle(f"{news_type} page (nastooh:newsType), not a text article")
-        if not selector.css(SELECTORS["container"]) and not selector.css(SELECTORS["title"][0]):
+        if not has_container and not selector.css(SELECTORS["title"][0]):
             raise LayoutNotRecognized("no article markup (article#item, h1.first-title): an error or list page, "
                                       "or the site's layout changed")
 
@@ -133,9 +147,11 @@ class NastoohArticleExtractor:
     def _meta_list(self, root: Selector) -> dict[str, str]:
         found: dict[str, str] = {}
         for item in root.css(SELECTORS["meta_items"]):
-            icons = " ".join(item.css("i::attr(class)").getall())
-            label = element_text(item.css(".title-meta")[0]) if item.css(".title-meta") else ""
-            value = element_text(item.css(".text-meta")[0]) if item.css(".text-meta") else None
+            icons = " ".join(item.xpath(".//i/@class").getall())
+            labels = item.css(".title-meta")
+            values = item.css(".text-meta")
+            label = element_text(labels[0]) if labels else ""
+            value = element_text(values[0]) if values else None
             if not value:
                 continue
             for name, icon, labels in META_FIELDS:
@@ -151,12 +167,12 @@ class NastoohArticleExtractor:
         from_dateline = province_in(lead, prefix=self.config.dateline_prefix) if self.config.dateline_prefix else None
         return from_dateline or province_in(category)
 
-    def _section(self, selector: Selector) -> str | None:
-        section = first_text(selector, SELECTORS["section"])
+    def _section(self, metas: dict[str, list[str]]) -> str | None:
+        section = first_meta(metas, *METAS["section"])
         return tidy(section.split(">")[-1]) if section else None
 
-    def _news_id(self, selector: Selector, from_meta_list: str | None, url: str) -> str | None:
-        for candidate in (from_meta_list, first_text(selector, SELECTORS["news_code"])):
+    def _news_id(self, metas: dict[str, list[str]], from_meta_list: str | None, url: str) -> str | None:
+        for candidate in (from_meta_list, first_meta(metas, *METAS["news_code"])):
             code = _digits_only(candidate)
             if code:
                 return code
@@ -169,16 +185,16 @@ class NastoohArticleExtractor:
                 return first_text(item, "strong")
         return None
 
-    def _tags(self, root: Selector, selector: Selector) -> list[str]:
+    def _tags(self, root: Selector, metas: dict[str, list[str]]) -> list[str]:
         tags = [element_text(link) for link in root.css(SELECTORS["tags"])]
         if not any(tags):
-            keywords = selector.css(SELECTORS["keywords"]).get() or ""
+            keywords = first_meta(metas, *METAS["keywords"]) or ""
             tags = [tidy(keyword) for keyword in keywords.split(",")]
         return _unique(tag for tag in tags if tag)
 
     # -- dates -----------------------------------------------------------------------------------------------
 
-    def _published(self, selector: Selector, root: Selector, shown: str | None, url: str) -> datetime | None:
+    def _published(self, metas: dict[str, list[str]], ld: dict, shown: str | None, url: str) -> datetime | None:
         """The publication time: the machine-readable one when it agrees with the date shown to readers,
         else the shown one (what readers and the archive see), with a warning naming both."""
         visible = None
@@ -187,25 +203,13 @@ class NastoohArticleExtractor:
                 visible = parse_jalali_datetime(shown)
             except DateParseError as error:
                 logger.warning("%s: unreadable publication date on the page: %s", url, error)
-        machine = self._first_timestamp(selector, SELECTORS["published_time"], "datePublished", url)
+        candidates = [value for key in METAS["published_time"] for value in metas.get(key, ())]
+        machine = _first_timestamp(candidates, ld.get("datePublished"), url)
         if machine and visible and abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) >= _SAME_MINUTE:
             logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
                            url, to_tehran_iso(visible), to_tehran_iso(machine))
             return visible
         return machine or visible
-
-    def _first_timestamp(self, selector: Selector, queries: tuple[str, ...], json_ld_key: str,
-                         url: str) -> datetime | None:
-        candidates = [value for query in queries for value in selector.css(query).getall()]
-        news_article = json_ld_of_type(selector, "NewsArticle", "Article", "ReportageNewsArticle")
-        if news_article and isinstance(news_article.get(json_ld_key), str):
-            candidates.append(news_article[json_ld_key])
-        for candidate in candidates:
-            try:
-                return parse_iso_datetime(candidate)
-            except DateParseError as error:
-                logger.debug("%s: ignoring timestamp: %s", url, error)
-        return None
 
     # -- body and images -----------------------------------------------------------------------------------------
 
@@ -240,6 +244,16 @@ def _images(nodes: list[Selector], title: str | None, url: str) -> list[Image]:
         caption = first_text(image.xpath("ancestor::figure[1]"), "figcaption") or tidy(image.attrib.get("alt"))
         images[src] = Image(url=src, caption=None if caption == title else caption)
     return list(images.values())
+
+
+def _first_timestamp(candidates: list[str], from_json_ld, url: str) -> datetime | None:
+    """The first readable timestamp of the meta tags, then of the JSON-LD."""
+    for candidate in [*candidates, *([from_json_ld] if isinstance(from_json_ld, str) else [])]:
+        try:
+            return parse_iso_datetime(candidate)
+        except DateParseError as error:
+            logger.debug("%s: ignoring timestamp: %s", url, error)
+    return None
 
 
 def _digits_only(value: str | None) -> str | None:

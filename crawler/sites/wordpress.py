@@ -8,12 +8,15 @@ the registry. Persian themes often print Jalali dates, even inside time@datetime
 
 from __future__ import annotations
 
+import copy
 import html as html_entities
 import logging
 import re
 from datetime import UTC, datetime
+from functools import cache
 
 from lxml import etree, html as lxml_html
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from crawler.dates import (
@@ -59,6 +62,7 @@ BODY_JUNK = (
     '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
     '[class*="yarpp"]',
 )
+_BODY_JUNK = CSSSelector(", ".join(BODY_JUNK), translator="html")  # compiled once: lxml translates CSS per call
 # An excerpt WordPress made itself (the first 55 words and an ellipsis) is not a lead.
 _AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
 _POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
@@ -164,15 +168,20 @@ def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
 # -- body ----------------------------------------------------------------------------------------------------------
 
 def clean_body(body: str | Selector | None, site: WordPressSite) -> etree._Element | None:
-    """The post body as an element tree with plugin junk (and the registry's body_exclude) removed."""
+    """The post body as an element tree (a copy) with plugin junk and the registry's body_exclude removed."""
     if body is None or body == "":
         return None
-    root = lxml_html.fromstring(body.get() if isinstance(body, Selector) else f"<div>{body}</div>")
-    for query in (*BODY_JUNK, *((site.selectors or {}).get("body_exclude") or [])):
-        for node in root.cssselect(query):
+    root = copy.deepcopy(body.root) if isinstance(body, Selector) else lxml_html.fromstring(f"<div>{body}</div>")
+    for query in (_BODY_JUNK, *_site_excludes(tuple((site.selectors or {}).get("body_exclude") or ()))):
+        for node in query(root):
             if node is not root and node.getparent() is not None:
                 _remove_keeping_tail(node)
     return root
+
+
+@cache
+def _site_excludes(queries: tuple[str, ...]) -> tuple[CSSSelector, ...]:
+    return tuple(CSSSelector(query, translator="html") for query in queries)
 
 
 def body_paragraphs(root: etree._Element | None) -> list[str]:
