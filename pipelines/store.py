@@ -25,7 +25,8 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         state = getattr(crawler, "run_state", None)
         if state is None or not state.incremental:
-            raise NotConfigured("export run (-o/-O): records go to the feed, not the incremental dump")
+            # An export run (-o/-O): records go to the feed. No message, so that Scrapy logs no warning for it.
+            raise NotConfigured
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
