@@ -55,7 +55,10 @@ class Article:
                                           default=None, pattern=JALALI_MINUTE)
     modified_at: str | None = _field("Last modification time the site declares, same form as published_at.",
                                      default=None, pattern=TEHRAN_TIMESTAMP)
-    category: str | None = _field("The article's category (دسته‌بندی) as the page shows it.", default=None)
+    category: str | None = _field("The article's category (دسته‌بندی) as the page shows it; the first one when it has several.",
+                                  default=None)
+    categories: list[str] = _field("Every category of the article, in the site's order (ISNA shows one).",
+                                   default_factory=list)
     reporter_code: str | None = _field("Reporter code (کد خبرنگار), ASCII digits.", default=None, pattern=DIGITS)
     editor: str | None = _field("Editor (دبیر) named on the page.", default=None)
     author: str | None = _field("Author named by the site (WordPress: the post's author).", default=None)

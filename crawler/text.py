@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-
 # Every run of white space, including no-break spaces and line breaks, but not the ZWNJ (U+200C).
 _WHITESPACE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
 

@@ -78,7 +78,7 @@ def rules_for(site: str) -> Rules:
 
     drop = [(group["name"], pattern) for section in (generic, specific)
             for group in section.get("drop", []) for pattern in group["patterns"]]
-    for name, pattern in drop:
+    for _, pattern in drop:
         re.compile(pattern)  # a broken pattern is reported on its own, not as part of the alternation
     return Rules(
         end_markers=tuple(re.compile(pattern) for pattern in generic["end_markers"] + specific.get("end_markers", [])),
@@ -142,7 +142,7 @@ def clean_article(article: Article) -> CleaningReport:
     # 3. Junk paragraphs wherever they stand, and paragraphs that only repeat the title.
     title_key = _bare(match_key(article.title)) if article.title else None
     kept: list[tuple[str, str]] = []
-    for paragraph, key in zip(paragraphs, keys):
+    for paragraph, key in zip(paragraphs, keys, strict=True):
         rule = rules.dropped_by(key)
         if rule is None and title_key and _bare(key) == title_key:
             rule = "title_repeat"

@@ -1,6 +1,6 @@
 """Normalization of the record's Persian text fields with hazm; URLs, ids, dates and Latin text are never touched.
 
-Applied to title, kicker, lead, body, category, editor, source, province, tags and image captions:
+Applied to title, kicker, lead, body, category, categories, editor, source, province, tags and image captions:
 - hazm's Normalizer, built once per process with options chosen on purpose (see HAZM_OPTIONS): Arabic letter forms
   and presentation forms to Persian letters, ligatures spelt out. Its defaults would turn digits Persian, space out
   URLs and slashes (`ایسنا/خوزستان` -> `ایسنا / خوزستان`), rewrite `3.5` and quotes, drop the ezafe hamza of
@@ -103,11 +103,13 @@ class PersianNormalizer:
         paragraphs = article.body.split("\n\n") if article.body else []
         fields = [getattr(article, name) for name in TEXT_FIELDS]
         captions = [image.caption for image in article.images]
-        values = iter(self.texts([*fields, *paragraphs, *article.tags, *captions], restore_zwnj=restore))
+        values = iter(self.texts([*fields, *paragraphs, *article.tags, *article.categories, *captions],
+                                 restore_zwnj=restore))
         for name in TEXT_FIELDS:
             setattr(article, name, next(values))
         article.body = "\n\n".join(text for text in (next(values) for _ in paragraphs) if text) or None
         article.tags = list(dict.fromkeys(tag for tag in (next(values) for _ in article.tags) if tag))
+        article.categories = list(dict.fromkeys(name for name in (next(values) for _ in article.categories) if name))
         for image in article.images:
             image.caption = next(values)
         return article

@@ -83,6 +83,7 @@ def expected_fields(spec: ArticleSpec) -> dict:
         "published_at": spec.published.isoformat(),
         "published_jalali": spec.jalali.strftime("%Y-%m-%dT%H:%M"),
         "category": persian_text(spec.category),
+        "categories": [persian_text(spec.category)],
         "reporter_code": spec.reporter,
         "editor": spec.editor,
         "tags": tags,

@@ -8,8 +8,8 @@ from crawler.dates import (
     jalali_days,
     parse_iso_datetime,
     parse_jalali_datetime,
-    parse_machine_datetime,
     parse_jalali_day,
+    parse_machine_datetime,
     to_jalali_string,
     to_tehran_iso,
 )

@@ -48,6 +48,7 @@ def check_post(record: dict, post: Post) -> None:
     assert [letters(paragraph) for paragraph in paragraphs] == [letters(paragraph) for paragraph in post.expected_body()]
     assert record["published_at"] == post.published.isoformat()
     assert record["category"] == CATEGORIES[post.categories[0]]
+    assert record["categories"] == [CATEGORIES[term] for term in post.categories]
     assert record["tags"] == [TAGS[term] for term in post.tags]
     assert record["source"] == post.source
     assert record["author"] == AUTHORS[post.author]

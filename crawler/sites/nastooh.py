@@ -122,6 +122,7 @@ class NastoohArticleExtractor:
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,
             category=category,
+            categories=[category] if category else [],
             reporter_code=_digits_only(meta.get("reporter_code")),
             editor=self._editor(article_root),
             province=self._province(lead, category),

@@ -15,7 +15,8 @@ import re
 from datetime import UTC, datetime
 from functools import cache
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 from parsel import Selector
 
@@ -110,6 +111,7 @@ def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = No
         published_jalali=to_jalali_string(published) if published else None,
         modified_at=to_tehran_iso(modified) if modified else None,
         category=_first(names.get(term) for term in categories),
+        categories=_unique(tidy(names.get(term)) for term in categories),
         author=author,
         province=site.province,
         tags=_unique(tidy(names.get(term)) for term in tags),
@@ -158,6 +160,8 @@ def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
         published_jalali=to_jalali_string(published) if published else None,
         modified_at=to_tehran_iso(modified) if modified else None,
         category=_first(categories) or tidy(ld.get("articleSection") if isinstance(ld.get("articleSection"), str) else None),
+        categories=_unique(tidy(name) for name in categories)
+        or ([tidy(ld["articleSection"])] if isinstance(ld.get("articleSection"), str) and tidy(ld["articleSection"]) else []),
         author=author,
         province=site.province,
         tags=_unique(tags),

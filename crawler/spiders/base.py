@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import jdatetime
 import scrapy
-from scrapy.exceptions import UsageError
 from parsel import Selector
+from scrapy.exceptions import UsageError
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 

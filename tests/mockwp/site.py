@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
@@ -13,7 +14,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jdatetime
-import threading
 
 from crawler.dates import TEHRAN, jalali_to_tehran
 
