@@ -185,6 +185,8 @@ def main() -> None:
                 server.terminate()
                 server.wait()
             run.update(size=size, generate_seconds=round(generated, 1))
+            if run["articles"] != size:
+                sys.exit(f"the crawl of {size} pages wrote {run['articles']} articles: the numbers would be wrong")
             results.append(run)
             shutil.rmtree(folder)
 

@@ -228,3 +228,10 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
     result = crawl(tmp_path, *args, check=False)
     assert result.returncode != 0
     assert f"bad arguments for `scrapy crawl isna`: {message}" in result.stderr
+
+
+def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(mock_site, tmp_path):
+    out = tmp_path / "latest.jsonl"
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)
+    assert {record["news_id"] for record in read_jsonl(out)} == {
+        spec.code for spec in mock_site.site.newest_first()[:16] if spec.is_article}

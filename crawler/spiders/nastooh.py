@@ -159,7 +159,7 @@ class NastoohSpider(NewsSpider):
             self._day_done(day)
             return  # the archive is newest first: everything after this is before the day
         next_url = self.next_page_url(response)
-        limit = self.settings.getint("CATCHUP_MAX_PAGES") if day is None else self.config.max_archive_pages
+        limit = self._page_limit(day)
         if not next_url or page >= limit:
             if next_url:
                 self.logger.warning("%s: stopping at the limit of %d archive pages", where, limit)
@@ -169,6 +169,15 @@ class NastoohSpider(NewsSpider):
             return
         yield Request(next_url, callback=self.parse_archive, errback=self.on_error,
                       cb_kwargs={"day": day, "page": page + 1})
+
+    def _page_limit(self, day: jdatetime.date | None) -> int:
+        """How many archive pages a listing may take: a day's safety stop; for the latest news the page budget
+        (-a pages=, or a first run's), or CATCHUP_MAX_PAGES when catching up after earlier runs."""
+        if day is not None:
+            return self.config.max_archive_pages
+        if self.catchup_from is not None:
+            return self.settings.getint("CATCHUP_MAX_PAGES")
+        return self.latest_pages
 
     def _latest_done(self, page: int, items: list["ArchiveItem"], known: int) -> bool:
         """Whether the latest-news run has paged back far enough: its page budget on a first run (or with
