@@ -165,6 +165,7 @@ class RunManager:
     def spider_closed(self, spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:
             self._progress.stop()
+            self._print_progress()  # the final state, whatever the last tick showed
             sys.stderr.write("\n")
         stats = self.crawler.stats.get_stats()
         verdict = assess(stats, self.crawler.settings)

@@ -181,13 +181,14 @@ def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(t
 
 def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path):
     data = tmp_path / "data"
-    slow = MockIsnaServer(MockSite(), delay=0.3).start_in_thread()
+    slow = MockIsnaServer(MockSite(), delay=1.0).start_in_thread()  # a week of archives at 1 s a page: a long run
     try:
-        first = subprocess.Popen(command(slow, data, "-a", "from=1402-05-20", "-a", "to=1402-05-22"), cwd=ROOT,
+        first = subprocess.Popen(command(slow, data, "-a", "from=1402-05-19", "-a", "to=1402-05-25"), cwd=ROOT,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: (data / "isna" / ".lock").exists() and len(slow.requests) >= 2)
+        wait_for(lambda: len(slow.requests) >= 2)  # the first run holds the lock and is crawling
         started = time.monotonic()
         second = run(slow, data, "-a", "from=1402-05-20", "-a", "to=1402-05-22")
+        assert first.poll() is None, "the first run ended too soon for this test to mean anything"
         assert second.returncode == 75
         assert time.monotonic() - started < 15
         assert "not started, another run holds" in second.stderr
@@ -240,7 +241,10 @@ def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path):
     assert b"\r[isna]" not in quiet.stderr  # standard error is not a terminal here, as in cron
     progress = watched.stderr.decode("utf-8")
     assert "\r[isna] " in progress and "/2 days, " in progress and " articles, " in progress
-    assert progress.rstrip().endswith("2/2 days, 3 archive pages, 5 articles, 0 failed pages")
+    wanted = len(slow.site.articles_on((1402, 5, 20), (1402, 5, 21)))
+    assert wanted == 7
+    # the last line is the final state: both days done, every article of them written
+    assert progress.rstrip().endswith(f"2/2 days, 3 archive pages, {wanted} articles, 0 failed pages")
 
 
 def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, monkeypatch):
