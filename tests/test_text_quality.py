@@ -307,3 +307,30 @@ def test_cleaning_rules_from_a_registry_entry(tmp_path, monkeypatch):
     finally:
         crawler.sites.registry.cache_clear()
         pipelines.clean.rules_for.cache_clear()
+
+
+def test_the_zwnj_lexicon_is_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    from pipelines import zwnj
+
+    monkeypatch.setenv("PERSIAN_NEWS_CACHE", str(tmp_path))
+    from_hazm = zwnj.ZwnjRestorer.from_hazm.__func__
+    path = zwnj.cache_path()
+    assert path.parent == tmp_path and not path.exists()
+    try:
+        from_hazm.cache_clear()
+        built = zwnj.ZwnjRestorer.from_hazm()
+        assert path.exists()
+        from_hazm.cache_clear()
+        loaded = zwnj.ZwnjRestorer.from_hazm()
+        assert loaded is not built
+        for table in ("fused", "plain", "counts", "frequent", "verbs_with_zwnj", "heads"):
+            assert getattr(loaded, table) == getattr(built, table), table
+        words = ["ظرفیتها", "میکنند", "سهشنبه", "حسنزاده", "بزرگراه", "اینکه"]
+        assert [loaded.restore_word(word) for word in words] == [built.restore_word(word) for word in words]
+        path.write_bytes(b"not a pickle")
+        from_hazm.cache_clear()
+        rebuilt = zwnj.ZwnjRestorer.from_hazm()
+        assert rebuilt.fused == built.fused
+        assert path.read_bytes() != b"not a pickle"  # written again
+    finally:
+        from_hazm.cache_clear()
