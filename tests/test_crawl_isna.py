@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.helpers import letters
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import REAL_ARTICLE_CODE, REAL_ARTICLE_SLUG, ArticleSpec, MockSite
 
@@ -61,12 +62,6 @@ def persian_text(text: str | None) -> str | None:
 
 
 TEXT_FIELDS = {"title", "kicker", "lead", "body"}
-
-
-def letters(text: str | None) -> str | None:
-    """Text without spaces and ZWNJs: what extraction must get right whatever normalization does with spacing
-    (it joins «می شود» and restores ZWNJs in text that lost them; tests/test_text_quality.py covers that)."""
-    return None if text is None else re.sub(r"[ \u200c]", "", text)
 
 
 def expected_fields(spec: ArticleSpec) -> dict:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import letters
 from tests.mockwp.site import AUTHORS, CATEGORIES, TAGS, MockWordPress, MockWordPressServer, Post
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +31,6 @@ def crawl(tmp_path: Path, spider: str, *args: str, env: dict | None = None) -> t
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return records, result.stderr
-
-
-def letters(text: str | None) -> str | None:
-    """Text without spaces and ZWNJs, Arabic letter forms as Persian: what extraction must get right whatever
-    normalization does with spacing (tests/test_text_quality.py covers that)."""
-    if text is None:
-        return None
-    return re.sub(r"[ \u200c]", "", text).replace("ي", "ی").replace("ى", "ی").replace("ك", "ک")
 
 
 def check_post(record: dict, post: Post) -> None:
