@@ -230,3 +230,27 @@ def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(mock_site, 
     crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)
     assert {record["news_id"] for record in read_jsonl(out)} == {
         spec.code for spec in mock_site.site.newest_first()[:16] if spec.is_article}
+
+
+@pytest.mark.parametrize("markup", ["active item and «بعدی»", "rel=next links only", "no pagination"])
+def test_archive_pagination_variants_of_the_cms(markup):
+    """The next page from the pagination markups seen on Nastooh sites (Hamshahri's real archive: an active item,
+    numbered links and «بعدی», every one with rel="noindex next"; elsewhere: plain rel=next links)."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.spiders.isna import IsnaSpider
+
+    spider = IsnaSpider(base_url="http://127.0.0.1:8800")
+    pagination = {
+        "active item and «بعدی»": '<ul class="pagination"><li class="page-item"><a rel="noindex next" href="/archive?pi=1&amp;ms=0">۱</a></li>'
+                                  '<li class="page-item active"><span>۲</span></li>'
+                                  '<li class="page-item"><a rel="noindex next" href="/archive?pi=3&amp;ms=0">۳</a></li>'
+                                  '<li class="page-item"><a rel="noindex next" href="/archive?pi=3&amp;ms=0">بعدی</a></li></ul>',
+        "rel=next links only": '<ul class="pagination"><li><a rel="prev" href="/archive?pi=1&amp;ms=0">قبلی</a></li>'
+                               '<li><a rel="next" href="https://www.isna.ir/archive?pi=3&amp;ms=0">صفحه بعد</a></li></ul>',
+        "no pagination": "",
+    }[markup]
+    response = HtmlResponse("http://127.0.0.1:8800/archive?pi=2&ms=0", body=f"<html><body>{pagination}</body></html>",
+                            encoding="utf-8")
+    expected = None if markup == "no pagination" else "http://127.0.0.1:8800/archive?pi=3&ms=0"
+    assert spider.next_page_url(response, 2) == expected

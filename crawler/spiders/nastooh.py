@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 import jdatetime
 from scrapy.http import Request, Response, TextResponse
@@ -41,6 +41,7 @@ ARCHIVE_ITEMS = (
     "//li[.//h3/a[@href]][not(ancestor::aside)][not(ancestor::section[contains(concat(' ', @class, ' '), ' ads ')])]"
 )
 ARCHIVE_MAIN = "//div[contains(concat(' ', @class, ' '), ' items ')]"
+PAGINATION_LINKS = "//*[contains(concat(' ', @class, ' '), ' pagination ')]//a/@href"
 PAGINATION_NEXT = (
     "//ul[contains(@class, 'pagination')]/li[contains(concat(' ', @class, ' '), ' active ')]"
     "/following-sibling::li[1]//a/@href",
@@ -158,7 +159,7 @@ class NastoohSpider(NewsSpider):
         if day is not None and reached_older:
             self._day_done(day)
             return  # the archive is newest first: everything after this is before the day
-        next_url = self.next_page_url(response)
+        next_url = self.next_page_url(response, page)
         limit = self._page_limit(day)
         if not next_url or page >= limit:
             if next_url:
@@ -245,7 +246,13 @@ class NastoohSpider(NewsSpider):
             self.logger.warning("%s: archive item with an unreadable date: %s", page_url, error)
             return None
 
-    def next_page_url(self, response: TextResponse) -> str | None:
+    def next_page_url(self, response: TextResponse, page: int) -> str | None:
+        """The next archive page: the pagination link whose `pi` is this page's plus one (every page link has one,
+        and on this CMS every one of them may carry rel="next"), else the link after the active item, or «بعدی»."""
+        for href in response.xpath(PAGINATION_LINKS).getall():
+            values = parse_qs(urlsplit(href.strip()).query).get("pi")
+            if values and values[0].isdigit() and int(values[0]) == page + 1:
+                return self.local_url(urljoin(response.url, href.strip()))
         for query in PAGINATION_NEXT:
             href = response.xpath(query).get()
             if href:
