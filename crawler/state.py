@@ -56,14 +56,19 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
     """Append one JSON line with a single write() on an O_APPEND descriptor: a reader or a killed writer never
     leaves half a line behind it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        written = os.write(fd, data)
-        if written != len(data):
-            raise OSError(f"short write to {path}: {written} of {len(data)} bytes (disk full?)")
+        _write_line(fd, record, path)
     finally:
         os.close(fd)
+
+
+def _write_line(fd: int, record: dict[str, Any], path: Path) -> None:
+    """One JSON line in one write() call."""
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    written = os.write(fd, data)
+    if written != len(data):
+        raise OSError(f"short write to {path}: {written} of {len(data)} bytes (disk full?)")
 
 
 class PartFile:
@@ -80,9 +85,7 @@ class PartFile:
         if self._fd is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        if os.write(self._fd, data) != len(data):
-            raise OSError(f"short write to {self.part} (disk full?)")
+        _write_line(self._fd, record, self.part)
         self.lines += 1
 
     def commit(self) -> Path | None:

@@ -138,6 +138,11 @@ def json_ld_of_type(selector: Selector, *types: str) -> dict[str, Any] | None:
     return None
 
 
+def unique(values) -> list[str]:
+    """The non-empty values, each once, in their first order."""
+    return list(dict.fromkeys(value for value in values if value))
+
+
 def absolute(url: str | None, base: str) -> str | None:
     url = tidy(url)
     return urljoin(base, url) if url else None

@@ -33,6 +33,7 @@ from crawler.sites.html import (
     json_ld_of_type,
     meta_index,
     paragraphs,
+    unique,
 )
 from crawler.text import tidy
 
@@ -191,7 +192,7 @@ class NastoohArticleExtractor:
         if not any(tags):
             keywords = first_meta(metas, *METAS["keywords"]) or ""
             tags = [tidy(keyword) for keyword in keywords.split(",")]
-        return _unique(tag for tag in tags if tag)
+        return unique(tags)
 
     # -- dates -----------------------------------------------------------------------------------------------
 
@@ -267,9 +268,3 @@ def _digits_only(value: str | None) -> str | None:
 def _path_of(url: str) -> str:
     return unquote(urlsplit(url).path)
 
-
-def _unique(values) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        seen.setdefault(value, None)
-    return list(seen)

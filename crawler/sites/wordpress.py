@@ -30,7 +30,7 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite
-from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs
+from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs, unique
 from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
@@ -111,10 +111,10 @@ def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = No
         published_jalali=to_jalali_string(published) if published else None,
         modified_at=to_tehran_iso(modified) if modified else None,
         category=_first(names.get(term) for term in categories),
-        categories=_unique(tidy(names.get(term)) for term in categories),
+        categories=unique(tidy(names.get(term)) for term in categories),
         author=author,
         province=site.province,
-        tags=_unique(tidy(names.get(term)) for term in tags),
+        tags=unique(tidy(names.get(term)) for term in tags),
         images=_unique_images(images),
     )
 
@@ -160,11 +160,11 @@ def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
         published_jalali=to_jalali_string(published) if published else None,
         modified_at=to_tehran_iso(modified) if modified else None,
         category=_first(categories) or tidy(ld.get("articleSection") if isinstance(ld.get("articleSection"), str) else None),
-        categories=_unique(tidy(name) for name in categories)
+        categories=unique(tidy(name) for name in categories)
         or ([tidy(ld["articleSection"])] if isinstance(ld.get("articleSection"), str) and tidy(ld["articleSection"]) else []),
         author=author,
         province=site.province,
-        tags=_unique(tags),
+        tags=unique(tags),
         images=_unique_images(images),
     )
 
@@ -301,9 +301,6 @@ def _first(values) -> str | None:
             return value
     return None
 
-
-def _unique(values) -> list[str]:
-    return list(dict.fromkeys(value for value in values if value))
 
 
 def _unique_images(images: list[Image]) -> list[Image]:

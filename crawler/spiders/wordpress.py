@@ -61,6 +61,7 @@ class WordPressSpider(NewsSpider):
         self.term_names: dict[int, str] = {}
         self.author_names: dict[int, str] = {}
         self.route: str | None = None
+        self._sitemaps_read = False
 
     # -- start -------------------------------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class WordPressSpider(NewsSpider):
         yield from self._sitemaps()
 
     def _sitemaps(self) -> Iterator[Request]:
-        if getattr(self, "_sitemaps_read", False):
+        if self._sitemaps_read:
             return
         self._sitemaps_read = True
         for path in ("/wp-sitemap.xml", "/sitemap_index.xml", "/sitemap.xml"):
