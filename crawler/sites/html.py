@@ -1,15 +1,22 @@
-"""HTML helpers every site extractor shares: paragraphs from an article body, JSON-LD, absolute URLs."""
+"""HTML helpers every site extractor shares: CSS queries, paragraphs from an article body, JSON-LD, absolute URLs.
+
+Extractors work on lxml elements. A CSS query is translated to XPath and compiled once per process (`select`):
+parsel's Selector.css/.xpath wraps every result in a new Selector and builds an XPath evaluator on every call,
+which cost more than parsing a small page.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from crawler.text import tidy
 
@@ -28,6 +35,40 @@ SKIP_TAGS = frozenset({
 })
 # Table cells are separated by a space so that words of neighbouring cells do not run together.
 CELL_TAGS = frozenset({"td", "th"})
+
+
+_TRANSLATOR = HTMLTranslator()
+_TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
+
+# What extractors accept as a page: its HTML, a parsel Selector (a Scrapy response's), or a parsed element.
+Page = str | Selector | etree._Element
+
+
+def root_of(page: Page, url: str) -> etree._Element:
+    """The page's root element, parsed the way Scrapy parses responses when given text."""
+    if isinstance(page, etree._Element):
+        return page
+    return (page if isinstance(page, Selector) else Selector(text=page, base_url=url)).root
+
+
+@cache
+def _compiled(query: str) -> etree.XPath:
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False)
+
+
+def select(node: etree._Element, query: str) -> list:
+    """The CSS query's results under (and including) ``node``: elements, or strings for ``::attr(...)`` and
+    ``::text`` queries."""
+    return _compiled(query)(node)
+
+
+def select_first(node: etree._Element, *queries: str):
+    """The first result of the first query that finds anything, or None."""
+    for query in queries:
+        found = select(node, query)
+        if found:
+            return found[0]
+    return None
 
 
 def paragraphs(element: etree._Element) -> list[str]:
@@ -72,27 +113,29 @@ def paragraphs(element: etree._Element) -> list[str]:
     return found
 
 
-def element_text(node: Selector) -> str | None:
+def element_text(node: etree._Element) -> str | None:
     """All the text inside an element, tidied (inline tags do not add spaces: <b>a</b>b is «ab»)."""
-    return tidy("".join(node.xpath(".//text()").getall()))
+    return tidy("".join(_TEXT_NODES(node)))
 
 
-def first_text(selector: Selector, *queries: str) -> str | None:
-    """The first non-empty result of the CSS queries, in order: an attribute for ``::attr(...)`` queries,
-    else the element's whole text."""
+def first_text(node: etree._Element | None, *queries: str) -> str | None:
+    """The first non-empty result of the CSS queries under ``node``, in order: the string for ``::attr(...)``
+    queries, else the element's whole text."""
+    if node is None:
+        return None
     for query in queries:
-        for node in selector.css(query):
-            text = tidy(node.get()) if "::attr(" in query else element_text(node)
+        for found in select(node, query):
+            text = tidy(found) if isinstance(found, str) else element_text(found)
             if text:
                 return text
     return None
 
 
-def meta_index(selector: Selector) -> dict[str, list[str]]:
+def meta_index(root: etree._Element) -> dict[str, list[str]]:
     """Every <meta> of the page by each of its property, name and itemprop values, in page order: one pass over
     the tree instead of one query per tag looked for."""
     index: dict[str, list[str]] = {}
-    for node in selector.root.iter("meta"):
+    for node in root.iter("meta"):
         content = node.get("content")
         if content is None:
             continue
@@ -111,9 +154,9 @@ def first_meta(metas: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
-def json_ld_objects(selector: Selector) -> Iterator[dict[str, Any]]:
+def json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
     """Every JSON-LD object on the page, @graph members included; blocks that are not valid JSON are skipped."""
-    for block in selector.css('script[type="application/ld+json"]::text').getall():
+    for block in select(root, 'script[type="application/ld+json"]::text'):
         try:
             data = json.loads(block)
         except json.JSONDecodeError as error:
@@ -129,8 +172,8 @@ def json_ld_objects(selector: Selector) -> Iterator[dict[str, Any]]:
                 yield from (member for member in graph if isinstance(member, dict))
 
 
-def json_ld_of_type(selector: Selector, *types: str) -> dict[str, Any] | None:
-    for item in json_ld_objects(selector):
+def json_ld_of_type(root: etree._Element, *types: str) -> dict[str, Any] | None:
+    for item in json_ld_objects(root):
         declared = item.get("@type")
         declared = declared if isinstance(declared, list) else [declared]
         if any(kind in declared for kind in types):

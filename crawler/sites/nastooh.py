@@ -13,8 +13,6 @@ import re
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
-from parsel import Selector
-
 from crawler.dates import (
     DateParseError,
     ascii_digits,
@@ -25,7 +23,10 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig, province_in
+from lxml import etree
+
 from crawler.sites.html import (
+    Page,
     absolute,
     element_text,
     first_meta,
@@ -33,6 +34,9 @@ from crawler.sites.html import (
     json_ld_of_type,
     meta_index,
     paragraphs,
+    root_of,
+    select,
+    select_first,
     unique,
 )
 from crawler.text import tidy
@@ -72,6 +76,7 @@ META_FIELDS = (
     ("reporter_code", "fa-microphone", ("خبرنگار",)),
 )
 
+_ICON_CLASSES = etree.XPath(".//i/@class", smart_strings=False)
 # Two readings of the publication time agree when they fall in the same minute.
 _SAME_MINUTE = 60
 
@@ -84,18 +89,18 @@ class NastoohArticleExtractor:
         self._end_markers = tuple(tidy(marker) for marker in config.end_markers)
         self._article_path = re.compile(config.article_path)
 
-    def extract(self, page: str | Selector, url: str) -> Article:
-        """The article on ``page`` (HTML text or a parsel Selector) fetched from ``url``.
+    def extract(self, page: Page, url: str) -> Article:
+        """The article on ``page`` (HTML text, a parsel Selector or a parsed root element) fetched from ``url``.
 
         Raises NotAnArticle, with the reason, for pages that are not text articles. Fields the page lacks are
         None (or []); the validation stage decides whether the record can be written.
         """
-        selector = page if isinstance(page, Selector) else Selector(text=page, base_url=url)
-        metas = meta_index(selector)
-        root = selector.css(SELECTORS["container"])
-        self._reject_non_articles(selector, metas, bool(root))
-        article_root = root[0] if root else selector
-        ld = json_ld_of_type(selector, "NewsArticle", "Article", "ReportageNewsArticle") or {}
+        page_root = root_of(page, url)
+        metas = meta_index(page_root)
+        container = select_first(page_root, SELECTORS["container"])
+        self._reject_non_articles(page_root, metas, container is not None)
+        article_root = container if container is not None else page_root
+        ld = json_ld_of_type(page_root, "NewsArticle", "Article", "ReportageNewsArticle") or {}
 
         meta = self._meta_list(article_root)
         title = first_text(article_root, *SELECTORS["title"]) or first_meta(metas, *METAS["title"])
@@ -113,7 +118,7 @@ class NastoohArticleExtractor:
                                     ld.get("dateModified"), url)
         return Article(
             site=self.config.key,
-            url=absolute(first_text(selector, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url) or url,
+            url=absolute(first_text(page_root, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url) or url,
             news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *SELECTORS["kicker"]),
@@ -128,32 +133,30 @@ class NastoohArticleExtractor:
             editor=self._editor(article_root),
             province=self._province(lead, category),
             tags=self._tags(article_root, metas),
-            images=_images(article_root.css(SELECTORS["main_image"]) + body_images, title, url),
+            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, url),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------
 
-    def _reject_non_articles(self, selector: Selector, metas: dict[str, list[str]], has_container: bool) -> None:
+    def _reject_non_articles(self, page_root: etree._Element, metas: dict[str, list[str]], has_container: bool) -> None:
         page_type = first_meta(metas, *METAS["page_type"])
         if page_type and page_type.lower() != "news":
             raise NotAnArticle(f"nastooh:pageType is {page_type!r}, not a news article")
         news_type = first_meta(metas, *METAS["news_type"])
         if news_type and news_type.lower() in self.config.non_article_types:
             raise NotAnArticle(f"{news_type} page (nastooh:newsType), not a text article")
-        if not has_container and not selector.css(SELECTORS["title"][0]):
+        if not has_container and not select(page_root, SELECTORS["title"][0]):
             raise LayoutNotRecognized("no article markup (article#item, h1.first-title): an error or list page, "
                                       "or the site's layout changed")
 
     # -- meta list -----------------------------------------------------------------------------------------
 
-    def _meta_list(self, root: Selector) -> dict[str, str]:
+    def _meta_list(self, root: etree._Element) -> dict[str, str]:
         found: dict[str, str] = {}
-        for item in root.css(SELECTORS["meta_items"]):
-            icons = " ".join(item.xpath(".//i/@class").getall())
-            labels = item.css(".title-meta")
-            values = item.css(".text-meta")
-            label = element_text(labels[0]) if labels else ""
-            value = element_text(values[0]) if values else None
+        for item in select(root, SELECTORS["meta_items"]):
+            icons = " ".join(_ICON_CLASSES(item))
+            label = first_text(item, ".title-meta") or ""
+            value = first_text(item, ".text-meta")
             if not value:
                 continue
             for name, icon, labels in META_FIELDS:
@@ -181,14 +184,14 @@ class NastoohArticleExtractor:
         match = self._article_path.search(_path_of(url))
         return match.group(1) if match else None
 
-    def _editor(self, root: Selector) -> str | None:
-        for item in root.css(SELECTORS["editor"]):
+    def _editor(self, root: etree._Element) -> str | None:
+        for item in select(root, SELECTORS["editor"]):
             if "دبیر" in (element_text(item) or ""):
                 return first_text(item, "strong")
         return None
 
-    def _tags(self, root: Selector, metas: dict[str, list[str]]) -> list[str]:
-        tags = [element_text(link) for link in root.css(SELECTORS["tags"])]
+    def _tags(self, root: etree._Element, metas: dict[str, list[str]]) -> list[str]:
+        tags = [element_text(link) for link in select(root, SELECTORS["tags"])]
         if not any(tags):
             keywords = first_meta(metas, *METAS["keywords"]) or ""
             tags = [tidy(keyword) for keyword in keywords.split(",")]
@@ -215,35 +218,32 @@ class NastoohArticleExtractor:
 
     # -- body and images -----------------------------------------------------------------------------------------
 
-    def _body(self, root: Selector) -> tuple[list[str], list[Selector]]:
-        for query in SELECTORS["body"]:
-            containers = root.css(query)
-            if containers:
-                break
-        else:
+    def _body(self, root: etree._Element) -> tuple[list[str], list[etree._Element]]:
+        container = select_first(root, *SELECTORS["body"])
+        if container is None:
             return [], []
-        container = containers[0]
         found = []
-        for paragraph in paragraphs(container.root):
+        for paragraph in paragraphs(container):
             if self._is_end_marker(paragraph):
                 break
             found.append(paragraph)
-        return found, container.css("img")
+        return found, list(container.iter("img"))
 
     def _is_end_marker(self, paragraph: str) -> bool:
         bare = paragraph.rstrip(" .:/-–")
         return any(bare == marker for marker in self._end_markers)
 
 
-def _images(nodes: list[Selector], title: str | None, url: str) -> list[Image]:
+def _images(nodes: list[etree._Element], title: str | None, url: str) -> list[Image]:
     """Images in page order, each once; the caption is the figure's caption or the alt text, unless that only
     repeats the headline (the CMS puts the headline into alt)."""
     images: dict[str, Image] = {}
     for image in nodes:
-        src = absolute(image.attrib.get("src") or image.attrib.get("data-src"), url)
+        src = absolute(image.get("src") or image.get("data-src"), url)
         if not src or src in images:
             continue
-        caption = first_text(image.xpath("ancestor::figure[1]"), "figcaption") or tidy(image.attrib.get("alt"))
+        figure = next(image.iterancestors("figure"), None)
+        caption = first_text(figure, "figcaption") or tidy(image.get("alt"))
         images[src] = Image(url=src, caption=None if caption == title else caption)
     return list(images.values())
 

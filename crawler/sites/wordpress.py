@@ -18,7 +18,6 @@ from functools import cache
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
-from parsel import Selector
 
 from crawler.dates import (
     DateParseError,
@@ -30,7 +29,18 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite
-from crawler.sites.html import absolute, element_text, first_text, json_ld_of_type, paragraphs, unique
+from crawler.sites.html import (
+    Page,
+    absolute,
+    element_text,
+    first_text,
+    json_ld_of_type,
+    paragraphs,
+    root_of,
+    select,
+    select_first,
+    unique,
+)
 from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
@@ -119,40 +129,41 @@ def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = No
     )
 
 
-def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
-    """A post's own page."""
-    selector = page if isinstance(page, Selector) else Selector(text=page, base_url=url)
+def from_page(page: Page, url: str, site: WordPressSite) -> Article:
+    """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
+    page_root = root_of(page, url)
     own = site.selectors or {}
-    article_root = next((found[0] for query in SELECTORS["article"] if (found := selector.css(query))), selector)
-    ld = json_ld_of_type(selector, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
+    article_root = select_first(page_root, *SELECTORS["article"])
+    article_root = page_root if article_root is None else article_root
+    ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
 
     title = _first_of(article_root, own.get("title"), *SELECTORS["title"]) or tidy(ld.get("headline"))
     if title is None:
-        title = first_text(selector, *SELECTORS["title"])
-    body_node = _body_node(selector, article_root, own)
+        title = first_text(page_root, *SELECTORS["title"])
+    body_node = _body_node(page_root, article_root, own)
     content = clean_body(body_node, site)
     body = body_paragraphs(content)
     if not title and not body:
         raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
 
-    published = _page_time(selector, article_root, own, ld.get("datePublished"), SELECTORS["published"], url)
-    modified = _page_time(selector, article_root, {}, ld.get("dateModified"), SELECTORS["modified"], url, shown=False)
+    published = _page_time(page_root, article_root, own, ld.get("datePublished"), SELECTORS["published"], url)
+    modified = _page_time(page_root, article_root, {}, ld.get("dateModified"), SELECTORS["modified"], url, shown=False)
     author = _ld_author(ld) or _first_of(article_root, own.get("author"), *SELECTORS["author"]) \
-        or first_text(selector, *SELECTORS["author"][:1])
-    tags = [element_text(node) for node in article_root.css(own.get("tags") or SELECTORS["tags"][0])]
-    if not any(tags) and article_root is not selector:
-        tags = [element_text(node) for node in selector.css(SELECTORS["tags"][0])]
-    categories = [element_text(node) for node in article_root.css(SELECTORS["categories"][0])] \
-        or [element_text(node) for node in selector.css(SELECTORS["categories"][0])]
-    images = [Image(url=src, caption=tidy(node.attrib.get("alt")) or None)
-              for node in selector.css(SELECTORS["featured_image"][0])
-              if (src := absolute(node.attrib.get("src"), url))]
+        or first_text(page_root, *SELECTORS["author"][:1])
+    tags = [element_text(node) for node in select(article_root, own.get("tags") or SELECTORS["tags"][0])]
+    if not any(tags) and article_root is not page_root:
+        tags = [element_text(node) for node in select(page_root, SELECTORS["tags"][0])]
+    categories = [element_text(node) for node in select(article_root, SELECTORS["categories"][0])] \
+        or [element_text(node) for node in select(page_root, SELECTORS["categories"][0])]
+    images = [Image(url=src, caption=tidy(node.get("alt")) or None)
+              for node in select(page_root, SELECTORS["featured_image"][0])
+              if (src := absolute(node.get("src"), url))]
     images += _body_images(content, url)
-    lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(selector, *SELECTORS["description"]))
+    lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(page_root, *SELECTORS["description"]))
     return Article(
         site=site.key,
-        url=absolute(first_text(selector, 'link[rel="canonical"]::attr(href)'), url) or url,
-        news_id=_post_id(selector, article_root),
+        url=absolute(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url) or url,
+        news_id=_post_id(page_root, article_root),
         title=title,
         lead=lead,
         body="\n\n".join(body) or None,
@@ -171,11 +182,12 @@ def from_page(page: str | Selector, url: str, site: WordPressSite) -> Article:
 
 # -- body ----------------------------------------------------------------------------------------------------------
 
-def clean_body(body: str | Selector | None, site: WordPressSite) -> etree._Element | None:
-    """The post body as an element tree (a copy) with plugin junk and the registry's body_exclude removed."""
+def clean_body(body: str | etree._Element | None, site: WordPressSite) -> etree._Element | None:
+    """The post body (HTML, or an element of the page) as an element tree with plugin junk and the registry's
+    body_exclude removed; an element is copied, never changed."""
     if body is None or body == "":
         return None
-    root = copy.deepcopy(body.root) if isinstance(body, Selector) else lxml_html.fromstring(f"<div>{body}</div>")
+    root = copy.deepcopy(body) if isinstance(body, etree._Element) else lxml_html.fromstring(f"<div>{body}</div>")
     for query in (_BODY_JUNK, *_site_excludes(tuple((site.selectors or {}).get("body_exclude") or ()))):
         for node in query(root):
             if node is not root and node.getparent() is not None:
@@ -203,10 +215,10 @@ def _remove_keeping_tail(node: etree._Element) -> None:
     parent.remove(node)
 
 
-def _body_node(selector: Selector, article_root: Selector, own: dict) -> Selector | None:
+def _body_node(page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
     for query in ([own["body"]] if own.get("body") else []) + list(SELECTORS["body"]):
-        for scope in (article_root, selector):
-            found = scope.css(query)
+        for scope in (article_root, page_root):
+            found = select(scope, query)
             if found:
                 return found[0]
     return None
@@ -238,10 +250,11 @@ def _rest_time(gmt: str | None, local: str | None) -> datetime | None:
     return None
 
 
-def _page_time(selector: Selector, root: Selector, own: dict, from_ld, machine_queries, url: str,
+def _page_time(page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
                shown: bool = True) -> datetime | None:
+    scopes = (root,) if root is page_root else (root, page_root)
     candidates = ([from_ld] if isinstance(from_ld, str) else []) + [
-        value for query in machine_queries for scope in (root, selector) for value in scope.css(query).getall()]
+        value for query in machine_queries for scope in scopes for value in select(scope, query)]
     for candidate in candidates:
         try:
             return parse_machine_datetime(candidate)
@@ -250,7 +263,7 @@ def _page_time(selector: Selector, root: Selector, own: dict, from_ld, machine_q
     if not shown:
         return None
     for query in ([own["date"]] if own.get("date") else []) + list(SELECTORS["shown_date"]):
-        for node in root.css(query):
+        for node in select(root, query):
             try:
                 return parse_jalali_datetime(element_text(node) or "")
             except DateParseError:
@@ -258,12 +271,12 @@ def _page_time(selector: Selector, root: Selector, own: dict, from_ld, machine_q
     return None
 
 
-def _post_id(selector: Selector, root: Selector) -> str | None:
-    for value in (root.attrib.get("id"), *selector.css('link[rel="shortlink"]::attr(href)').getall()):
+def _post_id(page_root: etree._Element, root: etree._Element) -> str | None:
+    for value in (root.get("id"), *select(page_root, 'link[rel="shortlink"]::attr(href)')):
         match = _POST_ID.search(value or "")
         if match:
             return match.group(1)
-    match = _POST_ID_CLASS.search(" ".join(selector.css("body::attr(class)").getall()))
+    match = _POST_ID_CLASS.search(" ".join(select(page_root, "body::attr(class)")))
     return match.group(1) if match else None
 
 
@@ -290,7 +303,7 @@ def _lead(text: str | None) -> str | None:
     return None if not text or _AUTO_EXCERPT.search(text) else text
 
 
-def _first_of(root: Selector, own: str | None, *queries: str) -> str | None:
+def _first_of(root: etree._Element, own: str | None, *queries: str) -> str | None:
     return first_text(root, *([own] if own else []), *queries)
 
 
