@@ -50,7 +50,10 @@ FREQUENT_STEM = 1000
 
 _PERSIAN_WORD = re.compile(r"[\u0621-\u065f\u0670\u067e\u0686\u0698\u06a9\u06af\u06cc\u06c0\u200c]+")
 _DIACRITIC = re.compile(r"[\u064b-\u065f\u0670]")
-_SPACED_MI = re.compile(r"(?<![\u0600-\u06ff\u200c])(ن?می) ([\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622]+)")
+# «می» and a space before a word; whether «می» (or «نمی») starts a word is checked on the match, because a pattern
+# that begins with a literal is scanned for several times faster than one that begins with a look-behind.
+_SPACED_MI = re.compile(r"می (?=([\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622]+))")
+_PERSIAN_OR_ZWNJ = re.compile(r"[\u0600-\u06ff\u200c]")
 
 
 def cache_path() -> Path:
@@ -217,5 +220,12 @@ class ZwnjRestorer:
         return _PERSIAN_WORD.sub(lambda match: self.restore_word(match.group()), text)
 
     def _join_mi(self, match: re.Match) -> str:
-        joined = f"{match.group(1)}{ZWNJ}{match.group(2)}"
-        return joined if joined in self.verbs_with_zwnj else match.group()
+        text, start = match.string, match.start()
+        prefix = "می"
+        if start and _PERSIAN_OR_ZWNJ.match(text, start - 1):
+            # «نمی» at the start of a word; otherwise «می» ends a longer word («اسلامی شد») and stays
+            if text[start - 1] != "ن" or (start > 1 and _PERSIAN_OR_ZWNJ.match(text, start - 2)):
+                return match.group()
+            prefix = "نمی"
+        joined = f"{prefix}{ZWNJ}{match.group(1)}"
+        return f"می{ZWNJ}" if joined in self.verbs_with_zwnj else match.group()

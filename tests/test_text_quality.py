@@ -13,7 +13,8 @@ import pytest
 from crawler.record import Article
 from crawler.sites.isna import extract
 from pipelines.clean import clean_article
-from pipelines.normalize import lost_zwnj, normalizer
+from crawler.text import tidy
+from pipelines.normalize import HAZM_OPTIONS, HazmCharacters, lost_zwnj, normalizer
 from pipelines.reprocess import process_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,6 +182,36 @@ def text(value: str, **options) -> str:
 
 def test_normalizer_is_built_once_per_process():
     assert normalizer() is normalizer()
+
+
+def real_texts() -> list[str]:
+    """Real Persian text: the Seraji sentences (as they are, without their ZWNJs, and typed with Arabic ي and ك as
+    some sites publish), every text node of the real ISNA pages, and both seeds."""
+    from lxml import html
+
+    sentences = (FIXTURES / "corpora" / "seraji-test-sentences.txt").read_text(encoding="utf-8").splitlines()
+    texts = sentences + [sentence.replace(ZWNJ, "") for sentence in sentences] + [ISNA_SEED, NAZIR_SEED]
+    texts += [sentence.replace("ی", "ي").replace("ک", "ك") for sentence in sentences]
+    for page in sorted((FIXTURES / "isna").glob("*.html")):
+        texts += html.fromstring(page.read_bytes()).xpath("//text()")
+    return texts
+
+
+def test_hazm_tables_applied_once_give_what_hazms_normalizer_gives():
+    from hazm import Normalizer
+    from hazm.constants import TRANSLATION_SRC, UNICODE_REPLACEMENTS
+
+    hazm, ours = Normalizer(**HAZM_OPTIONS), HazmCharacters()
+    every_character = "کتاب " + " ".join(TRANSLATION_SRC) + " " + " ".join(old for old, _ in UNICODE_REPLACEMENTS)
+    texts = [*real_texts(), every_character, "سيد علي كريمي\u00a0گفت ﷼"]
+    changed = [text for text in texts if hazm.normalize(text) != text]
+    assert len(texts) > 6000 and len(changed) > 600  # the comparison covers text that hazm does change
+    assert [ours.normalize(text) for text in texts] == [hazm.normalize(text) for text in texts]
+
+
+def test_tidy_collapses_every_white_space_but_keeps_the_zwnj():
+    assert tidy(" \ufeffنیم\u200cفاصله\u00a0و\u2009\u202f\u3000\r\n\tفاصله \u200b ") == "نیم\u200cفاصله و فاصله \u200b"
+    assert tidy("\u00a0\n ") is None and tidy("") is None and tidy(None) is None
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
