@@ -88,13 +88,16 @@ def accuracy(extracted: str | None, expected: str) -> dict:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def median_ms(function, repeat: int) -> float:
-    timings = []
+def median_ms(functions: dict[str, object], repeat: int) -> dict[str, float]:
+    """Median ms of each function over `repeat` rounds. Every round runs each function once, in turn, so a slow
+    spell of the machine weighs on all of them alike and the ratios between them hold."""
+    timings: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - started)
-    return round(statistics.median(timings) * 1000, 3)
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            timings[name].append(time.perf_counter() - started)
+    return {name: round(statistics.median(values) * 1000, 3) for name, values in timings.items()}
 
 
 def normalize_for_scoring(text: str | None) -> str:
@@ -104,7 +107,7 @@ def normalize_for_scoring(text: str | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     try:
@@ -130,13 +133,15 @@ def main() -> None:
             problems(dataclasses.asdict(article))
             return article
 
-        row = {"page": page.name, "kb": round(len(page.html.encode()) / 1024, 1),
-               "parse_ms": median_ms(parse, args.repeat), "ours_ms": median_ms(ours, args.repeat),
-               "pipeline_ms": median_ms(ours_with_pipelines, args.repeat)}
+        functions = {"parse_ms": parse, "ours_ms": ours, "pipeline_ms": ours_with_pipelines}
+        if trafilatura:
+            functions["trafilatura_ms"] = lambda page=page: trafilatura.extract(page.html)
+        for function in functions.values():
+            function()  # warm-up: caches of compiled queries and of the ZWNJ restorer, lazy imports
+        row = {"page": page.name, "kb": round(len(page.html.encode()) / 1024, 1), **median_ms(functions, args.repeat)}
         expected = normalize_for_scoring(page.expected_body)
         row["ours"] = accuracy(normalize_for_scoring(ours_with_pipelines().body), expected)
         if trafilatura:
-            row["trafilatura_ms"] = median_ms(lambda page=page: trafilatura.extract(page.html), args.repeat)
             row["trafilatura"] = accuracy(normalize_for_scoring(trafilatura.extract(page.html)), expected)
         rows.append(row)
 

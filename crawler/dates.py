@@ -7,7 +7,8 @@ summer up to 2022, +03:30 all year since), so offsets always come from the Asia/
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -58,10 +59,23 @@ def ascii_digits(text: str) -> str:
 def jalali_to_tehran(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A Jalali wall-clock time in Tehran as an aware datetime; ValueError for dates that do not exist."""
     try:
-        gregorian = jdatetime.datetime(year, month, day, hour, minute).togregorian()
+        gregorian = _gregorian_day(year, month, day)
+        return datetime(gregorian.year, gregorian.month, gregorian.day, hour, minute, tzinfo=TEHRAN)
     except ValueError as error:
         raise DateParseError(f"no such Jalali date/time {year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}: {error}") from None
-    return gregorian.replace(tzinfo=TEHRAN)
+
+
+# Calendar conversions by day, remembered: a crawl sees the same few days over and over, and every jdatetime
+# object asks the C library for the locale when it is made.
+@lru_cache(maxsize=4096)
+def _gregorian_day(year: int, month: int, day: int) -> date:
+    return jdatetime.date(year, month, day).togregorian()
+
+
+@lru_cache(maxsize=4096)
+def _jalali_day(day: date) -> tuple[int, int, int]:
+    jalali = jdatetime.date.fromgregorian(date=day)
+    return jalali.year, jalali.month, jalali.day
 
 
 def parse_jalali_datetime(text: str) -> datetime:
@@ -133,8 +147,9 @@ def to_tehran_iso(moment: datetime) -> str:
 
 def to_jalali_string(moment: datetime) -> str:
     """``1402-05-24T12:46``: the Tehran wall-clock time of the moment in the Jalali calendar, to the minute."""
-    local = moment.astimezone(TEHRAN).replace(tzinfo=None)
-    return jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y-%m-%dT%H:%M")
+    local = moment.astimezone(TEHRAN)
+    year, month, day = _jalali_day(local.date())
+    return f"{year:04d}-{month:02d}-{day:02d}T{local.hour:02d}:{local.minute:02d}"
 
 
 def tehran_jalali_day(moment: datetime) -> jdatetime.date:

@@ -86,9 +86,12 @@ def paragraphs(element: etree._Element) -> list[str]:
             found.append(text)
 
     def walk(node: etree._Element) -> None:
-        if not isinstance(node.tag, str):  # comments and processing instructions
+        tag = node.tag
+        if not isinstance(tag, str):  # comments and processing instructions
             return
-        tag = etree.QName(node).localname.lower()
+        if "}" in tag:  # a namespaced element, such as inline SVG from an XHTML source
+            tag = tag.rpartition("}")[2]
+        tag = tag.lower()
         if tag in SKIP_TAGS:
             return
         if tag == "br":

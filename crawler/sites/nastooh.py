@@ -76,7 +76,6 @@ META_FIELDS = (
     ("reporter_code", "fa-microphone", ("خبرنگار",)),
 )
 
-_ICON_CLASSES = etree.XPath(".//i/@class", smart_strings=False)
 # Two readings of the publication time agree when they fall in the same minute.
 _SAME_MINUTE = 60
 
@@ -154,9 +153,7 @@ class NastoohArticleExtractor:
     def _meta_list(self, root: etree._Element) -> dict[str, str]:
         found: dict[str, str] = {}
         for item in select(root, SELECTORS["meta_items"]):
-            icons = " ".join(_ICON_CLASSES(item))
-            label = first_text(item, ".title-meta") or ""
-            value = first_text(item, ".text-meta")
+            icons, label, value = _meta_item(item)
             if not value:
                 continue
             for name, icon, labels in META_FIELDS:
@@ -232,6 +229,21 @@ class NastoohArticleExtractor:
     def _is_end_marker(self, paragraph: str) -> bool:
         bare = paragraph.rstrip(" .:/-–")
         return any(bare == marker for marker in self._end_markers)
+
+
+def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:
+    """(icon classes, label, value) of one meta list item: <i class="fa ..."> <span class="title-meta">label</span>
+    <span class="text-meta">value</span>, in one walk over the item's few elements."""
+    icons, label, value = [], None, None
+    for node in item.iter():
+        if node.tag == "i":
+            icons.append(node.get("class") or "")
+        classes = (node.get("class") or "").split()
+        if label is None and "title-meta" in classes:
+            label = element_text(node)
+        elif value is None and "text-meta" in classes:
+            value = element_text(node)
+    return " ".join(icons), label or "", value
 
 
 def _images(nodes: list[etree._Element], title: str | None, url: str) -> list[Image]:
