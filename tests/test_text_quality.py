@@ -189,7 +189,7 @@ def real_texts() -> list[str]:
     some sites publish), every text node of the real ISNA pages, and both seeds."""
     from lxml import html
 
-    sentences = (FIXTURES / "corpora" / "seraji-test-sentences.txt").read_text(encoding="utf-8").splitlines()
+    sentences = (ROOT / "tests" / "mocksite" / "seraji-test-sentences.txt").read_text(encoding="utf-8").splitlines()
     texts = sentences + [sentence.replace(ZWNJ, "") for sentence in sentences] + [ISNA_SEED, NAZIR_SEED]
     texts += [sentence.replace("ی", "ي").replace("ک", "ك") for sentence in sentences]
     for page in sorted((FIXTURES / "isna").glob("*.html")):
