@@ -174,6 +174,19 @@ def test_latest_news_reads_the_first_archive_pages(mock_site, tmp_path):
     assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
 
 
+def test_articles_are_fetched_before_the_next_archive_page(mock_site, tmp_path):
+    """The archive does not run ahead of its articles: a long backfill must not hold every article request in memory."""
+    before = len(mock_site.requests)
+    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=3", "-O", str(tmp_path / "out.jsonl"), *FAST)
+    asked = mock_site.requests[before:]
+    archive_at = {page: asked.index(f"/archive?pi={page}&ms=0") for page in (1, 2, 3)}
+    for page in (1, 2):
+        listed, _ = mock_site.site.page_of(mock_site.site.newest_first(), page)
+        fetched_at = [next(index for index, path in enumerate(asked) if path.startswith(f"/news/{spec.code}/"))
+                      for spec in listed]
+        assert archive_at[page] < min(fetched_at) and max(fetched_at) < archive_at[page + 1], (page, asked)
+
+
 def test_without_an_output_option_records_go_to_the_incremental_dump(mock_site, tmp_path):
     crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={mock_site.base_url}/news/1402052415139/x", *FAST)
     (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")

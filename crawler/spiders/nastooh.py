@@ -33,7 +33,7 @@ from crawler.dates import (
 from crawler.record import Article, article_key
 from crawler.sites import site_config
 from crawler.sites.nastooh import NastoohArticleExtractor
-from crawler.spiders.base import NewsSpider, checked_base_url
+from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_base_url
 
 # Archive list markup: li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title]. Items in the sidebar
 # and in advertising boxes («لینکستان») are not part of the archive.
@@ -150,7 +150,7 @@ class NastoohSpider(NewsSpider):
                 continue
             new += 1
             yield Request(item.url, callback=self.parse_article, errback=self.on_error,
-                          meta={"listed_at": item.listed_at})
+                          meta={"listed_at": item.listed_at}, priority=ARTICLE_PRIORITY)
         self.crawler.stats.inc_value("archive/already_stored", known)
         self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 

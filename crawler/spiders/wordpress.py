@@ -29,7 +29,7 @@ from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
 from crawler.sites import NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
 from crawler.sites.wordpress import from_page, from_rest
-from crawler.spiders.base import NewsSpider, checked_base_url
+from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_base_url
 
 POSTS_PER_PAGE = 100
 REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
@@ -285,7 +285,7 @@ class WordPressSpider(NewsSpider):
         self._requested_urls.add(url)
         if post_id:
             self._seen_ids.add(post_id)
-        return Request(url, callback=self.parse_page, errback=self.on_error)
+        return Request(url, callback=self.parse_page, errback=self.on_error, priority=ARTICLE_PRIORITY)
 
     def parse_page(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, lambda page, url: from_page(page, url, self.site))
