@@ -213,11 +213,12 @@ def meta_index(root: etree._Element) -> dict[str, list[str]]:
     the tree instead of one query per tag looked for."""
     index: dict[str, list[str]] = {}
     for node in root.iter("meta"):
-        content = node.get("content")
+        attributes = dict(node.attrib)  # one copy: cheaper than four look-ups through lxml
+        content = attributes.get("content")
         if content is None:
             continue
         for attribute in ("property", "name", "itemprop"):
-            for key in (node.get(attribute) or "").split():
+            for key in (attributes.get(attribute) or "").split():
                 index.setdefault(key, []).append(content)
     return index
 
