@@ -26,6 +26,11 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # response. Scrapy's default of 100 made 100 tasks per article page (one item each) and cost more CPU than
 # extraction; the pipelines are synchronous, so a few are as fast as many.
 CONCURRENT_ITEMS = 4
+# First in, first out, within a priority: articles are fetched (and written) in the order the archive lists them,
+# newest first, and none waits at the bottom of a last-in-first-out stack until the crawl's end. Article requests
+# also have a higher priority than listing pages (crawler/spiders/base.py, ARTICLE_PRIORITY).
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

@@ -174,17 +174,54 @@ def test_latest_news_reads_the_first_archive_pages(mock_site, tmp_path):
     assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
 
 
-def test_articles_are_fetched_before_the_next_archive_page(mock_site, tmp_path):
-    """The archive does not run ahead of its articles: a long backfill must not hold every article request in memory."""
-    before = len(mock_site.requests)
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=3", "-O", str(tmp_path / "out.jsonl"), *FAST)
-    asked = mock_site.requests[before:]
-    archive_at = {page: asked.index(f"/archive?pi={page}&ms=0") for page in (1, 2, 3)}
-    for page in (1, 2):
-        listed, _ = mock_site.site.page_of(mock_site.site.newest_first(), page)
-        fetched_at = [next(index for index, path in enumerate(asked) if path.startswith(f"/news/{spec.code}/"))
-                      for spec in listed]
-        assert archive_at[page] < min(fetched_at) and max(fetched_at) < archive_at[page + 1], (page, asked)
+def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(mock_site, tmp_path):
+    """Scrapy's scheduler, with the project's settings, fed what the spider yields for a three-day archive crawl:
+    after each archive page come the articles it listed, in its order, and only then the next archive page. So
+    the listing never runs ahead of its articles (a long backfill does not queue every article in memory) and
+    articles are fetched, and written, newest first as listed."""
+    import asyncio
+    import urllib.request
+
+    from scrapy.core.engine import ExecutionEngine
+    from scrapy.core.scheduler import Scheduler
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.project import get_project_settings
+    from scrapy.utils.reactor import install_reactor, is_reactor_installed
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.isna import IsnaSpider
+
+    if not is_reactor_installed():
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    settings = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
+    crawler = get_crawler(IsnaSpider, {**settings, "DATA_DIR": str(tmp_path)})
+    spider = IsnaSpider.from_crawler(crawler, base_url=mock_site.base_url, **{"from": "1402-05-21", "to": "1402-05-23"})
+    crawler.spider = spider
+    crawler.engine = ExecutionEngine(crawler, lambda _: None)  # the scheduler's queue asks the downloader for its slots
+    scheduler = Scheduler.from_crawler(crawler)
+    scheduler.open(spider)
+
+    async def start() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    for request in asyncio.run(start()):
+        scheduler.enqueue_request(request)
+    expected_next: list[str] = []  # the articles the last archive page listed, still to come
+    archive_pages = articles = 0
+    while (request := scheduler.next_request()) is not None:
+        if request.callback != spider.parse_archive:
+            assert expected_next and request.url == expected_next.pop(0)
+            articles += 1
+            continue
+        assert expected_next == [], f"{request.url} came before the articles of the page before it"
+        archive_pages += 1
+        body = urllib.request.urlopen(request.url, timeout=10).read()
+        for output in request.callback(HtmlResponse(request.url, body=body, encoding="utf-8", request=request),
+                                       **request.cb_kwargs):
+            scheduler.enqueue_request(output)
+            if output.callback != spider.parse_archive:
+                expected_next.append(output.url)
+    assert archive_pages >= 6 and articles >= 12  # three days, two or three archive pages each
 
 
 def test_without_an_output_option_records_go_to_the_incremental_dump(mock_site, tmp_path):

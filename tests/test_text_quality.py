@@ -12,8 +12,8 @@ import pytest
 
 from crawler.record import Article
 from crawler.sites.isna import extract
-from pipelines.clean import clean_article
 from crawler.text import tidy
+from pipelines.clean import clean_article
 from pipelines.normalize import HAZM_OPTIONS, HazmCharacters, lost_zwnj, normalizer
 from pipelines.reprocess import process_record
 

@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
+from lxml import etree
+
 from crawler.dates import (
     DateParseError,
     ascii_digits,
@@ -23,8 +25,6 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig, province_in
-from lxml import etree
-
 from crawler.sites.html import (
     Page,
     absolute,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import html as html_entities
+import itertools
 import logging
 import re
 from datetime import UTC, datetime
@@ -253,8 +254,9 @@ def _rest_time(gmt: str | None, local: str | None) -> datetime | None:
 def _page_time(page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
                shown: bool = True) -> datetime | None:
     scopes = (root,) if root is page_root else (root, page_root)
-    candidates = ([from_ld] if isinstance(from_ld, str) else []) + [
-        value for query in machine_queries for scope in scopes for value in select(scope, query)]
+    candidates = itertools.chain(  # lazily: the queries after the first readable date are never run
+        [from_ld] if isinstance(from_ld, str) else [],
+        (value for query in machine_queries for scope in scopes for value in select(scope, query)))
     for candidate in candidates:
         try:
             return parse_machine_datetime(candidate)

@@ -22,9 +22,10 @@ from crawler.record import Article
 from crawler.run import REQUIRED_FIELDS
 from crawler.sites import LayoutNotRecognized, NotAnArticle
 
-# Article pages go before listing pages (archive, feed). Scrapy's queue is last-in-first-out, so the next listing
-# page, yielded last, was fetched first: the listing ran ahead to its end while the articles it named waited in
-# memory, thousands of requests on a long backfill. With articles first the queue holds about one listing page.
+# Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
+# (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
+# first, so a long backfill's listing ran ahead of its articles and queued them by the thousand, and a from/to crawl
+# fetched every day's first archive page before any article. Now each listing page's articles go next, in its order.
 ARTICLE_PRIORITY = 1
 
 
