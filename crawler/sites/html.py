@@ -87,41 +87,33 @@ def _chain_predicates(xpath: str) -> str:
     return "".join(out)
 
 
-def _closing(text: str, start: int) -> int:
-    """The index of the bracket or parenthesis that closes the one at ``start``, quotes skipped."""
-    depth = 0
-    index = start
-    while True:
+def _depths(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(index, nesting depth once past it) of each character from ``start`` that is not inside a quoted literal;
+    brackets and parentheses count alike."""
+    depth, index = 0, start
+    while index < len(text):
         char = text[index]
         if char in "'\"":
-            index = text.index(char, index + 1)
-        elif char in "([":
+            index = text.index(char, index + 1) + 1
+            continue
+        if char in "([":
             depth += 1
         elif char in ")]":
             depth -= 1
-            if depth == 0:
-                return index
+        yield index, depth
         index += 1
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the bracket or parenthesis that closes the one at ``start``."""
+    return next(index for index, depth in _depths(text, start) if depth == 0)
 
 
 def _conjuncts(condition: str) -> list[str]:
     """The terms of a condition's top-level `and`s, each unwrapped from its parentheses and split in turn."""
-    terms, depth, start, index = [], 0, 0, 0
-    while index < len(condition):
-        char = condition[index]
-        if char in "'\"":
-            index = condition.index(char, index + 1)
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif depth == 0 and condition.startswith(" and ", index):
-            terms.append(condition[start:index])
-            start = index + len(" and ")
-            index = start
-            continue
-        index += 1
-    terms.append(condition[start:])
+    cuts = [index for index, depth in _depths(condition) if depth == 0 and condition.startswith(" and ", index)]
+    bounds = [0, *(bound for cut in cuts for bound in (cut, cut + len(" and "))), len(condition)]
+    terms = [condition[begin:end] for begin, end in zip(bounds[::2], bounds[1::2], strict=True)]
     if len(terms) == 1:
         term = terms[0]
         if term.startswith("(") and _closing(term, 0) == len(term) - 1:
