@@ -14,11 +14,9 @@ import itertools
 import logging
 import re
 from datetime import UTC, datetime
-from functools import cache
 
 from lxml import etree
 from lxml import html as lxml_html
-from lxml.cssselect import CSSSelector
 
 from crawler.dates import (
     DateParseError,
@@ -74,7 +72,7 @@ BODY_JUNK = (
     '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
     '[class*="yarpp"]',
 )
-_BODY_JUNK = CSSSelector(", ".join(BODY_JUNK), translator="html")  # compiled once: lxml translates CSS per call
+_BODY_JUNK = ", ".join(BODY_JUNK)
 # An excerpt WordPress made itself (the first 55 words and an ellipsis) is not a lead.
 _AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
 _POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
@@ -189,16 +187,11 @@ def clean_body(body: str | etree._Element | None, site: WordPressSite) -> etree.
     if body is None or body == "":
         return None
     root = copy.deepcopy(body) if isinstance(body, etree._Element) else lxml_html.fromstring(f"<div>{body}</div>")
-    for query in (_BODY_JUNK, *_site_excludes(tuple((site.selectors or {}).get("body_exclude") or ()))):
-        for node in query(root):
+    for query in (_BODY_JUNK, *((site.selectors or {}).get("body_exclude") or ())):
+        for node in select(root, query):
             if node is not root and node.getparent() is not None:
                 _remove_keeping_tail(node)
     return root
-
-
-@cache
-def _site_excludes(queries: tuple[str, ...]) -> tuple[CSSSelector, ...]:
-    return tuple(CSSSelector(query, translator="html") for query in queries)
 
 
 def body_paragraphs(root: etree._Element | None) -> list[str]:
