@@ -22,15 +22,16 @@ RULES_FILE = Path(__file__).with_name("rules") / "cleaning.toml"
 
 KASHIDA = "\u0640"
 ZWNJ = "\u200c"
-# Bullets and icon glyphs that page-to-text converters leave before list items and share buttons.
-_LEADING_GLYPHS = re.compile(r"^[\s•·▪●■◦*?؟\-–—|»>]+")
-_TRAILING_PUNCTUATION = re.compile(r"[\s.:،؛!?؟]+$")
+# Bullets and icon glyphs that page-to-text converters leave before list items and share buttons (stripped from
+# tidied text, where the only white space left is single spaces: str.strip is several times faster than a pattern).
+_LEADING_GLYPHS = " •·▪●■◦*?؟-–—|»>"
+_TRAILING_PUNCTUATION = " .:،؛!?؟"
 
 
 def match_key(paragraph: str) -> str:
     """The form of a paragraph that rules are written against (see the rules file)."""
     text = unify_letters(paragraph.replace(KASHIDA, "").replace(ZWNJ, ""))
-    return tidy(_LEADING_GLYPHS.sub("", text)) or ""
+    return (tidy(text) or "").lstrip(_LEADING_GLYPHS)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def _find_source(rules: Rules, tail_keys: list[str]) -> str | None:
 
 
 def _bare(key: str) -> str:
-    return _TRAILING_PUNCTUATION.sub("", key)
+    return key.rstrip(_TRAILING_PUNCTUATION)
 
 
 # A teaser shorter than this is not told apart from a sentence that happens to begin the next paragraph.
