@@ -272,7 +272,7 @@ def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
 def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
     result = crawl(tmp_path, *args, check=False)
     assert result.returncode != 0
-    assert f"bad arguments for `scrapy crawl isna`: {message}" in result.stderr
+    assert f"cannot start `scrapy crawl isna`: {message}" in result.stderr
 
 
 def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(mock_site, tmp_path):

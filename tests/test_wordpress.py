@@ -123,6 +123,33 @@ def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
     assert {record["province"] for record in records} == {"یزد"}
 
 
+def test_a_registry_entry_with_bad_selectors_stops_its_crawl_with_the_reason_and_no_other(tmp_path):
+    registry = tmp_path / "sites.toml"
+    registry.write_text((ROOT / "crawler" / "sites" / "sites.toml").read_text(encoding="utf-8") + (
+        '\n[yazdfarda]\nname = "یزد فردا"\ncms = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
+        '[yazdfarda.selectors]\nbody = "div.post["\ntitel = "h1"\nbody_exclude = ".related"\n'), encoding="utf-8")
+    env = {**os.environ, "PERSIAN_NEWS_SITES": str(registry)}
+    listed = subprocess.run([str(SCRAPY), "list"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert listed.returncode == 0 and {"isna", "nazirkerman", "yazdfarda"} <= set(listed.stdout.split())
+    result = subprocess.run([str(SCRAPY), "crawl", "yazdfarda", "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode != 0
+    assert f"cannot start `scrapy crawl yazdfarda`: the registry entry [yazdfarda] in {registry} has bad selectors" \
+        in result.stderr
+    assert "body = 'div.post[' is not a CSS selector" in result.stderr
+    assert "unknown selector 'titel'" in result.stderr
+    assert "body_exclude = '.related': a CSS selector (text) is needed" not in result.stderr  # one query is fine too
+    assert not list(tmp_path.glob("yazdfarda/*.jsonl"))
+
+
+def test_shipped_registry_selectors_are_all_usable():
+    from crawler.sites import wordpress_keys, wordpress_site
+    from crawler.sites.wordpress import selector_problems
+
+    assert {key: selector_problems(wordpress_site(key).selectors) for key in wordpress_keys()} == \
+        {key: [] for key in wordpress_keys()}
+
+
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
     server = serve("on")
     try:
@@ -157,3 +184,16 @@ def test_missing_site_url_is_a_clear_error(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "scrapy crawl wordpress needs the site: -a site_url=https://example.ir/" in result.stderr
+
+
+@pytest.mark.parametrize("exclude", [".bs-irp", [".bs-irp", "#ad-box"]])
+def test_body_exclude_takes_one_selector_or_a_list(exclude):
+    from crawler.sites import WordPressSite
+    from crawler.sites.wordpress import body_paragraphs, clean_body
+
+    site = WordPressSite(key="x", name="x", base_url="https://x.example", selectors={"body_exclude": exclude})
+    body = ('<p>متن خبر اول.</p><div class="bs-irp"><a href="/1">خبر مرتبط</a></div>'
+            '<div id="ad-box">آگهی</div><p>متن خبر دوم.</p>')
+    kept = body_paragraphs(clean_body(body, site))
+    assert kept[0] == "متن خبر اول." and kept[-1] == "متن خبر دوم." and "خبر مرتبط" not in kept
+    assert ("آگهی" in kept) == isinstance(exclude, str)

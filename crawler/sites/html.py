@@ -52,7 +52,9 @@ def root_of(page: Page, url: str) -> etree._Element:
 
 
 @cache
-def _compiled(query: str) -> etree.XPath:
+def compiled(query: str) -> etree.XPath:
+    """The CSS query as a compiled XPath, made once per process; cssselect's SelectorError for a query that is not
+    CSS."""
     return etree.XPath(css_to_xpath(query), smart_strings=False)
 
 
@@ -125,7 +127,7 @@ def _conjuncts(condition: str) -> list[str]:
 def select(node: etree._Element, query: str) -> list:
     """The CSS query's results under (and including) ``node``: elements, or strings for ``::attr(...)`` and
     ``::text`` queries."""
-    return _compiled(query)(node)
+    return compiled(query)(node)
 
 
 def select_first(node: etree._Element, *queries: str):

@@ -31,6 +31,7 @@ from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite
 from crawler.sites.html import (
     Page,
     absolute,
+    compiled,
     element_text,
     first_text,
     json_ld_of_type,
@@ -62,6 +63,9 @@ SELECTORS = {
     "featured_image": ("img.wp-post-image",),
     "description": ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)'),
 }
+# What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml); body_exclude is a list.
+SITE_SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
+
 # Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
 BODY_JUNK = (
     ".sharedaddy", ".jp-relatedposts", ".yarpp-related", ".crp_related", ".related-posts", ".related_posts",
@@ -77,6 +81,27 @@ _BODY_JUNK = ", ".join(BODY_JUNK)
 _AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
 _POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
 _POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
+
+
+def selector_problems(selectors: dict) -> list[str]:
+    """What is wrong with a registry entry's selectors, one line each: unknown names and queries that are not CSS.
+    Checked when a spider starts, so a typo stops that crawl with its reason instead of failing on every page."""
+    found = []
+    for name, value in selectors.items():
+        if name not in SITE_SELECTORS:
+            found.append(f"unknown selector {name!r} (known: {', '.join(SITE_SELECTORS)})")
+            continue
+        queries = value if name == "body_exclude" and isinstance(value, list) else [value]
+        for query in queries:
+            if not isinstance(query, str) or not query.strip():
+                found.append(f"{name} = {query!r}: a CSS selector (text) is needed"
+                             + (", body_exclude takes a list of them" if name == "body_exclude" else ""))
+                continue
+            try:
+                compiled(query)
+            except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
+                found.append(f"{name} = {query!r} is not a CSS selector we can use: {error}")
+    return found
 
 
 def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None,
@@ -187,7 +212,8 @@ def clean_body(body: str | etree._Element | None, site: WordPressSite) -> etree.
     if body is None or body == "":
         return None
     root = copy.deepcopy(body) if isinstance(body, etree._Element) else lxml_html.fromstring(f"<div>{body}</div>")
-    for query in (_BODY_JUNK, *((site.selectors or {}).get("body_exclude") or ())):
+    excludes = (site.selectors or {}).get("body_exclude") or ()
+    for query in (_BODY_JUNK, *([excludes] if isinstance(excludes, str) else excludes)):
         for node in select(root, query):
             if node is not root and node.getparent() is not None:
                 _remove_keeping_tail(node)

@@ -37,7 +37,7 @@ class NewsSpider(scrapy.Spider):
         try:
             return super().from_crawler(crawler, *args, **kwargs)
         except UsageError as error:
-            logging.getLogger(cls.name).critical("bad arguments for `scrapy crawl %s`: %s", cls.name, error)
+            logging.getLogger(cls.name).critical("cannot start `scrapy crawl %s`: %s", cls.name, error)
             raise
 
     @classmethod

@@ -27,8 +27,8 @@ from twisted.python.failure import Failure
 
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
-from crawler.sites import NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
-from crawler.sites.wordpress import from_page, from_rest
+from crawler.sites import SITES_FILE, NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites.wordpress import from_page, from_rest, selector_problems
 from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_base_url
 
 POSTS_PER_PAGE = 100
@@ -48,6 +48,10 @@ class WordPressSpider(NewsSpider):
         given = site_url or base_url
         if self.site_key:
             self.site = wordpress_site(self.site_key)
+            problems = selector_problems(self.site.selectors or {})
+            if problems:
+                raise UsageError(f"the registry entry [{self.site_key}] in {SITES_FILE} has bad selectors: "
+                                 + "; ".join(problems))
             self.base_url = checked_base_url(given or self.site.base_url, "site_url")
         else:
             if not given:
