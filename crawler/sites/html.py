@@ -68,24 +68,18 @@ def css_to_xpath(query: str) -> str:
 
 
 def _chain_predicates(xpath: str) -> str:
-    out = []
-    index = 0
-    while index < len(xpath):
-        char = xpath[index]
-        if char in "'\"":
-            end = xpath.index(char, index + 1)
-            out.append(xpath[index:end + 1])
-            index = end + 1
-        elif char == "[":
-            end = _closing(xpath, index)
-            terms = _conjuncts(xpath[index + 1:end])
-            if any("position()" in term or "last()" in term for term in terms):
-                terms = [xpath[index + 1:end]]
-            out.extend(f"[{_chain_predicates(term)}]" for term in terms)
-            index = end + 1
-        else:
-            out.append(char)
-            index += 1
+    out, done = [], 0
+    for index, _ in _depths(xpath):
+        if index < done or xpath[index] != "[":
+            continue
+        end = _closing(xpath, index)
+        terms = _conjuncts(xpath[index + 1:end])
+        if any("position()" in term or "last()" in term for term in terms):
+            terms = [xpath[index + 1:end]]
+        out.append(xpath[done:index])
+        out.extend(f"[{_chain_predicates(term)}]" for term in terms)
+        done = end + 1
+    out.append(xpath[done:])
     return "".join(out)
 
 

@@ -235,9 +235,14 @@ def _remove_keeping_tail(node: etree._Element) -> None:
     parent.remove(node)
 
 
+def _scopes(page_root: etree._Element, article_root: etree._Element) -> tuple[etree._Element, ...]:
+    """Where to look: the post's own element, then the whole page (once, when the post has no element of its own)."""
+    return (article_root,) if article_root is page_root else (article_root, page_root)
+
+
 def _body_node(page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
     for query in ([own["body"]] if own.get("body") else []) + list(SELECTORS["body"]):
-        for scope in (article_root, page_root):
+        for scope in _scopes(page_root, article_root):
             found = select(scope, query)
             if found:
                 return found[0]
@@ -272,10 +277,9 @@ def _rest_time(gmt: str | None, local: str | None) -> datetime | None:
 
 def _page_time(page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
                shown: bool = True) -> datetime | None:
-    scopes = (root,) if root is page_root else (root, page_root)
     candidates = itertools.chain(  # lazily: the queries after the first readable date are never run
         [from_ld] if isinstance(from_ld, str) else [],
-        (value for query in machine_queries for scope in scopes for value in select(scope, query)))
+        (value for query in machine_queries for scope in _scopes(page_root, root) for value in select(scope, query)))
     for candidate in candidates:
         try:
             return parse_machine_datetime(candidate)
