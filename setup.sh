@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
 # One command sets everything up: finds Python >= 3.12, creates .venv/ at the repository root and installs
 # the project with its test dependencies into it. Safe to run again.
+#   bash setup.sh              set up (again)
+#   bash setup.sh --if-needed  only when .venv/ is missing or was set up from another pyproject.toml or setup.sh
+#                              (what ./crawl and ./test run first; silent when there is nothing to do)
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# What the environment was built from: when this changes, .venv/ is brought up to date.
+wanted_stamp() {
+    cat pyproject.toml setup.sh | sha256sum | cut -d' ' -f1
+}
+STAMP=.venv/.setup-stamp
+
+if [ "${1:-}" = "--if-needed" ]; then
+    if [ -x .venv/bin/python ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(wanted_stamp)" ]; then
+        exit 0
+    fi
+    echo "setup.sh: setting up .venv/ (first use, or the project's dependencies changed)" >&2
+elif [ -n "${1:-}" ]; then
+    echo "setup.sh: unknown option ${1} (use: bash setup.sh [--if-needed])" >&2
+    exit 2
+fi
 
 find_python() {
     local candidate
@@ -35,4 +54,5 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-echo "setup.sh: ready. Activate with: source .venv/bin/activate"
+wanted_stamp > "$STAMP"
+echo "setup.sh: ready. Activate with: source .venv/bin/activate" >&2

@@ -1,6 +1,8 @@
 """Comparisons the crawl tests share."""
 
 import re
+import sys
+from pathlib import Path
 
 
 def letters(text: str | None) -> str | None:
@@ -10,3 +12,9 @@ def letters(text: str | None) -> str | None:
     if text is None:
         return None
     return re.sub(r"[ \u200c]", "", text).replace("ي", "ی").replace("ى", "ی").replace("ك", "ک")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRAPY = Path(sys.executable).with_name("scrapy")
+# Politeness delays off so that crawls in tests are quick; everything else as configured.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0.05"]
