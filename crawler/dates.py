@@ -6,12 +6,15 @@ summer up to 2022, +03:30 all year since), so offsets always come from the Asia/
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import jdatetime
+
+logger = logging.getLogger(__name__)
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 
@@ -37,14 +40,28 @@ JALALI_MONTHS = {
 }
 
 _MONTH_ALTERNATION = "|".join(sorted(JALALI_MONTHS, key=len, reverse=True))
-# «۲۹ دی ۱۳۹۵ / ۱۴:۵۹», «پنجشنبه ۳۰ اسفند ۱۴۰۳ - ۰۹:۰۰»: day, month name, year, then an optional time.
-_NAMED_DATE = re.compile(
-    rf"(?<!\d)(\d{{1,2}})\s*({_MONTH_ALTERNATION})\s*(\d{{4}})(?!\d)(?:\D{{0,12}}?(\d{{1,2}}):(\d{{2}}))?"
-)
-# «1402-05-24», «1402/05/24 12:46», «1402-05-24T12:46».
-_NUMERIC_DATE = re.compile(
-    r"(?<!\d)(1[2-5]\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)(?:[T\s]+(\d{1,2}):(\d{2}))?"
-)
+# A time of day: «۱۴:۵۹», «۱۴:۵۹:۳۰», optionally followed by a 12-hour marker: «۲:۳۰ ب.ظ», «۱۰:۱۵ صبح».
+_TIME = r"(?<!\d)(?P<{p}hour>\d{{1,2}}):(?P<{p}minute>\d{{2}})(?::(?P<{p}second>\d{{2}}))?(?!\d)" \
+        r"(?:\s*(?P<{p}half>ق\.?\s?ظ|ب\.?\s?ظ|صبح|عصر|بعدازظهر|بعد از ظهر|[AaPp]\.?[Mm]\b\.?))?"
+# Date forms, each with its time after it («۲۹ دی ۱۳۹۵ / ۱۴:۵۹», «۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷», «... ساعت ۱۲:۴۶») or before it
+# («۱۲:۴۶ - ۱ فروردین ۱۳۴۰»), at most a few characters apart. «ماه» may follow the month name, spaced or fused.
+_NAMED = rf"(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month_name>{_MONTH_ALTERNATION})(?:\s*ماه)?\s*(?P<year>\d{{4}})(?!\d)"
+_NUMERIC = r"(?<!\d)(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"
+_GAP = r"[^\d:]{0,12}?"
+
+
+def _forms(date: str) -> tuple[re.Pattern, re.Pattern]:
+    """(time before the date, the date with an optional time after it)."""
+    return (re.compile(_TIME.format(p="b") + _GAP + date),
+            re.compile(date + rf"(?:{_GAP}{_TIME.format(p='a')})?"))
+
+
+_NAMED_FORMS = _forms(_NAMED)
+_NUMERIC_FORMS = _forms(_NUMERIC)
+_PM = ("ب", "عصر", "بعد", "p", "P")
+# Years a date on a Persian news page can have: Jalali 1200-1599 (1821-2221), Gregorian 1900-2199.
+JALALI_YEARS = range(1200, 1600)
+GREGORIAN_YEARS = range(1900, 2200)
 
 
 class DateParseError(ValueError):
@@ -56,13 +73,28 @@ def ascii_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
-def jalali_to_tehran(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    """A Jalali wall-clock time in Tehran as an aware datetime; ValueError for dates that do not exist."""
+def jalali_to_tehran(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    """A Jalali wall-clock time in Tehran as an aware datetime; DateParseError for dates that do not exist.
+
+    In the years Iran kept summer time (up to 2022), one hour a year did not exist on Tehran clocks (00:00-01:00 on
+    the day summer time began) and one occurred twice (23:00-24:00 on the day it ended). As Python's zoneinfo does
+    (PEP 495, fold=0), such a time is read with the offset in force before the change: a time in the missing hour
+    as winter time (00:30 is 00:30+03:30, which Tehran clocks showed as 01:30+04:30), a time in the repeated hour as
+    its first occurrence, in summer time. Both are logged, since the page cannot have meant them exactly."""
+    if year not in JALALI_YEARS:
+        raise DateParseError(f"{year} is not a plausible Jalali year ({JALALI_YEARS.start}-{JALALI_YEARS.stop - 1})")
     try:
         gregorian = _gregorian_day(year, month, day)
-        return datetime(gregorian.year, gregorian.month, gregorian.day, hour, minute, tzinfo=TEHRAN)
+        moment = datetime(gregorian.year, gregorian.month, gregorian.day, hour, minute, second, tzinfo=TEHRAN)
     except ValueError as error:
         raise DateParseError(f"no such Jalali date/time {year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}: {error}") from None
+    if moment.utcoffset() != moment.replace(fold=1).utcoffset():
+        wall = f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
+        if moment.astimezone(UTC).astimezone(TEHRAN).replace(tzinfo=None) != moment.replace(tzinfo=None):
+            logger.info("Tehran time %s did not exist (clocks went forward): read as %s", wall, moment.isoformat())
+        else:
+            logger.info("Tehran time %s occurred twice (clocks went back): read as the first, %s", wall, moment.isoformat())
+    return moment
 
 
 # Calendar conversions by day, remembered: a crawl sees the same few days over and over, and every jdatetime
@@ -78,48 +110,87 @@ def _jalali_day(day: date) -> tuple[int, int, int]:
     return jalali.year, jalali.month, jalali.day
 
 
-def parse_jalali_datetime(text: str) -> datetime:
-    """Find a Jalali date (and time, if present) in free text and return it as an aware Tehran datetime.
+def parse_jalali(text: str) -> tuple[datetime, bool]:
+    """Find a Jalali date, and its time of day if given, in free text: (aware Tehran datetime, whether a time of day
+    was given; midnight when not).
 
-    Accepts month names (with Arabic or Persian letters) and numeric forms, in any digits. Raises
-    DateParseError with the offending text when nothing valid is found.
-    """
+    Accepts month names (with Arabic or Persian letters, «ماه» after them or not) and numeric forms, in any digits,
+    with the time before or after the date and a 12-hour marker (ق.ظ, ب.ظ, صبح, عصر, بعدازظهر) or none. Raises
+    DateParseError with the offending text when nothing valid is found, or the year is not a Jalali one."""
     if not text:
         raise DateParseError("empty date text")
     cleaned = ascii_digits(text).translate(_ARABIC_LETTERS)
-    match = _NAMED_DATE.search(cleaned)
-    if match:
-        day, month_name, year, hour, minute = match.groups()
-        month = JALALI_MONTHS[month_name]
-    else:
-        match = _NUMERIC_DATE.search(cleaned)
-        if not match:
-            raise DateParseError(f"no Jalali date in {text!r}")
-        year, month, day, hour, minute = match.groups()
-    return jalali_to_tehran(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    for forms in (_NAMED_FORMS, _NUMERIC_FORMS):
+        found = [match for form in forms if (match := form.search(cleaned))]
+        if found:
+            match = min(found, key=lambda match: match.start("year"))
+            parts = match.groupdict()
+            month = JALALI_MONTHS[parts["month_name"]] if parts.get("month_name") else int(parts["month"])
+            prefix = "b" if parts.get("bhour") is not None else "a"
+            given = parts.get(prefix + "hour") is not None
+            hour = _hour(parts, prefix) if given else 0
+            minute = int(parts[prefix + "minute"]) if given else 0
+            second = int(parts.get(prefix + "second") or 0) if given else 0
+            return jalali_to_tehran(int(parts["year"]), month, int(parts["day"]), hour, minute, second), given
+    raise DateParseError(f"no Jalali date in {text!r}")
+
+
+def _hour(parts: dict, prefix: str) -> int:
+    hour, half = int(parts[prefix + "hour"]), parts.get(prefix + "half")
+    if half is None:
+        return hour
+    if hour > 12:
+        raise DateParseError(f"{hour} o'clock with a 12-hour marker ({half})")
+    if half.startswith(_PM):
+        return hour % 12 + 12
+    return hour % 12
+
+
+def parse_jalali_datetime(text: str) -> datetime:
+    """parse_jalali's datetime alone (midnight when the text gives no time of day)."""
+    return parse_jalali(text)[0]
 
 
 def parse_jalali_day(text: str) -> jdatetime.date:
     """A Jalali calendar day given as YYYY-MM-DD (or with /), e.g. a command-line argument."""
+    day, gregorian = parse_day_argument(text)
+    if gregorian:
+        raise DateParseError(f"{text!r} is a Gregorian date, not a Jalali one")
+    return day
+
+
+def parse_day_argument(text: str) -> tuple[jdatetime.date, bool]:
+    """A day given as YYYY-MM-DD (or with /) on the command line: (the Jalali day, whether it was given as a
+    Gregorian date). Years 1200-1599 are Jalali, 1900-2199 Gregorian (converted); any other year is refused, so a
+    Gregorian date is never read as a Jalali one."""
     match = re.fullmatch(r"\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})\s*", ascii_digits(text or ""))
     if not match:
         raise DateParseError(f"{text!r} is not a Jalali date of the form YYYY-MM-DD (for example 1402-05-24)")
     year, month, day = (int(part) for part in match.groups())
+    calendar = "Jalali" if year in JALALI_YEARS else "Gregorian"
     try:
-        return jdatetime.date(year, month, day)
+        if year in JALALI_YEARS:
+            return jdatetime.date(year, month, day), False
+        if year in GREGORIAN_YEARS:
+            return jdatetime.date.fromgregorian(date=date(year, month, day)), True
     except ValueError as error:
-        raise DateParseError(f"{text!r} is not a valid Jalali date: {error}") from None
+        raise DateParseError(f"{text!r} is not a valid {calendar} date: {error}") from None
+    raise DateParseError(f"{text!r}: the year is neither Jalali ({JALALI_YEARS.start}-{JALALI_YEARS.stop - 1}) "
+                         f"nor Gregorian ({GREGORIAN_YEARS.start}-{GREGORIAN_YEARS.stop - 1})")
 
 
 def parse_iso_datetime(text: str, *, naive_zone: ZoneInfo = TEHRAN) -> datetime:
-    """An ISO 8601 timestamp (``Z`` or an offset) as an aware datetime; a naive one is read in ``naive_zone``."""
-    if not text:
-        raise DateParseError("empty timestamp")
+    """An ISO 8601 timestamp (``Z`` or an offset) as an aware datetime; a naive one is read in ``naive_zone``.
+    Years outside 1900-2199 are refused (they are no publication dates, and would overflow time zone arithmetic)."""
+    if not text or not isinstance(text, str):
+        raise DateParseError(f"not a timestamp: {text!r}")
     candidate = text.strip().replace(" T ", "T")
     try:
         value = datetime.fromisoformat(candidate)
     except ValueError:
         raise DateParseError(f"{text!r} is not an ISO 8601 timestamp") from None
+    if value.year not in GREGORIAN_YEARS:
+        raise DateParseError(f"{text!r}: the year {value.year} is not a plausible one")
     if value.tzinfo is None:
         value = value.replace(tzinfo=naive_zone)
     return value
@@ -132,29 +203,37 @@ def parse_machine_datetime(text: str) -> datetime:
     """A timestamp from markup (time@datetime, JSON-LD, meta tags): ISO 8601, or the Jalali date that Persian
     WordPress date plugins put into the same form (`1402-05-24T12:46:00+04:30`). A year before 1700 is Jalali,
     read as Tehran wall-clock time (the plugins print local time, and their offset is not always the one in force)."""
-    cleaned = ascii_digits(text or "")
+    if not isinstance(text, str):
+        raise DateParseError(f"not a timestamp: {text!r}")
+    cleaned = ascii_digits(text)
     match = _ISO_LIKE.match(cleaned)
     if match and int(match.group(1)) < 1700:
-        year, month, day, hour, minute, _ = match.groups()
-        return jalali_to_tehran(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+        year, month, day, hour, minute, second = match.groups()
+        return jalali_to_tehran(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
     return parse_iso_datetime(cleaned)
 
 
 def to_tehran_iso(moment: datetime) -> str:
     """``2023-08-15T12:46:00+03:30``: the moment in Tehran local time with the offset in force on that date."""
-    return moment.astimezone(TEHRAN).replace(microsecond=0).isoformat()
+    return tehran_local(moment).replace(microsecond=0).isoformat()
+
+
+def tehran_local(moment: datetime) -> datetime:
+    """The moment on Tehran's clocks. Through UTC: astimezone() to the zone a datetime already has returns it as it
+    is, even a wall time that did not exist in Tehran (see jalali_to_tehran)."""
+    return moment.astimezone(UTC).astimezone(TEHRAN)
 
 
 def to_jalali_string(moment: datetime) -> str:
     """``1402-05-24T12:46``: the Tehran wall-clock time of the moment in the Jalali calendar, to the minute."""
-    local = moment.astimezone(TEHRAN)
+    local = tehran_local(moment)
     year, month, day = _jalali_day(local.date())
     return f"{year:04d}-{month:02d}-{day:02d}T{local.hour:02d}:{local.minute:02d}"
 
 
 def tehran_jalali_day(moment: datetime) -> jdatetime.date:
     """The Jalali calendar day on which the moment falls in Tehran."""
-    local = moment.astimezone(TEHRAN)
+    local = tehran_local(moment)
     return jdatetime.date.fromgregorian(date=local.date())
 
 

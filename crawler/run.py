@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.dates import utc_now_iso
@@ -26,7 +27,9 @@ from crawler.state import (
     PartFile,
     RunLock,
     SeenStore,
+    StorageProblem,
     append_line,
+    check_writable,
     fingerprint,
     part_path,
     recover_part_file,
@@ -46,6 +49,22 @@ def lock_path(data_dir: Path, spider: str) -> Path:
     return data_dir / spider / ".lock"
 
 
+def rejects_dir(settings, spider: str) -> Path:
+    return Path(settings.get("REJECTS_DIR") or Path(settings.get("DATA_DIR")) / "rejects") / spider
+
+
+def preflight(settings, spider: str, incremental: bool) -> None:
+    """Before anything is fetched: everything the run will write can be written (StorageProblem, naming the path,
+    when not). A run that could not store what it fetched would only lose it, or write it twice later."""
+    data_dir = Path(settings.get("DATA_DIR"))
+    check_writable(data_dir)
+    check_writable(data_dir / spider)
+    check_writable(data_dir / "runs.jsonl", is_file=True)
+    check_writable(rejects_dir(settings, spider))
+    if incremental:
+        SeenStore(data_dir / "state.sqlite3").close()
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: int
@@ -53,9 +72,12 @@ class Verdict:
 
 
 def assess(stats: dict[str, Any], settings) -> Verdict:
-    """Healthy or not, from a run's stats. A run that found nothing new is healthy; a run is failed when nothing
-    could be fetched, when too many pages failed, or when required fields went missing on too many article pages
-    (the sign of a site redesign)."""
+    """Healthy or not, from a run's stats. A run that found nothing new is healthy; a run is failed when what it
+    fetched could not all be stored, when nothing could be fetched, when too many pages failed, or when required
+    fields went missing on too many article pages (the sign of a site redesign)."""
+    errors = stats.get("records/errors", 0)
+    if errors:
+        return Verdict(EXIT_FAILED, f"{errors} record(s) could not be processed or stored (see the ERROR lines)")
     requests = stats.get("downloader/request_count", 0) - stats.get("robotstxt/request_count", 0)
     failed = stats.get("pages/failed", 0)
     fetched = stats.get("pages/fetched", 0)
@@ -94,14 +116,19 @@ class RunManager:
         self.store: SeenStore | None = None
         self.output: PartFile | None = None
         self.recovered = 0
+        self._progress: task.LoopingCall | None = None
+        self.storage_problem: str | None = None
         if self.incremental:
             self.store = SeenStore(self.data_dir / "state.sqlite3")
-            self._recover()
+            try:
+                self._recover()
+            except StorageProblem as problem:
+                self.storage_problem = str(problem)  # the run is stopped as soon as it opens
             self.output = PartFile(self._free_output_name())
-        self._progress: task.LoopingCall | None = None
         crawler.run_state = self
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -141,9 +168,26 @@ class RunManager:
     def is_known(self, site: str, key: str) -> bool:
         return bool(self.store and self.store.has(site, key))
 
+    def storage_failed(self, problem: StorageProblem) -> None:
+        """What was fetched can no longer be stored (a full disk, a store gone read-only): fail the run and stop it,
+        since every further page would be lost. What is on disk stays, complete; the next run fetches the rest."""
+        self.crawler.stats.inc_value("records/errors")
+        if self.storage_problem is None:
+            self.storage_problem = str(problem)
+            logger.error("%s; stopping the run", problem)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
+
+    def item_error(self, item, response, spider, failure) -> None:
+        """A pipeline raised (Scrapy has logged the traceback): the record is lost to this run, so the run failed."""
+        self.crawler.stats.inc_value("records/errors")
+
     # -- signals -------------------------------------------------------------------------------------------------
 
     def spider_opened(self, spider) -> None:
+        if self.storage_problem:
+            logger.error("%s; stopping the run", self.storage_problem)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
+            return
         mode = "incremental, to " + str(self.output.final) if self.incremental else "export to the -o/-O file(s)"
         spider.logger.info("run started: %s", mode)
         if _show_progress(self.crawler.settings.get("PROGRESS")):
@@ -163,28 +207,51 @@ class RunManager:
         sys.stderr.flush()
 
     def spider_closed(self, spider, reason: str) -> None:
+        try:
+            self._close(spider, reason)
+        except Exception:
+            # The verdict must never be lost to a bug in the bookkeeping: the run failed, and says so.
+            logger.exception("%s: the end-of-run bookkeeping failed", self.spider_name)
+            self.crawler.exit_status = EXIT_FAILED
+        finally:
+            if self.store:
+                self.store.close()
+            self.lock.release()
+
+    def _close(self, spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:
             self._progress.stop()
             self._print_progress()  # the final state, whatever the last tick showed
             sys.stderr.write("\n")
+        output = None
+        try:
+            output = self.output.commit() if self.output else None
+        except StorageProblem as problem:
+            logger.error("%s", problem)
+            self.storage_problem = self.storage_problem or str(problem)
         stats = self.crawler.stats.get_stats()
         verdict = assess(stats, self.crawler.settings)
-        if reason not in ("finished",) and verdict.status == EXIT_OK:
+        if self.storage_problem:
+            verdict = Verdict(EXIT_FAILED, self.storage_problem)
+        elif reason not in ("finished",) and verdict.status == EXIT_OK:
             verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
-        output = self.output.commit() if self.output else None
         if self.incremental and verdict.status == EXIT_OK:
-            self._advance_coverage(spider)
-        self.crawler.exit_status = verdict.status
+            try:
+                self._advance_coverage(spider)
+            except StorageProblem as problem:
+                verdict = Verdict(EXIT_FAILED, str(problem))
         record = self._run_record(stats, verdict, output, reason)
-        append_line(self.data_dir / "runs.jsonl", record)
+        try:
+            append_line(self.data_dir / "runs.jsonl", record)
+        except StorageProblem as problem:
+            verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
+                              if verdict.status != EXIT_OK else f"the runs log: {problem}")
+        self.crawler.exit_status = verdict.status
         summary = (f"{self.spider_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, {record['rejected']} rejected, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
         (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
-        if self.store:
-            self.store.close()
-        self.lock.release()
 
     def _advance_coverage(self, spider) -> None:
         moment = getattr(spider, "coverage_reached", lambda: None)()
@@ -227,4 +294,4 @@ def _show_progress(setting: str | None) -> bool:
     return sys.stderr.isatty()
 
 
-__all__ = ["AnotherRunInProgress", "RunManager", "assess", "lock_path", "EXIT_LOCKED"]
+__all__ = ["AnotherRunInProgress", "RunManager", "StorageProblem", "assess", "lock_path", "preflight", "EXIT_LOCKED"]

@@ -5,7 +5,11 @@
   latest-news crawl is known to be complete;
 - PartFile: a run's output, written as `.name.part` and renamed when the run ends, so a reader never sees a
   partial file; a `.part` left by a killed run is recovered by the next run (complete lines kept);
-- append_line: one JSON line appended with a single write, for logs that other programs read.
+- append_line: one JSON line appended with a single write, for logs that other programs read;
+- check_writable: the start-of-run check that a folder, a file or the seen-store can really be written.
+
+A write that fails (a full disk, a read-only mount) never leaves half a line behind: the file is cut back to its last
+complete line and StorageProblem says which path and what went wrong, in one line.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,34 @@ from typing import Any
 
 class AnotherRunInProgress(RuntimeError):
     """A run of the same spider holds the lock."""
+
+
+class StorageProblem(RuntimeError):
+    """Something under DATA_DIR cannot be written (or read): the message names the path and the problem."""
+
+
+def describe(error: OSError | sqlite3.Error, path: Path) -> str:
+    """`<path>: <what the system said>`, without Python's exception noise."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"{path}: {reason}"
+
+
+def check_writable(path: Path, *, is_file: bool = False) -> None:
+    """Raise StorageProblem unless ``path`` (a folder, created if missing, or with is_file a file that is appended
+    to) can really be written: a probe file is made and removed, or the file is opened for appending. Checked by
+    trying, because permission bits do not tell (root, read-only mounts, full disks for new files)."""
+    folder = path.parent if is_file else path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if is_file and path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        else:
+            fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as error:
+        where = Path(error.filename) if error.filename else path
+        raise StorageProblem(f"cannot write {describe(error, where)}") from None
 
 
 class RunLock:
@@ -54,21 +87,34 @@ class RunLock:
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """Append one JSON line with a single write() on an O_APPEND descriptor: a reader or a killed writer never
-    leaves half a line behind it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    leaves half a line behind it. StorageProblem when it cannot be written whole."""
     try:
-        _write_line(fd, record, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise StorageProblem(f"cannot write {describe(error, path)}") from None
+    try:
+        _write_line(fd, record, path, os.fstat(fd).st_size)
     finally:
         os.close(fd)
 
 
-def _write_line(fd: int, record: dict[str, Any], path: Path) -> None:
-    """One JSON line in one write() call."""
+def _write_line(fd: int, record: dict[str, Any], path: Path, complete_size: int) -> int:
+    """One JSON line in one write() call; returns its length in bytes. When the write fails or is short (a full
+    disk), the file is cut back to ``complete_size``, where its last complete line ends, and StorageProblem says so."""
     data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-    written = os.write(fd, data)
-    if written != len(data):
-        raise OSError(f"short write to {path}: {written} of {len(data)} bytes (disk full?)")
+    try:
+        written = os.write(fd, data)
+        if written == len(data):
+            return written
+        problem = f"short write, {written} of {len(data)} bytes (is the disk full?)"
+    except OSError as error:
+        problem = error.strerror or str(error)
+    try:
+        os.ftruncate(fd, complete_size)
+    except OSError as error:
+        problem += f"; the partial line could not be removed either ({error.strerror})"
+    raise StorageProblem(f"cannot write {path}: {problem}")
 
 
 class PartFile:
@@ -79,24 +125,45 @@ class PartFile:
         self.final = final
         self.part = part_path(final)
         self.lines = 0
+        self.size = 0  # bytes of complete lines
         self._fd: int | None = None
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append the record as one line; StorageProblem (and the file as it was) when it cannot be written."""
         if self._fd is None:
-            self.final.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
-        _write_line(self._fd, record, self.part)
+            try:
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+            except OSError as error:
+                raise StorageProblem(f"cannot write {describe(error, self.part)}") from None
+        self.size += _write_line(self._fd, record, self.part, self.size)
         self.lines += 1
 
+    def take_back(self, size: int, lines: int) -> None:
+        """Cut the file back to ``size`` bytes and ``lines`` lines: the record written last could not be recorded in
+        the seen-store, so it must not stay on disk either (the next run writes it)."""
+        os.ftruncate(self._fd, size)
+        self.size, self.lines = size, lines
+
     def commit(self) -> Path | None:
-        """Make the file visible under its final name; None when the run wrote nothing."""
+        """Make the file visible under its final name, durably (the data, then the rename); None when the run
+        wrote nothing. StorageProblem when that fails: the part file stays, and the next run recovers it."""
         if self._fd is None:
             return None
-        os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = None
-        os.replace(self.part, self.final)
-        _fsync_directory(self.final.parent)
+        if self.lines == 0:  # every line was taken back
+            os.close(self._fd)
+            self._fd = None
+            self.part.unlink(missing_ok=True)
+            return None
+        try:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            os.replace(self.part, self.final)
+            _fsync_directory(self.final.parent)
+        except OSError as error:
+            raise StorageProblem(f"cannot finish {describe(error, self.part)} (the next run recovers its complete "
+                                 "lines)") from None
         return self.final
 
 
@@ -111,6 +178,13 @@ def final_path(part: Path) -> Path:
 def recover_part_file(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
     """Finish what a killed run left: keep the complete, parseable lines of `part` under its final name.
     Returns (final path, recovered records, lines dropped)."""
+    try:
+        return _recover(part)
+    except OSError as error:
+        raise StorageProblem(f"cannot recover {describe(error, Path(error.filename or part))}") from None
+
+
+def _recover(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
     records: list[dict[str, Any]] = []
     dropped = 0
     with part.open("rb") as handle:
@@ -173,12 +247,21 @@ class SeenStore:
     """
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (or create) the store and prove that it can be written: StorageProblem, in one line, when it
+        cannot (a read-only file or mount, an unwritable folder, a file that is not SQLite)."""
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(self.SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(self.SCHEMA)
+            # A read-only database opens, reads and even begins a transaction: only a write tells.
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM coverage WHERE 0")
+            self._db.execute("ROLLBACK")
+        except (OSError, sqlite3.Error) as error:
+            raise StorageProblem(f"the seen-store {describe(error, path)} cannot be written") from None
 
     def close(self) -> None:
         self._db.close()
@@ -195,18 +278,24 @@ class SeenStore:
         return self._db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
 
     def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO articles (site, key, url, published_at, revision, fingerprint, file, written_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, key) DO UPDATE SET url = excluded.url, "
             "published_at = excluded.published_at, revision = excluded.revision, fingerprint = excluded.fingerprint, "
             "file = excluded.file, written_at = excluded.written_at",
             (site, key, record.get("url"), record.get("published_at"), revision, fingerprint(record), file, now))
 
+    def _write(self, sql: str, parameters: tuple) -> None:
+        try:
+            self._db.execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise StorageProblem(f"cannot write the seen-store {describe(error, self.path)}") from None
+
     def covered_until(self, site: str) -> str | None:
         row = self._db.execute("SELECT covered_until FROM coverage WHERE site = ?", (site,)).fetchone()
         return row[0] if row else None
 
     def set_covered_until(self, site: str, moment: str, now: str) -> None:
-        self._db.execute("INSERT INTO coverage (site, covered_until, updated_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT (site) DO UPDATE SET covered_until = excluded.covered_until, "
-                         "updated_at = excluded.updated_at", (site, moment, now))
+        self._write("INSERT INTO coverage (site, covered_until, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (site) DO UPDATE SET covered_until = excluded.covered_until, "
+                    "updated_at = excluded.updated_at", (site, moment, now))

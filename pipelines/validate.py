@@ -15,7 +15,8 @@ from scrapy.exceptions import DropItem
 
 from crawler.dates import utc_now_iso
 from crawler.record import Article, json_schema
-from crawler.state import append_line
+from crawler.run import rejects_dir
+from crawler.state import StorageProblem, append_line
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +129,7 @@ class ValidatePipeline:
 
     def open_spider(self) -> None:
         stamp = utc_now_iso().replace(":", "-")
-        settings = self.crawler.settings
-        directory = Path(settings.get("REJECTS_DIR") or Path(settings.get("DATA_DIR")) / "rejects")
-        self.rejects = RejectsFile(directory / self.crawler.spider.name / f"rejects-{stamp}.jsonl")
+        self.rejects = RejectsFile(rejects_dir(self.crawler.settings, self.crawler.spider.name) / f"rejects-{stamp}.jsonl")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -145,7 +144,11 @@ class ValidatePipeline:
         stats.inc_value("records/rejected")
         for reason in reasons:
             stats.inc_value(f"records/rejected/{reason.split(':')[0]}")
-        self.rejects.write(record, reasons)
+        try:
+            self.rejects.write(record, reasons)
+        except StorageProblem as problem:
+            # The rejected record would be lost without a trace: the run fails (crawler/run.py counts item errors).
+            raise StorageProblem(f"{problem} (rejected record {record.get('url')}: {'; '.join(reasons)})") from None
         raise DropItem(f"invalid record {record.get('url')}: {'; '.join(reasons)} (written to {self.rejects.path})")
 
     def close_spider(self) -> None:

@@ -117,7 +117,7 @@ def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(mock_
     # The pages that are not articles were fetched, refused and logged with the reason.
     assert "photo page (nastooh:newsType), not a text article" in result.stderr
     assert "advertorial (category «رپرتاژ آگهی»)" in result.stderr
-    assert not (tmp_path / "data" / "rejects").exists()
+    assert not list((tmp_path / "data" / "rejects").rglob("*.jsonl"))  # nothing rejected
 
 
 def test_date_range_stops_paging_at_the_end_of_each_day(mock_site, tmp_path):

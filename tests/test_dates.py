@@ -6,7 +6,9 @@ import pytest
 from crawler.dates import (
     DateParseError,
     jalali_days,
+    parse_day_argument,
     parse_iso_datetime,
+    parse_jalali,
     parse_jalali_datetime,
     parse_jalali_day,
     parse_machine_datetime,
@@ -78,3 +80,72 @@ def test_machine_dates_gregorian_or_jalali(markup, expected):
 def test_machine_date_that_is_neither_raises():
     with pytest.raises(DateParseError):
         parse_machine_datetime("yesterday")
+
+
+@pytest.mark.parametrize(("shown", "expected"), [
+    # The time before the date, and numeric Jalali dates with a time (IranSamaneh's article:published_time form).
+    ("۱۲:۴۶ - ۱ فروردین ۱۳۴۰", "1961-03-21T12:46:00+03:30"),
+    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷", "2017-05-18T22:57:00+04:30"),
+    ("۱۳۴۰/۰۱/۰۱ ساعت ۱۲:۴۶", "1961-03-21T12:46:00+03:30"),
+    # «ماه» after the month name, spaced, fused, or joined by a ZWNJ.
+    ("۲۴ مرداد ماه ۱۴۰۲", "2023-08-15T00:00:00+03:30"),
+    ("۲۴ مردادماه ۱۴۰۲", "2023-08-15T00:00:00+03:30"),
+    ("۲۴ مرداد‌ماه ۱۴۰۲ - ۱۲:۴۶", "2023-08-15T12:46:00+03:30"),
+    # 12-hour times.
+    ("۲۴ مرداد ۱۴۰۲ ساعت ۲:۳۰ ب.ظ", "2023-08-15T14:30:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ - ۱۰:۱۵ ق.ظ", "2023-08-15T10:15:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ - ۱۲:۱۵ ق.ظ", "2023-08-15T00:15:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ ۰۵:۴۰ عصر", "2023-08-15T17:40:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ ساعت ۱۲:۴۶ بعدازظهر", "2023-08-15T12:46:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ ساعت ۷:۰۵ صبح", "2023-08-15T07:05:00+03:30"),
+    ("۲۴ مرداد ۱۴۰۲ ساعت ۲:۳۰ بعد از ظهر", "2023-08-15T14:30:00+03:30"),
+])
+def test_dates_that_used_to_lose_their_time_or_fail(shown, expected):
+    assert to_tehran_iso(parse_jalali_datetime(shown)) == expected
+
+
+def test_whether_a_time_of_day_was_given_is_reported():
+    assert parse_jalali("۲۹ دی ۱۳۹۵ / ۱۴:۵۹")[1] is True
+    assert parse_jalali("۲۹ دی ۱۳۹۵")[1] is False
+
+
+@pytest.mark.parametrize("text", ["۲۴ مرداد ۲۰۲۳", "۲۴ مرداد ۱۰۲۳", "2023/08/15 10:00", "۲۴ مرداد ۱۴۰۲ ۱۴:۳۰ ب.ظ"])
+def test_years_that_are_not_jalali_and_impossible_times_are_refused(text):
+    with pytest.raises(DateParseError):
+        parse_jalali_datetime(text)
+
+
+def test_a_time_that_did_not_exist_in_tehran_is_read_with_the_offset_before_the_change_and_logged(caplog):
+    # 1401-01-02 (2022-03-22): clocks went from 00:00 straight to 01:00.
+    with caplog.at_level("INFO", logger="crawler.dates"):
+        moment = parse_jalali_datetime("۲ فروردین ۱۴۰۱ - ۰۰:۳۰")
+    assert to_tehran_iso(moment) == "2022-03-22T01:30:00+04:30"  # 00:30 winter time is 01:30 summer time
+    assert to_jalali_string(moment) == "1401-01-02T01:30"
+    assert "did not exist" in caplog.text
+
+
+def test_a_time_that_occurred_twice_in_tehran_is_read_as_the_first_and_logged(caplog):
+    # 1401-06-30 (2022-09-21): clocks went from 24:00 back to 23:00.
+    with caplog.at_level("INFO", logger="crawler.dates"):
+        moment = parse_jalali_datetime("۳۰ شهریور ۱۴۰۱ - ۲۳:۳۰")
+    assert to_tehran_iso(moment) == "2022-09-21T23:30:00+04:30"
+    assert "occurred twice" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00", "1800-01-01T00:00:00+03:30"])
+def test_out_of_range_timestamps_are_a_parse_error_not_a_crash(text):
+    with pytest.raises(DateParseError):
+        to_tehran_iso(parse_machine_datetime(text))
+
+
+@pytest.mark.parametrize("value", [5, None, ["2023-08-15"], {"date": 1}])
+def test_timestamps_of_the_wrong_type_are_a_parse_error(value):
+    with pytest.raises(DateParseError):
+        parse_machine_datetime(value)
+
+
+def test_command_line_days_may_be_gregorian_and_are_converted_never_read_as_jalali():
+    assert parse_day_argument("2023-08-15") == (jdatetime.date(1402, 5, 24), True)
+    assert parse_day_argument("1402-05-24") == (jdatetime.date(1402, 5, 24), False)
+    with pytest.raises(DateParseError, match="neither Jalali"):
+        parse_day_argument("1800-01-01")

@@ -182,7 +182,7 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
 def test_missing_site_url_is_a_clear_error(tmp_path):
     result = subprocess.run([str(SCRAPY), "crawl", "wordpress", "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error
     assert "scrapy crawl wordpress needs the site: -a site_url=https://example.ir/" in result.stderr
 
 

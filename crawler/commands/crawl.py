@@ -1,20 +1,28 @@
 """`scrapy crawl SPIDER`, with an exit status cron can rely on and one run of a spider at a time.
 
 Scrapy's own command exits 0 even when every request failed. This one exits with the run's verdict
-(crawler/run.py): 0 healthy (also when nothing was new), 1 failed (the reason is logged and in DATA_DIR/runs.jsonl)
-or bad arguments, 75 when another run of the same spider holds the lock (nothing was done).
+(crawler/run.py): 0 healthy (also when nothing was new), 1 failed (the reason is logged and in DATA_DIR/runs.jsonl,
+or printed when the run could not start), 2 for a usage error (an unknown spider, a wrong or unknown -a option), 75
+when another run of the same spider holds the lock (nothing was done). Everything that can be checked before the
+crawl starts is checked here, in this order, and reported in one line without a traceback: the spider's name, its
+arguments, the lock (a refused run touches nothing), and that everything the run writes under DATA_DIR can be
+written.
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.run import EXIT_FAILED, EXIT_LOCKED, lock_path
-from crawler.state import AnotherRunInProgress, RunLock
+from crawler.run import EXIT_FAILED, EXIT_LOCKED, lock_path, preflight
+from crawler.sites import SiteEntryError
+from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
+
+EXIT_USAGE = 2
 
 
 class Command(ScrapyCrawlCommand):
@@ -22,19 +30,54 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl <spider> (see `scrapy list`)")
         name = args[0]
+        problem, status = self._cannot_start(name, opts.spargs)
+        if problem:
+            print(f"cannot start `scrapy crawl {name}`: {problem}", file=sys.stderr)
+            self.exitcode = status
+            return
         lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), name))
         try:
-            lock.acquire()  # before anything else, so that a refused run touches nothing
+            lock.acquire()  # before anything else is touched, so that a refused run changes nothing
         except AnotherRunInProgress as error:
             print(f"scrapy crawl {name}: not started, {error}. Exit status {EXIT_LOCKED}.", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
-        crawler = self._create_crawler(name)
-        crawler.run_lock = lock
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        status = getattr(crawler, "exit_status", None)
-        if status is None:
-            status = EXIT_FAILED if self.crawler_process.bootstrap_failed else 0
-        self.exitcode = status
-        lock.release()
+        except OSError as error:
+            print(f"cannot start `scrapy crawl {name}`: cannot take the lock {error.filename}: {error.strerror}",
+                  file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        try:
+            try:
+                preflight(self.settings, name, incremental=not self.settings.getdict("FEEDS"))
+            except StorageProblem as error:
+                print(f"cannot start `scrapy crawl {name}`: {error}", file=sys.stderr)
+                self.exitcode = EXIT_FAILED
+                return
+            crawler = self._create_crawler(name)
+            crawler.run_lock = lock
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
+            # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
+            self.exitcode = getattr(crawler, "exit_status", EXIT_FAILED)
+        finally:
+            lock.release()
+
+    def _cannot_start(self, name: str, arguments: dict) -> tuple[str | None, int]:
+        """Why the run cannot start, with its exit status; (None, 0) when it can."""
+        names = sorted(self.crawler_process.spider_loader.list())
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return f"no spider {name!r}; {hint}the spiders are: {', '.join(names)}", EXIT_USAGE
+        spider_class = self.crawler_process.spider_loader.load(name)
+        check = getattr(spider_class, "check_arguments", None)
+        if check is not None:
+            try:
+                check(**arguments)
+            except UsageError as error:
+                return str(error), EXIT_USAGE
+            except SiteEntryError as error:
+                return str(error), EXIT_FAILED
+        return None, 0
+

@@ -20,6 +20,10 @@ class NotAnArticle(Exception):
     """The page is not a text article (error page, photo or video page, advertorial...); the message says why."""
 
 
+class SiteEntryError(ValueError):
+    """A site's registry entry cannot be used (bad selectors, a missing field): its spider does not start."""
+
+
 class LayoutNotRecognized(NotAnArticle):
     """The page has none of the article markup the extractor knows: an error or list page, or a redesign. Counted
     as an article page with every field missing, so that a redesign fails the run instead of passing quietly."""

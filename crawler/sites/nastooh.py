@@ -19,7 +19,8 @@ from crawler.dates import (
     DateParseError,
     ascii_digits,
     parse_iso_datetime,
-    parse_jalali_datetime,
+    parse_jalali,
+    tehran_jalali_day,
     to_jalali_string,
     to_tehran_iso,
 )
@@ -199,14 +200,18 @@ class NastoohArticleExtractor:
     def _published(self, metas: dict[str, list[str]], ld: dict, shown: str | None, url: str) -> datetime | None:
         """The publication time: the machine-readable one when it agrees with the date shown to readers,
         else the shown one (what readers and the archive see), with a warning naming both."""
-        visible = None
+        visible, has_time = None, False
         if shown:
             try:
-                visible = parse_jalali_datetime(shown)
+                visible, has_time = parse_jalali(shown)
             except DateParseError as error:
                 logger.warning("%s: unreadable publication date on the page: %s", url, error)
         candidates = [value for key in METAS["published_time"] for value in metas.get(key, ())]
         machine = _first_timestamp(candidates, ld.get("datePublished"), url)
+        if machine and visible and not has_time:
+            # A shown day without a time of day: the machine time wins when it falls on that day.
+            if tehran_jalali_day(machine) == tehran_jalali_day(visible):
+                return machine
         if machine and visible and abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) >= _SAME_MINUTE:
             logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
                            url, to_tehran_iso(visible), to_tehran_iso(machine))

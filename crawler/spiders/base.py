@@ -4,6 +4,7 @@ pages and the required fields missing on them, pages skipped with their reason).
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,10 +18,10 @@ from scrapy.exceptions import UsageError
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.dates import TEHRAN, DateParseError, parse_jalali_day, tehran_jalali_day, utc_now_iso
+from crawler.dates import TEHRAN, DateParseError, parse_day_argument, tehran_jalali_day, utc_now_iso
 from crawler.record import Article
 from crawler.run import REQUIRED_FIELDS
-from crawler.sites import LayoutNotRecognized, NotAnArticle
+from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteEntryError
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
 # (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
@@ -32,13 +33,26 @@ ARTICLE_PRIORITY = 1
 class NewsSpider(scrapy.Spider):
     """Base of the project's spiders. Subclasses discover pages; extraction is the site extractor's."""
 
+    # The -a options a spider takes; any other is a usage error (a typo such as `form=` must not silently become a
+    # latest-news crawl). Options starting with "_" are passed by schedulers (scrapyd's _job) and left alone.
+    options: tuple[str, ...] = ("from", "to", "url", "pages", "refresh")
+
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         try:
-            return super().from_crawler(crawler, *args, **kwargs)
-        except UsageError as error:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except (UsageError, SiteEntryError) as error:
             logging.getLogger(cls.name).critical("cannot start `scrapy crawl %s`: %s", cls.name, error)
             raise
+        if spider.argument_note:
+            spider.logger.info("%s", spider.argument_note)  # here, not in __init__, which check_arguments also runs
+        return spider
+
+    @classmethod
+    def check_arguments(cls, **arguments: str) -> None:
+        """UsageError (or SiteEntryError) for what the spider would refuse, before any crawl machinery starts: the
+        same checks as the run's own, since they are the spider's constructor."""
+        cls(**arguments)
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -46,10 +60,17 @@ class NewsSpider(scrapy.Spider):
         if not settings.getdict("FEEDS"):
             settings.set("INCREMENTAL_OUTPUT", True, priority="spider")
 
-    def __init__(self, *args: Any, arguments: dict[str, str | None], **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
+        arguments = {name: kwargs.pop(name, None) for name in self.options}
+        unknown = sorted(name for name in kwargs if not name.startswith("_") and name != "name")
+        if unknown:
+            guesses = [match for name in unknown for match in difflib.get_close_matches(name, self.options, n=1)]
+            raise UsageError(f"unknown option {', '.join(f'-a {name}=' for name in unknown)}"
+                             + (f" (did you mean -a {guesses[0]}=?)" if guesses else "")
+                             + f"; `scrapy crawl {self.name}` takes: {', '.join(f'-a {name}=' for name in self.options)}")
         super().__init__(*args, **kwargs)
         self.arguments = {name: value for name, value in arguments.items() if value is not None}
-        self.first_day, self.last_day = day_range(arguments.get("from"), arguments.get("to"))
+        self.first_day, self.last_day, self.argument_note = day_range(arguments.get("from"), arguments.get("to"))
         self.article_url = arguments.get("url")
         if self.article_url and self.first_day:
             raise UsageError("give either -a url=... or -a from=.../-a to=..., not both")
@@ -145,22 +166,44 @@ def checked_base_url(value: str, name: str = "base_url") -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def checked_article_url(value: str, hosts: set[str], site_name: str) -> str:
+    """An -a url= that is an absolute http(s) URL on one of the site's hosts (lower-case host[:port])."""
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"-a url= must be the absolute http(s) URL of an article, not {value!r}")
+    if parts.netloc.lower() not in hosts:
+        raise UsageError(f"-a url={url} is not on {site_name} ({', '.join(sorted(hosts))}); "
+                         "use -a base_url= to crawl a copy of the site elsewhere")
+    return url
+
+
 def positive_int(value: str, name: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise UsageError(f"-a {name}= must be a whole number of at least 1, not {value!r}")
     return int(value)
 
 
-def day_range(first: str | None, last: str | None) -> tuple[jdatetime.date | None, jdatetime.date | None]:
+def day_range(first: str | None, last: str | None) -> tuple[jdatetime.date | None, jdatetime.date | None, str | None]:
+    """The -a from/to days, and a note when one was given as a Gregorian date (and converted)."""
     if not first and not last:
-        return None, None
+        return None, None, None
     if not first:
         raise UsageError("-a to=... needs -a from=... (Jalali days, e.g. -a from=1402-05-20 -a to=1402-05-24)")
+    notes = []
     try:
-        start = parse_jalali_day(first)
-        end = parse_jalali_day(last) if last else jdatetime.date.fromgregorian(date=datetime.now(TEHRAN).date())
+        start = _day_argument("from", first, notes)
+        end = (_day_argument("to", last, notes) if last
+               else jdatetime.date.fromgregorian(date=datetime.now(TEHRAN).date()))
     except DateParseError as error:
         raise UsageError(str(error)) from None
     if end < start:
         raise UsageError(f"-a to={end!s} is before -a from={start!s}")
-    return start, end
+    return start, end, "; ".join(notes) or None
+
+
+def _day_argument(name: str, text: str, notes: list[str]) -> jdatetime.date:
+    day, gregorian = parse_day_argument(text)
+    if gregorian:
+        notes.append(f"-a {name}={text.strip()} is a Gregorian date: read as the Jalali day {day!s}")
+    return day

@@ -33,7 +33,7 @@ from crawler.dates import (
 from crawler.record import Article, article_key
 from crawler.sites import site_config
 from crawler.sites.nastooh import NastoohArticleExtractor
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_base_url
+from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
 # Archive list markup: li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title]. Items in the sidebar
 # and in advertising boxes («لینکستان») are not part of the archive.
@@ -60,19 +60,20 @@ class NastoohSpider(NewsSpider):
     """Base spider of a Nastooh site; a subclass names the site (its key in sites.toml)."""
 
     site_key: str = ""
+    options = (*NewsSpider.options, "base_url")
 
-    def __init__(self, *args: Any, url: str | None = None, base_url: str | None = None,
-                 pages: str | None = None, refresh: str | None = None, **kwargs: Any):
-        arguments = {"url": url, "base_url": base_url, "pages": pages, "refresh": refresh,
-                     "from": kwargs.pop("from", None), "to": kwargs.pop("to", None)}
-        super().__init__(*args, arguments=arguments, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self.config = site_config(self.site_key)
         self.extractor = NastoohArticleExtractor(self.config)
-        self.base_url = checked_base_url(base_url or self.config.base_url)
+        self.base_url = checked_base_url(self.arguments.get("base_url") or self.config.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.latest_pages = self.max_pages or self.config.latest_pages
         self._article_path = re.compile(self.config.article_path)
         self._site_hosts = {host.lower() for host in self.config.hosts} | {urlsplit(self.config.base_url).netloc.lower()}
+        if self.article_url:
+            self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
+                                                   self.config.name)
         self._requested_ids: set[str] = set()
         self._days_done: set[str] = set()
         # Latest-news runs in incremental mode: where to stop paging back, and what this run covered.

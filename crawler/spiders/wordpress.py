@@ -27,9 +27,9 @@ from twisted.python.failure import Failure
 
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
-from crawler.sites import SITES_FILE, NotAnArticle, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites import SITES_FILE, NotAnArticle, SiteEntryError, WordPressSite, wordpress_keys, wordpress_site
 from crawler.sites.wordpress import from_page, from_rest, selector_problems
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_base_url
+from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
 POSTS_PER_PAGE = 100
 REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
@@ -39,19 +39,17 @@ POST_SITEMAP_HINTS = ("post", "news", "article")
 class WordPressSpider(NewsSpider):
     name = "wordpress"
     site_key: str | None = None  # set on the registry's spiders
+    options = (*NewsSpider.options, "site_url", "base_url")
 
-    def __init__(self, *args: Any, site_url: str | None = None, base_url: str | None = None, url: str | None = None,
-                 pages: str | None = None, refresh: str | None = None, **kwargs: Any):
-        arguments = {"site_url": site_url, "base_url": base_url, "url": url, "pages": pages, "refresh": refresh,
-                     "from": kwargs.pop("from", None), "to": kwargs.pop("to", None)}
-        super().__init__(*args, arguments=arguments, **kwargs)
-        given = site_url or base_url
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        given = self.arguments.get("site_url") or self.arguments.get("base_url")
         if self.site_key:
             self.site = wordpress_site(self.site_key)
             problems = selector_problems(self.site.selectors or {})
             if problems:
-                raise UsageError(f"the registry entry [{self.site_key}] in {SITES_FILE} has bad selectors: "
-                                 + "; ".join(problems))
+                raise SiteEntryError(f"the registry entry [{self.site_key}] in {SITES_FILE} has bad selectors: "
+                                     + "; ".join(problems))
             self.base_url = checked_base_url(given or self.site.base_url, "site_url")
         else:
             if not given:
@@ -60,6 +58,11 @@ class WordPressSpider(NewsSpider):
             host = urlsplit(self.base_url).hostname.removeprefix("www.")
             self.site = WordPressSite(key=host, name=host, base_url=self.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
+        if self.article_url:
+            own = urlsplit(self.base_url).netloc.lower()
+            self.article_url = checked_article_url(urljoin(self.base_url + "/", self.article_url.strip()),
+                                                   {own, own.removeprefix("www."), "www." + own.removeprefix("www.")},
+                                                   self.site.name)
         self._requested_urls: set[str] = set()
         self._seen_ids: set[str] = set()
         self.term_names: dict[int, str] = {}
