@@ -1,11 +1,15 @@
-"""Downloader middleware: retries that back off, so a struggling site gets room instead of a burst of retries."""
+"""Downloader middlewares: retries that back off, so a struggling site gets room instead of a burst of retries; and
+redirects that would lose a page silently (off the site, or in a loop) turned into a failure the spider sees."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from urllib.parse import urljoin, urlsplit
+
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
@@ -57,3 +61,41 @@ def _retry_after_seconds(response: Response) -> float | None:
         return max(0.0, float(value.decode("latin-1").strip()))
     except ValueError:
         return None  # an HTTP date; the exponential delay applies
+
+
+class RedirectRefused(IgnoreRequest):
+    """A redirect the crawl does not follow; the message says where it pointed."""
+
+
+class RedirectGuardMiddleware:
+    """Sees each redirect before Scrapy's RedirectMiddleware does. A redirect to another host is not followed (the
+    offsite filter would drop it at scheduling, without calling the errback or logging above DEBUG), and a redirect
+    back to a URL of the same chain would be dropped as a duplicate just as quietly. Both become RedirectRefused, so
+    the request's errback counts the page as failed and logs where it pointed."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not 300 <= response.status < 400 or not location or request.meta.get("dont_redirect"):
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if domains and not _on_domains(target, domains):
+            raise RedirectRefused(f"redirected off the site, to {target}")
+        if target == request.url or target in request.meta.get("redirect_urls", ()):
+            raise RedirectRefused(f"redirect loop, back to {target}")
+        return response
+
+
+def _on_domains(url: str, domains: list[str]) -> bool:
+    """Whether the URL's host is one of the domains or under one, as Scrapy's offsite filter decides. By hand:
+    scrapy.utils.url.url_is_from_any_domain compares the whole netloc, port included, so 127.0.0.1:8800 would not
+    be on 127.0.0.1."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == domain.lower() or host.endswith("." + domain.lower()) for domain in domains)

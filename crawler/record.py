@@ -20,6 +20,18 @@ SCHEMA_ID = "urn:persian-news-crawler:article"
 
 # Patterns the schema enforces beyond types; kept beside the fields they describe.
 DIGITS = r"^[0-9]+$"
+# An absolute http(s) URL: never javascript:, data:, file:, mailto: or a relative or protocol-relative one.
+HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
+# Text: no markup (a tag, a comment, a doctype) and no control characters (C0 and C1 controls but the line break,
+# the Arabic letter mark, directional marks, embeddings and isolates, non-characters). Written with look-aheads so
+# that a check of a long text stays linear.
+_CONTROLS = "\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff"
+_NO_MARKUP = "(?![\\s\\S]*<[A-Za-z/!?])"
+TEXT = f"^{_NO_MARKUP}[^{_CONTROLS}]*$"
+# ...and at least one letter (Latin or Arabic script): a headline or a body of "1.5" or "<" is no text.
+_LETTER = ("A-Za-z\\u0621-\\u064A\\u066E-\\u06D3\\u06FA-\\u06FC\\u0750-\\u077F\\u08A0-\\u08C9"
+           "\\uFB50-\\uFDFB\\uFE70-\\uFEFC")  # letters only: no digits or punctuation of the Arabic block
+LETTERED_TEXT = f"^{_NO_MARKUP}(?=[\\s\\S]*[{_LETTER}])[^{_CONTROLS}]*$"
 TEHRAN_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 UTC_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 JALALI_MINUTE = r"^1[2-5]\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d$"
@@ -35,19 +47,19 @@ def _field(description: str, *, default: Any = dataclasses.MISSING, pattern: str
 
 @dataclass
 class Image:
-    url: str = _field("Absolute URL of the image file.", fmt="iri")
-    caption: str | None = _field("Caption or alt text when it says more than the title; else null.", default=None)
+    url: str = _field("Absolute URL of the image file.", fmt="iri", pattern=HTTP_URL)
+    caption: str | None = _field("Caption or alt text when it says more than the title; else null.", default=None, pattern=TEXT)
 
 
 @dataclass
 class Article:
     site: str = _field("Key of the site the article comes from, e.g. `isna`.")
-    url: str = _field("Canonical URL of the article as the site declares it.", fmt="iri")
+    url: str = _field("Canonical URL of the article as the site declares it.", fmt="iri", pattern=HTTP_URL)
     news_id: str | None = _field("The site's own article code (کد خبر), ASCII digits.", default=None, pattern=DIGITS)
-    title: str | None = _field("Headline.", default=None)
-    kicker: str | None = _field("Kicker (روتیتر): the line above the headline.", default=None)
-    lead: str | None = _field("Lead (لید): the summary paragraph, with its dateline if the page has one.", default=None)
-    body: str | None = _field("Article text: paragraphs in page order, joined by one blank line; no page junk.", default=None)
+    title: str | None = _field("Headline.", default=None, pattern=LETTERED_TEXT)
+    kicker: str | None = _field("Kicker (روتیتر): the line above the headline.", default=None, pattern=TEXT)
+    lead: str | None = _field("Lead (لید): the summary paragraph, with its dateline if the page has one.", default=None, pattern=TEXT)
+    body: str | None = _field("Article text: paragraphs in page order, joined by one blank line; no page junk.", default=None, pattern=LETTERED_TEXT)
     published_at: str | None = _field(
         "Publication time, ISO 8601 in Tehran local time with the offset in force on that date.",
         default=None, pattern=TEHRAN_TIMESTAMP)
@@ -56,15 +68,15 @@ class Article:
     modified_at: str | None = _field("Last modification time the site declares, same form as published_at.",
                                      default=None, pattern=TEHRAN_TIMESTAMP)
     category: str | None = _field("The article's category (دسته‌بندی) as the page shows it; the first one when it has several.",
-                                  default=None)
+                                  default=None, pattern=TEXT)
     categories: list[str] = _field("Every category of the article, in the site's order (ISNA shows one).",
-                                   default_factory=list)
+                                   default_factory=list, pattern=TEXT)
     reporter_code: str | None = _field("Reporter code (کد خبرنگار), ASCII digits.", default=None, pattern=DIGITS)
-    editor: str | None = _field("Editor (دبیر) named on the page.", default=None)
-    author: str | None = _field("Author named by the site (WordPress: the post's author).", default=None)
-    source: str | None = _field("Outlet the article is credited to (منبع), when it is republished.", default=None)
-    province: str | None = _field("Province the story comes from, when known.", default=None)
-    tags: list[str] = _field("Tags (برچسب‌ها) in page order, without duplicates.", default_factory=list)
+    editor: str | None = _field("Editor (دبیر) named on the page.", default=None, pattern=TEXT)
+    author: str | None = _field("Author named by the site (WordPress: the post's author).", default=None, pattern=TEXT)
+    source: str | None = _field("Outlet the article is credited to (منبع), when it is republished.", default=None, pattern=TEXT)
+    province: str | None = _field("Province the story comes from, when known.", default=None, pattern=TEXT)
+    tags: list[str] = _field("Tags (برچسب‌ها) in page order, without duplicates.", default_factory=list, pattern=TEXT)
     images: list[Image] = _field("Images of the article, main image first.", default_factory=list)
     revision: int | None = _field(
         "In the incremental dump under data/: 1 when the article is first written, 2, 3... when the site changed it "
@@ -113,9 +125,10 @@ def _object_schema(cls: type) -> dict[str, Any]:
     for item in dataclasses.fields(cls):
         schema = _type_schema(hints[item.name])
         schema["description"] = item.metadata["description"]
+        target = schema["items"] if schema.get("type") == "array" else schema  # a list's pattern is its items'
         for keyword in ("pattern", "format"):
             if item.metadata.get(keyword):
-                schema[keyword] = item.metadata[keyword]
+                target[keyword] = item.metadata[keyword]
         properties[item.name] = schema
     return {
         "type": "object",

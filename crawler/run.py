@@ -30,6 +30,7 @@ from crawler.state import (
     StorageProblem,
     append_line,
     check_writable,
+    discard_part,
     fingerprint,
     part_path,
     recover_part_file,
@@ -81,8 +82,10 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     requests = stats.get("downloader/request_count", 0) - stats.get("robotstxt/request_count", 0)
     failed = stats.get("pages/failed", 0)
     fetched = stats.get("pages/fetched", 0)
-    if requests and not fetched:
-        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {requests} requests failed)")
+    if (requests or failed) and not fetched:
+        if failed and stats.get("pages/forbidden", 0) == failed:
+            return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats['pages/forbidden_example']}")
+        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {max(requests, failed)} pages failed)")
     attempted = fetched + failed
     if failed >= settings.getint("RUN_MIN_ERRORS") and failed > settings.getfloat("RUN_MAX_ERROR_SHARE") * attempted:
         return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")
@@ -143,12 +146,14 @@ class RunManager:
         for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
             final, records, dropped = recover_part_file(part)
             now = utc_now_iso()
-            for record in records:
-                key = article_key(record.get("news_id"), record.get("url"))
-                stored = self.store.get(record.get("site") or self.spider_name, key)
-                if stored is None or stored.fingerprint != fingerprint(record):
-                    self.store.put(record.get("site") or self.spider_name, key, record,
-                                   record.get("revision") or 1, final.name, now)
+            with self.store.transaction():
+                for record in records:
+                    key = article_key(record.get("news_id"), record.get("url"))
+                    stored = self.store.get(record.get("site") or self.spider_name, key)
+                    if stored is None or stored.fingerprint != fingerprint(record):
+                        self.store.put(record.get("site") or self.spider_name, key, record,
+                                       record.get("revision") or 1, final.name, now)
+            discard_part(part)
             self.recovered += len(records)
             logger.warning("recovered %d record(s) of an interrupted run into %s%s", len(records), final,
                            f" ({dropped} incomplete line(s) dropped; those articles will be fetched again)" if dropped else "")
@@ -167,6 +172,43 @@ class RunManager:
 
     def is_known(self, site: str, key: str) -> bool:
         return bool(self.store and self.store.has(site, key))
+
+    # -- articles that failed for a reason that may pass ---------------------------------------------------------------
+
+    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str) -> None:
+        """Remember an article this run could not store (fetch error, empty page, refused redirect, rejected record):
+        the next latest-news runs try it again (RETRY_FAILED_ARTICLES times), then report it as given up."""
+        if self.store is None:
+            return
+        try:
+            attempts = self.store.note_failure(site, key, url, listed_at, reason, utc_now_iso())
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+            return
+        self.crawler.stats.inc_value("articles/to_retry")
+        logger.debug("%s: failure %d, to be tried again by the next run: %s", url, attempts, reason)
+
+    def forget_failure(self, site: str, key: str) -> None:
+        if self.store is not None:
+            try:
+                self.store.forget_failure(site, key)
+            except StorageProblem as problem:
+                self.storage_failed(problem)
+
+    def retries_due(self, site: str) -> list:
+        """The site's failed articles to try again in this run; those tried too often are given up (and reported)."""
+        if self.store is None:
+            return []
+        due, limit = [], self.crawler.settings.getint("RETRY_FAILED_ARTICLES")
+        for retry in self.store.retries(site):
+            if retry.attempts <= limit:
+                due.append(retry)
+                continue
+            self.store.give_up(site, retry.key, utc_now_iso())
+            self.crawler.stats.inc_value("articles/given_up")
+            logger.warning("gave up on %s after %d failed attempt(s); the last: %s", retry.url, retry.attempts,
+                           retry.reason)
+        return due
 
     def storage_failed(self, problem: StorageProblem) -> None:
         """What was fetched can no longer be stored (a full disk, a store gone read-only): fail the run and stop it,
@@ -231,8 +273,11 @@ class RunManager:
             self.storage_problem = self.storage_problem or str(problem)
         stats = self.crawler.stats.get_stats()
         verdict = assess(stats, self.crawler.settings)
+        problem = getattr(spider, "run_problem", lambda: None)()
         if self.storage_problem:
             verdict = Verdict(EXIT_FAILED, self.storage_problem)
+        elif problem and not stats.get("records/errors"):
+            verdict = Verdict(EXIT_FAILED, problem if verdict.status == EXIT_OK else f"{verdict.reason}; {problem}")
         elif reason not in ("finished",) and verdict.status == EXIT_OK:
             verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
         if self.incremental and verdict.status == EXIT_OK:
@@ -249,6 +294,7 @@ class RunManager:
         self.crawler.exit_status = verdict.status
         summary = (f"{self.spider_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, {record['rejected']} rejected, "
+                   f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
         (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
@@ -277,6 +323,9 @@ class RunManager:
             "already_stored": stats.get("records/already_stored", 0),
             "rejected": stats.get("records/rejected", 0),
             "skipped_pages": stats.get("articles/skipped", 0),
+            "retried": stats.get("articles/retried", 0),
+            "to_retry": stats.get("articles/to_retry", 0),
+            "given_up": stats.get("articles/given_up", 0),
             "recovered": self.recovered,
             "field_coverage": coverage,
             "output": str(output) if output else None,

@@ -49,6 +49,8 @@ RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # before Scrapy's RedirectMiddleware (600) sees a response: off-site redirects and loops become failed pages
+    "crawler.middlewares.RedirectGuardMiddleware": 650,
 }
 
 # --- Records ----------------------------------------------------------------------------------------------------
@@ -75,6 +77,12 @@ RUN_MIN_ARTICLE_PAGES = 3
 INCREMENTAL_OVERLAP_MINUTES = 30
 # ...but no further than this many archive pages (a longer gap is reported, with the backfill command to close it).
 CATCHUP_MAX_PAGES = 100
+# Articles that failed for a reason that may pass (a fetch error, an empty page, a refused redirect, a rejected record)
+# are remembered and tried again by the next latest-news runs, this many times; then they are reported as given up.
+RETRY_FAILED_ARTICLES = 3
+# Archive items dated more than this far in the future (a typo on the site, a wrong year) do not move the coverage
+# watermark: the next run would otherwise page back only to that date and miss what came before it.
+FUTURE_TOLERANCE_MINUTES = 60
 # A progress line on the terminal: "auto" (only when standard error is a terminal, so cron stays quiet), "on", "off".
 PROGRESS = "auto"
 

@@ -1,8 +1,9 @@
 """What lives between runs, under DATA_DIR, and the file handling that keeps it trustworthy when a run is killed:
 
 - RunLock: one run of a spider at a time (an flock, released by the kernel even on SIGKILL);
-- SeenStore: the articles already written, across runs (SQLite, one commit per record), and how far back the
-  latest-news crawl is known to be complete;
+- SeenStore: the articles already written, across runs (SQLite, one commit per record), how far back the
+  latest-news crawl is known to be complete, and the articles that failed for a reason that may pass (retried by
+  the next runs, a bounded number of times);
 - PartFile: a run's output, written as `.name.part` and renamed when the run ends, so a reader never sees a
   partial file; a `.part` left by a killed run is recovered by the next run (complete lines kept);
 - append_line: one JSON line appended with a single write, for logs that other programs read;
@@ -14,6 +15,7 @@ complete line and StorageProblem says which path and what went wrong, in one lin
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -177,7 +179,10 @@ def final_path(part: Path) -> Path:
 
 def recover_part_file(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
     """Finish what a killed run left: keep the complete, parseable lines of `part` under its final name.
-    Returns (final path, recovered records, lines dropped)."""
+    Returns (final path, recovered records, lines dropped). The part file stays until discard_part(): the caller
+    first records the articles in the seen-store, so that a run killed during recovery leaves the part file for the
+    next one to recover again (the same final file, written again whole), never articles on disk that the store does
+    not know (they would be fetched and written twice)."""
     try:
         return _recover(part)
     except OSError as error:
@@ -207,9 +212,17 @@ def _recover(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
         os.replace(temporary, final)
     else:
         temporary.unlink()
-    part.unlink()
     _fsync_directory(part.parent)
     return final, records, dropped
+
+
+def discard_part(part: Path) -> None:
+    """The last step of a recovery: the part file goes once its lines are in the final file and the store."""
+    try:
+        part.unlink(missing_ok=True)
+        _fsync_directory(part.parent)
+    except OSError as error:
+        raise StorageProblem(f"cannot remove {describe(error, part)}") from None
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -234,6 +247,15 @@ class StoredArticle:
     file: str | None
 
 
+@dataclass(frozen=True)
+class Retry:
+    key: str
+    url: str
+    listed_at: str | None
+    attempts: int
+    reason: str | None
+
+
 class SeenStore:
     """Articles written across runs, keyed by (site, key) where key is `id:<news_id>` or `url:<url>`."""
 
@@ -244,6 +266,9 @@ class SeenStore:
             PRIMARY KEY (site, key));
         CREATE TABLE IF NOT EXISTS coverage (
             site TEXT PRIMARY KEY, covered_until TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS retries (
+            site TEXT NOT NULL, key TEXT NOT NULL, url TEXT NOT NULL, listed_at TEXT, attempts INTEGER NOT NULL,
+            reason TEXT, updated_at TEXT NOT NULL, gave_up INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, key));
     """
 
     def __init__(self, path: Path):
@@ -284,12 +309,51 @@ class SeenStore:
             "published_at = excluded.published_at, revision = excluded.revision, fingerprint = excluded.fingerprint, "
             "file = excluded.file, written_at = excluded.written_at",
             (site, key, record.get("url"), record.get("published_at"), revision, fingerprint(record), file, now))
+        self._write("DELETE FROM retries WHERE site = ? AND key = ?", (site, key))  # after: a failure here only retries
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Many writes in one commit (a recovery of thousands of records), all or none."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            yield
+            self._db.execute("COMMIT")
+        except BaseException as error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise StorageProblem(f"cannot write the seen-store {describe(error, self.path)}") from None
+            raise
 
     def _write(self, sql: str, parameters: tuple) -> None:
         try:
             self._db.execute(sql, parameters)
         except sqlite3.Error as error:
             raise StorageProblem(f"cannot write the seen-store {describe(error, self.path)}") from None
+
+    # -- articles that failed for a reason that may pass, retried by the next latest-news runs --------------------------
+
+    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str, now: str) -> int:
+        """Remember (or count again) an article that could not be stored; returns how often it has failed."""
+        self._write(
+            "INSERT INTO retries (site, key, url, listed_at, attempts, reason, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) "
+            "ON CONFLICT (site, key) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason, "
+            "url = excluded.url, listed_at = COALESCE(excluded.listed_at, listed_at), updated_at = excluded.updated_at",
+            (site, key, url, listed_at, reason, now))
+        return self._db.execute("SELECT attempts FROM retries WHERE site = ? AND key = ?", (site, key)).fetchone()[0]
+
+    def retries(self, site: str) -> list[Retry]:
+        """The site's articles waiting to be tried again, oldest failure first."""
+        rows = self._db.execute("SELECT key, url, listed_at, attempts, reason FROM retries WHERE site = ? AND "
+                                "gave_up = 0 ORDER BY updated_at, key", (site,)).fetchall()
+        return [Retry(*row) for row in rows]
+
+    def give_up(self, site: str, key: str, now: str) -> None:
+        self._write("UPDATE retries SET gave_up = 1, updated_at = ? WHERE site = ? AND key = ?", (now, site, key))
+
+    def forget_failure(self, site: str, key: str) -> None:
+        """The article needs no retry any more (stored, or found to be no article)."""
+        self._write("DELETE FROM retries WHERE site = ? AND key = ? AND gave_up = 0", (site, key))
 
     def covered_until(self, site: str) -> str | None:
         row = self._db.execute("SELECT covered_until FROM coverage WHERE site = ?", (site,)).fetchone()

@@ -37,6 +37,7 @@ class StorePipeline:
         stored = self.state.store.get(item.site, key)
         if stored is not None and stored.fingerprint == fingerprint(record):
             stats.inc_value("records/already_stored")
+            self.state.forget_failure(item.site, key)
             raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})")
         item.revision = record["revision"] = stored.revision + 1 if stored else 1
         output = self.state.output

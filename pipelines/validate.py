@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from jsonschema import Draft202012Validator
 from scrapy.exceptions import DropItem
 
 from crawler.dates import utc_now_iso
-from crawler.record import Article, json_schema
+from crawler.record import HTTP_URL, LETTERED_TEXT, TEXT, Article, article_key, json_schema
 from crawler.run import rejects_dir
 from crawler.state import StorageProblem, append_line
 
@@ -94,19 +95,53 @@ def _object_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
 is_valid = compile_schema(json_schema())
 
 
+# A publication date before this, or later than the crawl by more than CLOCK_SKEW, is a misread date, not news.
+EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(hours=6)  # a site's clock or time zone set wrong
+
+
+def date_problems(record: dict[str, Any]) -> list[str]:
+    """What the schema cannot say about published_at: that it is a plausible date for an article crawled when this
+    one was."""
+    published, crawled = record.get("published_at"), record.get("crawled_at")
+    if not isinstance(published, str) or not isinstance(crawled, str):
+        return []  # missing: the schema says so
+    try:
+        moment = datetime.fromisoformat(published)
+        crawl = datetime.fromisoformat(crawled.replace("Z", "+00:00"))
+    except ValueError:
+        return []  # not a timestamp: the schema says so
+    if moment.tzinfo is None or crawl.tzinfo is None:
+        return []
+    if moment < EARLIEST_PUBLICATION:
+        return [f"published_at: {published} is before {EARLIEST_PUBLICATION.year}: a misread date"]
+    if moment > crawl + CLOCK_SKEW:
+        return [f"published_at: {published} is after the page was crawled ({crawled})"]
+    return []
+
+
 def problems(record: dict[str, Any]) -> list[str]:
     """Why the record may not be written, one reason per problem (empty when it is valid). Valid records, nearly
     all of them, pass the compiled check alone; jsonschema words the reasons for the others."""
     if is_valid(record):
-        return []
+        return date_problems(record)
     found = []
     for error in sorted(_VALIDATOR.iter_errors(record), key=lambda error: list(error.absolute_path)):
         where = ".".join(str(part) for part in error.absolute_path)
         if error.validator == "type" and error.instance is None:
             found.append(f"{where}: missing")
+        elif error.validator == "pattern" and error.validator_value in _PATTERN_MEANING:
+            found.append(f"{where}: {_PATTERN_MEANING[error.validator_value]} ({str(error.instance)[:80]!r})")
         else:
             found.append(f"{where or 'record'}: {error.message}")
-    return found
+    return found + date_problems(record)
+
+
+_PATTERN_MEANING = {
+    HTTP_URL: "not an absolute http(s) URL",
+    TEXT: "not plain text (markup or control characters)",
+    LETTERED_TEXT: "not plain text with a letter in it (markup, control characters, or no letter at all)",
+}
 
 
 class RejectsFile:
@@ -144,6 +179,10 @@ class ValidatePipeline:
         stats.inc_value("records/rejected")
         for reason in reasons:
             stats.inc_value(f"records/rejected/{reason.split(':')[0]}")
+        state = getattr(self.crawler, "run_state", None)
+        if state is not None:  # a reject may be a passing fault of the page: the next latest-news runs try it again
+            state.note_failure(item.site, article_key(item.news_id, item.url), item.url, None,
+                               "rejected: " + "; ".join(reasons))
         try:
             self.rejects.write(record, reasons)
         except StorageProblem as problem:

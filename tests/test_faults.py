@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.faultserver import FaultyIsnaServer, TrapProxy
 from tests.helpers import FAST, ROOT, SCRAPY
+from tests.mocksite.site import MockSite
 
 ROOT_USER = os.geteuid() == 0
 # What lets root write where permission bits say no; dropped so that chmod means for root what it means for a user.
@@ -229,3 +231,227 @@ def test_gregorian_days_are_converted_and_said_so(isna_site, tmp_path):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {record["news_id"] for record in records} == {spec.code for spec in isna_site.site.articles_on(
         (1402, 5, 20), (1402, 5, 20))}
+
+
+# -- network and site -------------------------------------------------------------------------------------------------
+
+DAY = ["-a", "from=1402-05-20", "-a", "to=1402-05-20"]
+
+
+@pytest.fixture(scope="module")
+def trap():
+    """Every request for a host other than 127.0.0.1 goes to this proxy, which records it and answers nothing."""
+    proxy = TrapProxy()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
+@contextlib.contextmanager
+def faulty_site(faults: dict[str, str]):
+    server = FaultyIsnaServer(MockSite(), faults).start_in_thread()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def crawl_through(trap: TrapProxy, server, data: Path, *args: str) -> subprocess.CompletedProcess:
+    """A crawl of the faulty site whose every request to another host would reach the trap instead."""
+    command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={server.base_url}", "-s", f"DATA_DIR={data}", *FAST,
+               "-s", "RETRY_TIMES=1", "-s", "DOWNLOAD_TIMEOUT=2", *args]
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8", "http_proxy": trap.url, "https_proxy": trap.url,
+                   "no_proxy": "127.0.0.1,localhost"}
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180, env=environment)
+    assert trap.caught == [], f"requests left 127.0.0.1: {trap.caught}"
+    return result
+
+
+def day_articles() -> list:
+    return MockSite().articles_on((1402, 5, 20), (1402, 5, 20))
+
+
+def without_crawl_time(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key != "crawled_at"}
+
+
+@pytest.fixture(scope="module")
+def clean_day(tmp_path_factory, trap) -> dict[str, dict]:
+    """The day's records from a crawl with no fault, by news id: what every recovered fault must give."""
+    data = tmp_path_factory.mktemp("clean")
+    with faulty_site({}) as server:
+        assert crawl_through(trap, server, data, *DAY).returncode == 0
+    return {record["news_id"]: without_crawl_time(record) for record in records_of(data)}
+
+
+def records_of(data: Path) -> list[dict]:
+    return [json.loads(line) for path in sorted((data / "isna").glob("isna-*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# (fault on one article page, extra arguments, whether the article still comes through)
+ARTICLE_FAULTS = [
+    ("503-once", [], True),
+    ("429-retry-after", [], True),
+    ("cp1256-header", [], True),
+    ("cp1256-meta", [], True),
+    ("cp1256-none", [], True),
+    ("503", [], False),
+    ("stall", [], False),
+    ("reset", [], False),
+    ("short-body", [], False),
+    ("empty-200", [], False),
+    ("garbage", [], False),
+    ("redirect-loop", [], False),
+    ("redirect-offsite", [], False),
+    ("oversized", ["-s", "DOWNLOAD_MAXSIZE=1000000"], False),
+]
+
+
+@pytest.mark.parametrize(("fault", "args", "survives"), ARTICLE_FAULTS, ids=[case[0] for case in ARTICLE_FAULTS])
+def test_a_fault_on_one_article_page(trap, clean_day, tmp_path, fault, args, survives):
+    target = day_articles()[0]
+    with faulty_site({"/news/" + target.code + "*": fault}) as server:
+        result = crawl_through(trap, server, tmp_path, *DAY, *args)
+    records = {record["news_id"]: without_crawl_time(record) for record in records_of(tmp_path)}
+    run = last_run(tmp_path)
+    # One page of six lost is within RUN_MAX_ERROR_SHARE: the run is healthy and says what it lost.
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert run["exit_reason"] == "healthy"
+    if survives:
+        assert records == clean_day  # the same records, byte for byte, whatever the fault was
+        assert run["failed_pages"] == 0
+    else:
+        assert records == {code: record for code, record in clean_day.items() if code != target.code}
+        assert run["failed_pages"] == 1 and run["to_retry"] == 1  # counted, and remembered for the next run
+        assert f"could not fetch {server.base_url}/news/{target.code}" in result.stderr
+
+
+@pytest.mark.parametrize(("fault", "words"), [
+    ("redirect-loop", ["redirect loop, back to"]),
+    ("redirect-offsite", ["redirected off the site, to http://elsewhere.example/moved/news/"]),
+])
+def test_a_refused_redirect_is_a_warning_naming_where_it_pointed(trap, tmp_path, fault, words):
+    target = day_articles()[0]
+    with faulty_site({"/news/" + target.code + "*": fault}) as server:
+        result = crawl_through(trap, server, tmp_path, *DAY)
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line and target.code in line]
+    assert len(warnings) == 1 and all(word in warnings[0] for word in words), warnings
+
+
+@pytest.mark.parametrize(("mode", "forbidden"), [
+    (["-a", "pages=1"], "/archive"),
+    (DAY, "/archive"),
+    (["-a", "url=https://www.isna.ir/news/1402052010007/"], "/news/1402052010007/"),
+])
+def test_robots_txt_that_forbids_everything_fails_the_run_with_the_reason(trap, tmp_path, mode, forbidden):
+    with faulty_site({"/robots.txt": "robots-disallow"}) as server:
+        result = crawl_through(trap, server, tmp_path, *mode)
+    assert result.returncode == 1
+    host = server.base_url.removeprefix("http://")
+    assert f"robots.txt of {host} forbids {forbidden}" in last_run(tmp_path)["exit_reason"]
+
+
+def test_a_date_range_whose_every_day_archive_is_empty_fails_the_run(trap, tmp_path):
+    with faulty_site({"/archive*": "empty-archive"}) as server:
+        result = crawl_through(trap, server, tmp_path, "-a", "from=1402-05-20", "-a", "to=1402-05-22")
+    assert result.returncode == 1
+    assert last_run(tmp_path)["exit_reason"].startswith("every one of the 3 day archive(s) from 1402-05-20 to 1402-05-22")
+
+
+@pytest.mark.parametrize(("fault", "why"), [
+    ("empty-200", "the page is empty"),
+    ("garbage", "the page is not text"),
+    ("redirect-loop", "redirect loop"),
+    ("redirect-offsite", "redirected off the site"),
+    ("503", "HTTP 503"),
+    (None, "photo page (nastooh:newsType), not a text article"),
+])
+def test_a_single_article_that_gives_no_record_fails_the_run_with_the_reason(trap, tmp_path, fault, why):
+    code = "1402052010007" if fault else "1402052213001"  # the second: the mock site's photo page
+    with faulty_site({f"/news/{code}*": fault} if fault else {}) as server:
+        result = crawl_through(trap, server, tmp_path, "-a", f"url=https://www.isna.ir/news/{code}/")
+    assert result.returncode == 1
+    reason = last_run(tmp_path)["exit_reason"]
+    assert f"-a url=https://www.isna.ir/news/{code}/ gave no record" in reason and why in reason, reason
+
+
+def test_an_archive_whose_next_link_points_back_to_page_1_stops_with_a_warning(trap, tmp_path):
+    with faulty_site({"/archive?pi=2&ms=0": "back-to-first-page"}) as server:
+        result = crawl_through(trap, server, tmp_path, "-a", "pages=5")
+    assert result.returncode == 0
+    assert "archive latest page 2: the next-page link points back to a page already read" in result.stderr
+    assert [path for path in server.requests if path.startswith("/archive")] == ["/archive?pi=1&ms=0", "/archive?pi=2&ms=0"]
+
+
+def test_endless_pagination_stops_at_the_page_budget(trap, tmp_path):
+    with faulty_site({"/archive?pi=*": "endless-pages"}) as server:
+        result = crawl_through(trap, server, tmp_path, "-a", "pages=3")
+    assert result.returncode == 0
+    assert len([path for path in server.requests if path.startswith("/archive")]) == 3
+
+
+# -- latest-news runs come back for what they missed ------------------------------------------------------------------
+
+def latest(trap, server, data: Path) -> subprocess.CompletedProcess:
+    """An hourly cron run: no arguments but the mirror, incremental."""
+    return crawl_through(trap, server, data)
+
+
+def test_an_article_lost_to_a_passing_fault_is_fetched_by_the_next_run(trap, tmp_path):
+    target = MockSite().newest_first()[1]
+    with faulty_site({f"/news/{target.code}*": "503"}) as server:
+        first = latest(trap, server, tmp_path)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert target.code not in dump_ids(tmp_path) and last_run(tmp_path)["to_retry"] == 1
+        server.faults.clear()  # the site is well again
+        second = latest(trap, server, tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    ids = dump_ids(tmp_path)
+    assert ids.count(target.code) == 1
+    assert last_run(tmp_path)["retried"] == 1 and last_run(tmp_path)["to_retry"] == 0
+    assert "trying again 1 article(s) that earlier runs could not store" in second.stderr
+
+
+def test_an_article_that_keeps_failing_is_tried_a_bounded_number_of_times_then_given_up(trap, tmp_path):
+    target = MockSite().newest_first()[1]
+    with faulty_site({f"/news/{target.code}*": "empty-200"}) as server:
+        runs = [latest(trap, server, tmp_path) for _ in range(5)]
+        asked = [path for path in server.requests if path.startswith(f"/news/{target.code}")]
+    log = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    # The first run fails on it, the next three try it again (RETRY_FAILED_ARTICLES = 3), the fifth gives up.
+    assert [run["retried"] for run in log] == [0, 1, 1, 1, 0]
+    assert [run["given_up"] for run in log] == [0, 0, 0, 0, 1]
+    # Asked for once a run: by the retry in runs 2-4; in runs 1 and 5 because the latest archive page still lists it.
+    assert len(asked) == 5
+    assert "gave up on" in runs[4].stderr and target.code in runs[4].stderr and "the page is empty" in runs[4].stderr
+    assert all(run.returncode == 0 for run in runs)
+
+
+def test_a_rejected_record_is_tried_again_by_the_next_run(trap, tmp_path):
+    target = MockSite().newest_first()[1]
+    with faulty_site({}) as server:
+        server.site.by_code[target.code].title = "<"  # no letters: the record fails validation
+        assert latest(trap, server, tmp_path).returncode == 0
+        assert target.code not in dump_ids(tmp_path) and last_run(tmp_path)["rejected"] == 1
+        server.site.by_code[target.code].title = target.title
+        assert latest(trap, server, tmp_path).returncode == 0
+    assert dump_ids(tmp_path).count(target.code) == 1
+
+
+def test_an_archive_item_dated_in_the_future_does_not_move_the_coverage_watermark(trap, tmp_path):
+    from crawler.dates import jalali_to_tehran
+    from tests.mocksite.site import later_articles
+
+    with faulty_site({}) as server:
+        assert latest(trap, server, tmp_path).returncode == 0
+        (typo,) = later_articles(1, jalali_to_tehran(1410, 1, 1, 9, 0), seed=3)  # a wrong year on the site
+        server.site.publish(typo)
+        second = latest(trap, server, tmp_path)
+        assert second.returncode == 0 and "is dated in the future" in second.stderr
+        fresh = later_articles(6, jalali_to_tehran(1402, 5, 26, 8, 0))  # more than a page of news
+        server.site.publish(*fresh)
+        assert latest(trap, server, tmp_path).returncode == 0
+    ids = dump_ids(tmp_path)
+    assert {spec.code for spec in fresh} <= set(ids) and len(ids) == len(set(ids))

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
@@ -137,6 +137,7 @@ def paragraphs(element: etree._Element) -> list[str]:
     """The text of an article body as paragraphs in page order, white space tidied, empty ones dropped.
 
     Block elements and <br> separate paragraphs; inline markup (<strong>, <a>...) is kept inside its paragraph.
+    The walk keeps its own stack, so a body nested thousands of elements deep is read like any other.
     """
     found: list[str] = []
     buffer: list[str] = []
@@ -147,35 +148,57 @@ def paragraphs(element: etree._Element) -> list[str]:
         if text:
             found.append(text)
 
-    def walk(node: etree._Element) -> None:
-        tag = node.tag
-        if not isinstance(tag, str):  # comments and processing instructions
-            return
-        if "}" in tag:  # a namespaced element, such as inline SVG from an XHTML source
-            tag = tag.rpartition("}")[2]
-        tag = tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        if tag == "br":
-            flush()
-            return
-        is_block = tag in BLOCK_TAGS
-        if is_block:
-            flush()
-        if node.text:
-            buffer.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                buffer.append(child.tail)
-        if tag in CELL_TAGS:
-            buffer.append(" ")
-        if is_block:
-            flush()
-
-    walk(element)
+    # Each step is (node, entering): on entering, a node's own text and then its children (each followed by its
+    # tail); on leaving, what closes it.
+    stack: list[tuple[etree._Element, bool]] = [(element, True)]
+    while stack:
+        node, entering = stack.pop()
+        tag = _tag_name(node)
+        if entering:
+            if tag is None or tag in SKIP_TAGS:
+                continue
+            if tag == "br":
+                flush()
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+            if node.text:
+                buffer.append(node.text)
+            stack.append((node, False))
+            for child in reversed(node):
+                stack.append((_Tail(child), False))
+                stack.append((child, True))
+        elif isinstance(node, _Tail):
+            if node.element.tail:
+                buffer.append(node.element.tail)
+        else:
+            if tag in CELL_TAGS:
+                buffer.append(" ")
+            if tag in BLOCK_TAGS:
+                flush()
     flush()
     return found
+
+
+class _Tail:
+    """A step of the paragraph walk: the text after an element (its tail), which belongs to the parent."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: etree._Element):
+        self.element = element
+
+
+def _tag_name(node) -> str | None:
+    """The lower-case local name of an element; None for comments, processing instructions and walk steps."""
+    if isinstance(node, _Tail):
+        return None
+    tag = node.tag
+    if not isinstance(tag, str):  # comments and processing instructions
+        return None
+    if "}" in tag:  # a namespaced element, such as inline SVG from an XHTML source
+        tag = tag.rpartition("}")[2]
+    return tag.lower()
 
 
 def element_text(node: etree._Element) -> str | None:
@@ -201,7 +224,9 @@ def meta_index(root: etree._Element) -> dict[str, list[str]]:
     the tree instead of one query per tag looked for."""
     index: dict[str, list[str]] = {}
     for node in root.iter("meta"):
-        attributes = dict(node.attrib)  # one copy: cheaper than four look-ups through lxml
+        # One copy: cheaper than four look-ups through lxml. items(), not attrib: an attribute named by a character
+        # XML does not allow (U+0001, U+FFFE) cannot be looked up again by its name.
+        attributes = dict(node.items())
         content = attributes.get("content")
         if content is None:
             continue
@@ -225,8 +250,8 @@ def json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
     for block in select(root, 'script[type="application/ld+json"]::text'):
         try:
             data = json.loads(block)
-        except json.JSONDecodeError as error:
-            logger.debug("skipping a JSON-LD block that is not valid JSON: %s", error)
+        except (json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested thousands deep
+            logger.debug("skipping a JSON-LD block that is not usable JSON: %s", type(error).__name__)
             continue
         stack = data if isinstance(data, list) else [data]
         for item in stack:
@@ -252,6 +277,37 @@ def unique(values) -> list[str]:
     return list(dict.fromkeys(value for value in values if value))
 
 
-def absolute(url: str | None, base: str) -> str | None:
-    url = tidy(url)
-    return urljoin(base, url) if url else None
+def absolute(url, base: str) -> str | None:
+    """The URL made absolute against ``base``, when it is an http(s) URL with a host; else None (javascript:, data:,
+    mailto:, a host that is not one such as http://[x, or a value that is not text)."""
+    url = tidy(url) if isinstance(url, str) else None
+    if not url:
+        return None
+    if url.startswith("//"):
+        url = (urlsplit(base).scheme or "https") + ":" + url
+    try:
+        joined = urljoin(base, url)
+        parts = urlsplit(joined)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return joined if parts.scheme in ("http", "https") and host else None
+
+
+def page_base(root: etree._Element, url: str) -> str:
+    """What relative URLs on the page are relative to: its <base href> when that is a usable http(s) URL, else the
+    page's own URL."""
+    for href in select(root, "base[href]::attr(href)"):
+        return absolute(href, url) or url
+    return url
+
+
+def own_url(candidate, fetched: str, hosts: set[str]) -> str:
+    """The page's canonical URL when it is http(s) and on one of the site's hosts (or the fetched URL's), else the
+    fetched URL: a canonical link may not send a record to another site, or to javascript:."""
+    canonical = absolute(candidate, fetched)
+    if canonical is None:
+        return fetched
+    host = (urlsplit(canonical).hostname or "").lower()
+    allowed = {name.lower() for name in hosts} | {(urlsplit(fetched).hostname or "").lower()}
+    return canonical if host in allowed else fetched

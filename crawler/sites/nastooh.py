@@ -34,6 +34,8 @@ from crawler.sites.html import (
     first_text,
     json_ld_of_type,
     meta_index,
+    own_url,
+    page_base,
     paragraphs,
     root_of,
     select,
@@ -88,6 +90,7 @@ class NastoohArticleExtractor:
         self.config = config
         self._end_markers = tuple(tidy(marker) for marker in config.end_markers)
         self._article_path = re.compile(config.article_path)
+        self._hosts = set(config.hosts) | {urlsplit(config.base_url).hostname or ""}
 
     def extract(self, page: Page, url: str) -> Article:
         """The article on ``page`` (HTML text, a parsel Selector or a parsed root element) fetched from ``url``.
@@ -118,7 +121,8 @@ class NastoohArticleExtractor:
                                     ld.get("dateModified"), url)
         return Article(
             site=self.config.key,
-            url=absolute(first_text(page_root, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url) or url,
+            url=own_url(first_text(page_root, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url,
+                        self._hosts),
             news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *SELECTORS["kicker"]),
@@ -133,7 +137,7 @@ class NastoohArticleExtractor:
             editor=self._editor(article_root),
             province=self._province(lead, category),
             tags=self._tags(article_root, metas),
-            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, url),
+            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, page_base(page_root, url)),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------
@@ -251,12 +255,12 @@ def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:
     return " ".join(icons), label or "", value
 
 
-def _images(nodes: list[etree._Element], title: str | None, url: str) -> list[Image]:
+def _images(nodes: list[etree._Element], title: str | None, base: str) -> list[Image]:
     """Images in page order, each once; the caption is the figure's caption or the alt text, unless that only
     repeats the headline (the CMS puts the headline into alt)."""
     images: dict[str, Image] = {}
     for image in nodes:
-        src = absolute(image.get("src") or image.get("data-src"), url)
+        src = absolute(image.get("src") or image.get("data-src"), base)
         if not src or src in images:
             continue
         figure = next(image.iterancestors("figure"), None)

@@ -9,11 +9,11 @@ the registry. Persian themes often print Jalali dates, even inside time@datetime
 from __future__ import annotations
 
 import copy
-import html as html_entities
 import itertools
 import logging
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -35,6 +35,8 @@ from crawler.sites.html import (
     element_text,
     first_text,
     json_ld_of_type,
+    own_url,
+    page_base,
     paragraphs,
     root_of,
     select,
@@ -106,38 +108,47 @@ def selector_problems(selectors: dict) -> list[str]:
 
 def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None,
               authors: dict[int, str] | None = None) -> Article:
-    """A post of /wp/v2/posts (with _embed, or with `terms` and `authors`: names by id looked up separately)."""
-    embedded = post.get("_embedded") or {}
-    names = dict(terms or {})
+    """A post of /wp/v2/posts (with _embed, or with `terms` and `authors`: names by id looked up separately).
+
+    The JSON is read defensively: a field of the wrong type (a number for a date, a list for a name, an object for
+    a list) counts as missing, so a broken or hostile API gives a record without that field or NotAnArticle, never
+    an exception."""
+    if not isinstance(post, dict):
+        raise NotAnArticle(f"not a post object: {str(post)[:80]}")
+    post_id = post.get("id") if isinstance(post.get("id"), int) and not isinstance(post.get("id"), bool) else None
+    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+    names = {key: value for key, value in (terms or {}).items() if isinstance(value, str)}
     categories, tags = [], []
-    for group in embedded.get("wp:term") or []:
-        for term in group or []:
-            if isinstance(term, dict) and term.get("name"):
-                names[term.get("id")] = term["name"]
-                (categories if term.get("taxonomy") == "category" else tags if term.get("taxonomy") == "post_tag" else []).append(term.get("id"))
-    categories = categories or list(post.get("categories") or [])
-    tags = tags or list(post.get("tags") or [])
-    published = _rest_time(post.get("date_gmt"), post.get("date"))
-    modified = _rest_time(post.get("modified_gmt"), post.get("modified"))
+    for term in (term for group in _dicts_or_lists(embedded.get("wp:term")) for term in _dicts(group)):
+        term_id, name = term.get("id"), _string(term.get("name"))
+        if name and _is_id(term_id):
+            names[term_id] = name
+            {"category": categories, "post_tag": tags}.get(term.get("taxonomy"), []).append(term_id)
+    categories = categories or _ids(post.get("categories"))
+    tags = tags or _ids(post.get("tags"))
+    published = _rest_time(_string(post.get("date_gmt")), _string(post.get("date")))
+    modified = _rest_time(_string(post.get("modified_gmt")), _string(post.get("modified")))
     title = _html_text(_rendered(post.get("title")))
     content = clean_body(_rendered(post.get("content")), site)
     body = body_paragraphs(content)
     if not title and not body:
-        raise NotAnArticle(f"post {post.get('id')} has no title and no text")
-    author = tidy((authors or {}).get(post.get("author")))
-    for person in embedded.get("author") or []:
-        if isinstance(person, dict) and person.get("name"):
+        raise NotAnArticle(f"post {post_id} has no title and no text")
+    author_id = post.get("author")
+    author = tidy((authors or {}).get(author_id)) if _is_id(author_id) and isinstance((authors or {}).get(author_id), str) else None
+    for person in _dicts(embedded.get("author")):
+        if _string(person.get("name")):
             author = tidy(person["name"])
             break
-    images = []
-    for media in embedded.get("wp:featuredmedia") or []:
-        if isinstance(media, dict) and media.get("source_url"):
-            images.append(Image(url=media["source_url"], caption=tidy(media.get("alt_text")) or None))
-    images += _body_images(content, post.get("link") or site.base_url)
+    url = own_url(_string(post.get("link")), f"{site.base_url}/?p={post_id}" if post_id else site.base_url,
+                  _site_hosts(site))
+    images = [Image(url=src, caption=tidy(_string(media.get("alt_text"))) or None)
+              for media in _dicts(embedded.get("wp:featuredmedia"))
+              if (src := absolute(media.get("source_url"), url))]
+    images += _body_images(content, url)
     return Article(
         site=site.key,
-        url=post.get("link") or site.base_url,
-        news_id=str(post["id"]) if post.get("id") is not None else None,
+        url=url,
+        news_id=str(post_id) if post_id is not None else None,
         title=title,
         lead=_lead(_html_text(_rendered(post.get("excerpt")))),
         body="\n\n".join(body) or None,
@@ -153,6 +164,40 @@ def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = No
     )
 
 
+# -- reading JSON of unknown shape ---------------------------------------------------------------------------------
+
+def _string(value) -> str | None:
+    """A JSON string without lone surrogates (JSON can carry them; lxml cuts the text there); None for anything
+    that is not a string."""
+    if not isinstance(value, str):
+        return None
+    return _SURROGATES.sub("", value) if _SURROGATES.search(value) else value
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ids(value) -> list[int]:
+    return [item for item in value if _is_id(item)] if isinstance(value, list) else []
+
+
+def _dicts(value) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _dicts_or_lists(value) -> list[list]:
+    return [item for item in value if isinstance(item, list)] if isinstance(value, list) else []
+
+
+def _site_hosts(site: WordPressSite) -> set[str]:
+    host = (urlsplit(site.base_url).hostname or "").lower().removeprefix("www.")
+    return {host, "www." + host}
+
+
 def from_page(page: Page, url: str, site: WordPressSite) -> Article:
     """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
     page_root = root_of(page, url)
@@ -161,7 +206,7 @@ def from_page(page: Page, url: str, site: WordPressSite) -> Article:
     article_root = page_root if article_root is None else article_root
     ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
 
-    title = _first_of(article_root, own.get("title"), *SELECTORS["title"]) or tidy(ld.get("headline"))
+    title = _first_of(article_root, own.get("title"), *SELECTORS["title"]) or tidy(_string(ld.get("headline")))
     if title is None:
         title = first_text(page_root, *SELECTORS["title"])
     body_node = _body_node(page_root, article_root, own)
@@ -179,14 +224,15 @@ def from_page(page: Page, url: str, site: WordPressSite) -> Article:
         tags = [element_text(node) for node in select(page_root, SELECTORS["tags"][0])]
     categories = [element_text(node) for node in select(article_root, SELECTORS["categories"][0])] \
         or [element_text(node) for node in select(page_root, SELECTORS["categories"][0])]
+    base = page_base(page_root, url)
     images = [Image(url=src, caption=tidy(node.get("alt")) or None)
               for node in select(page_root, SELECTORS["featured_image"][0])
-              if (src := absolute(node.get("src"), url))]
-    images += _body_images(content, url)
+              if (src := absolute(node.get("src"), base))]
+    images += _body_images(content, base)
     lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(page_root, *SELECTORS["description"]))
     return Article(
         site=site.key,
-        url=absolute(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url) or url,
+        url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site)),
         news_id=_post_id(page_root, article_root),
         title=title,
         lead=lead,
@@ -194,9 +240,8 @@ def from_page(page: Page, url: str, site: WordPressSite) -> Article:
         published_at=to_tehran_iso(published) if published else None,
         published_jalali=to_jalali_string(published) if published else None,
         modified_at=to_tehran_iso(modified) if modified else None,
-        category=_first(categories) or tidy(ld.get("articleSection") if isinstance(ld.get("articleSection"), str) else None),
-        categories=unique(tidy(name) for name in categories)
-        or ([tidy(ld["articleSection"])] if isinstance(ld.get("articleSection"), str) and tidy(ld["articleSection"]) else []),
+        category=_first(categories) or tidy(_string(ld.get("articleSection"))),
+        categories=unique(tidy(name) for name in categories) or unique([tidy(_string(ld.get("articleSection")))]),
         author=author,
         province=site.province,
         tags=unique(tags),
@@ -211,7 +256,7 @@ def clean_body(body: str | etree._Element | None, site: WordPressSite) -> etree.
     body_exclude removed; an element is copied, never changed."""
     if body is None or body == "":
         return None
-    root = copy.deepcopy(body) if isinstance(body, etree._Element) else lxml_html.fromstring(f"<div>{body}</div>")
+    root = copy.deepcopy(body) if isinstance(body, etree._Element) else _fragment(body)
     excludes = (site.selectors or {}).get("body_exclude") or ()
     for query in (_BODY_JUNK, *([excludes] if isinstance(excludes, str) else excludes)):
         for node in select(root, query):
@@ -227,11 +272,12 @@ def body_paragraphs(root: etree._Element | None) -> list[str]:
 def _remove_keeping_tail(node: etree._Element) -> None:
     parent = node.getparent()
     if node.tail:
+        tail = _XML_INCOMPATIBLE.sub("", node.tail)  # lxml refuses to set text with controls the parser let through
         previous = node.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + node.tail
+            previous.tail = _XML_INCOMPATIBLE.sub("", previous.tail or "") + tail
         else:
-            parent.text = (parent.text or "") + node.tail
+            parent.text = _XML_INCOMPATIBLE.sub("", parent.text or "") + tail
     parent.remove(node)
 
 
@@ -310,18 +356,29 @@ def _ld_author(ld: dict) -> str | None:
     if isinstance(author, list):
         author = author[0] if author else None
     if isinstance(author, dict):
-        return tidy(author.get("name"))
-    return tidy(author) if isinstance(author, str) else None
+        return tidy(_string(author.get("name")))
+    return tidy(_string(author))
 
 
 def _rendered(field) -> str:
-    return field.get("rendered", "") if isinstance(field, dict) else (field or "")
+    """The HTML of a REST field ({"rendered": ...} or a plain string); "" when it is neither."""
+    value = field.get("rendered") if isinstance(field, dict) else field
+    return _string(value) or ""
 
 
 def _html_text(fragment: str) -> str | None:
+    """The text of an HTML fragment; None when it has none (a fragment of bare markup is no title)."""
     if not fragment:
         return None
-    return tidy(" ".join(paragraphs(lxml_html.fromstring(f"<div>{fragment}</div>")))) or tidy(html_entities.unescape(fragment))
+    return tidy(" ".join(paragraphs(_fragment(fragment))))
+
+
+def _fragment(html: str) -> etree._Element:
+    """An HTML fragment parsed into one <div>, with what XML cannot hold (NUL and other controls) left out."""
+    return lxml_html.fromstring(f"<div>{_XML_INCOMPATIBLE.sub('', html)}</div>")
+
+
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _lead(text: str | None) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -14,12 +15,13 @@ from urllib.parse import urlsplit
 import jdatetime
 import scrapy
 from parsel import Selector
-from scrapy.exceptions import UsageError
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.dates import TEHRAN, DateParseError, parse_day_argument, tehran_jalali_day, utc_now_iso
-from crawler.record import Article
+from crawler.record import Article, article_key
 from crawler.run import REQUIRED_FIELDS
 from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteEntryError
 
@@ -78,6 +80,7 @@ class NewsSpider(scrapy.Spider):
         self.pages_given = pages is not None
         self.max_pages = positive_int(pages, "pages") if pages else None
         self.refresh = arguments.get("refresh") not in (None, "", "0", "false", "no")
+        self.last_problem: str | None = None  # the last page lost or skipped, for a run that must say why
 
     @property
     def state(self):
@@ -104,17 +107,93 @@ class NewsSpider(scrapy.Spider):
 
     def skip(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("articles/skipped")
+        self.last_problem = f"{url}: {reason}"
         self.logger.info("skipped %s: %s", url, reason)
 
     def not_html(self, response: Response) -> bool:
-        if isinstance(response, TextResponse):
-            return False
-        self.skip(response.url, f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})")
-        return True
+        """Whether the response has no page in it: not HTML, empty, or bytes that are no text. Such a page failed
+        (a broken server or proxy, most likely passing), unlike a page that is no article, which is skipped."""
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type", b"").decode("latin-1") or "no content type"
+            self.page_failed(response.url, f"not an HTML page ({kind})", response.meta, warning=True)
+            return True
+        if not response.body.strip():
+            self.page_failed(response.url, "the page is empty", response.meta, warning=True)
+            return True
+        if not readable(response.text):
+            self.page_failed(response.url, "the page is not text (unreadable bytes)", response.meta, warning=True)
+            return True
+        return False
 
     def on_error(self, failure: Failure) -> None:
+        """A page that could not be fetched: counted as failed, logged with why."""
+        url = failure.request.url
+        message = failure.getErrorMessage() or failure.type.__name__
+        if failure.check(HttpError):
+            message = f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest) and "robots.txt" in message:
+            parts = urlsplit(url)
+            message = f"robots.txt of {parts.netloc} forbids {parts.path or '/'}"
+            self.crawler.stats.inc_value("pages/forbidden")
+            if not self.crawler.stats.get_value("pages/forbidden_example"):
+                self.crawler.stats.set_value("pages/forbidden_example", message)
+        self.page_failed(url, message, failure.request.meta, warning=bool(failure.check(IgnoreRequest, HttpError)))
+
+    def page_failed(self, url: str, reason: str, meta: dict, warning: bool = False) -> None:
+        """A page lost to this run (a fetch error, a refused redirect, an empty or unreadable body). An article
+        page is remembered, and the next latest-news runs try it again."""
         self.crawler.stats.inc_value("pages/failed")
-        self.logger.error("could not fetch %s: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
+        self.last_problem = f"{url}: {reason}"
+        (self.logger.warning if warning else self.logger.error)("could not fetch %s: %s", url, reason)
+        self.article_failed(meta, url, reason)
+
+    # -- articles to try again ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def article_meta(site: str, key: str, listed_at: datetime | None = None) -> dict:
+        """What an article request carries, so that a failure can be remembered under the article's key."""
+        return {"article": (site, key), "listed_at": listed_at}
+
+    def article_failed(self, meta: dict, url: str, reason: str) -> None:
+        if self.state and meta.get("article"):
+            site, key = meta["article"]
+            listed_at = meta.get("listed_at")
+            self.state.note_failure(site, key, url, listed_at.isoformat() if listed_at else None, reason)
+
+    def article_settled(self, meta: dict) -> None:
+        """The article of this request needs no retry: it is no article, or was read under another key."""
+        if self.state and meta.get("article"):
+            self.state.forget_failure(*meta["article"])
+
+    def retries(self, site: str, request_for: Callable[[str, dict], Request | None]) -> Iterator[Request]:
+        """Latest-news runs first try again the articles earlier runs could not store. ``request_for(url, meta)``
+        makes the spider's article request (None when this run already asked for it)."""
+        if not self.state or self.article_url or self.first_day:
+            return
+        due = self.state.retries_due(site)
+        if due:
+            self.logger.info("trying again %d article(s) that earlier runs could not store", len(due))
+        for retry in due:
+            if self.state.is_known(site, retry.key):
+                self.state.forget_failure(site, retry.key)
+                continue
+            listed_at = datetime.fromisoformat(retry.listed_at) if retry.listed_at else None
+            request = request_for(retry.url, self.article_meta(site, retry.key, listed_at))
+            if request is not None:
+                self.crawler.stats.inc_value("articles/retried")
+                yield request
+
+    def run_problem(self) -> str | None:
+        """Why this run failed although no page failed too often: a single article that gave no record, or a date
+        range whose every day archive listed nothing (a redesign or a block, not a quiet week). None when healthy."""
+        stats = self.crawler.stats
+        if self.article_url and not stats.get_value("articles/extracted"):
+            return f"-a url={self.article_url} gave no record ({self.last_problem or 'see the log'})"
+        days = stats.get_value("progress/days_total") or 0
+        if days and stats.get_value("archive/days_empty", 0) >= days and not stats.get_value("articles/extracted"):
+            return (f"every one of the {days} day archive(s) from {self.first_day!s} to {self.last_day!s} listed no "
+                    "articles (has the list layout changed, or is the crawler blocked?)")
+        return None
 
     # -- records -------------------------------------------------------------------------------------------------
 
@@ -129,10 +208,18 @@ class NewsSpider(scrapy.Spider):
         except LayoutNotRecognized as reason:
             self.count_fields(None)
             self.skip(response.url, str(reason))
+            self.article_failed(response.meta, response.url, str(reason))  # a broken page, or a redesign: try again
             return
         except NotAnArticle as reason:
             self.skip(response.url, str(reason))
+            self.article_settled(response.meta)
             return
+        except Exception as error:  # an extractor bug must cost one page, never the run
+            self.logger.exception("the extractor failed on %s", response.url)
+            self.page_failed(response.url, f"the extractor failed: {type(error).__name__}: {error}", response.meta)
+            return
+        if response.meta.get("article") and response.meta["article"] != (article.site, article_key(article.news_id, article.url)):
+            self.article_settled(response.meta)  # from here on the article is known by its record's key
         yield from self.accept(article, response.url)
 
     def accept(self, article: Article, url: str) -> Iterator[Article]:
@@ -157,6 +244,17 @@ class NewsSpider(scrapy.Spider):
         article.crawled_at = utc_now_iso()
         self.crawler.stats.inc_value("articles/extracted")
         return article
+
+
+# Characters that do not occur in a page decoded right: C0 controls other than white space, and U+FFFD.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
+
+
+def readable(text: str, sample: int = 4000, most: float = 0.05) -> bool:
+    """Whether the start of a decoded page looks like text: at most 5% of its characters are controls or
+    replacement characters (random bytes decode to about a third of them)."""
+    head = text[:sample]
+    return len(_NOT_TEXT.findall(head)) <= most * len(head)
 
 
 def checked_base_url(value: str, name: str = "base_url") -> str:

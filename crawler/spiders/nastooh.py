@@ -15,13 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 import jdatetime
 from scrapy.http import Request, Response, TextResponse
-from twisted.python.failure import Failure
 
 from crawler.dates import (
     DateParseError,
@@ -75,6 +74,7 @@ class NastoohSpider(NewsSpider):
             self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
                                                    self.config.name)
         self._requested_ids: set[str] = set()
+        self._archive_urls: set[str] = set()
         self._days_done: set[str] = set()
         # Latest-news runs in incremental mode: where to stop paging back, and what this run covered.
         self.catchup_from: datetime | None = None
@@ -83,7 +83,7 @@ class NastoohSpider(NewsSpider):
         self.oldest_listed: datetime | None = None
         self.reached_coverage = False
         self.hit_page_limit = False
-        self.failed_listed: list[datetime] = []
+        self._future_ids: set[str] = set()
 
     # -- start -----------------------------------------------------------------------------------------------
 
@@ -96,6 +96,8 @@ class NastoohSpider(NewsSpider):
                 self.catchup_from = datetime.fromisoformat(covered) - overlap
                 self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
                                  to_jalali_string(self.catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
+        for request in self.retries(self.config.key, self._retry_request):
+            yield request
         if self.article_url:
             self.logger.info("fetching one article: %s", self.article_url)
             yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
@@ -110,6 +112,14 @@ class NastoohSpider(NewsSpider):
                 self.logger.info("latest news: the first %d archive page(s)", self.latest_pages)
             yield self._archive_request(self.config.latest_archive, 1, None)
 
+    def _retry_request(self, url: str, meta: dict) -> Request | None:
+        news_id = meta["article"][1].removeprefix("id:")
+        if news_id in self._requested_ids:
+            return None
+        self._requested_ids.add(news_id)
+        return Request(self.local_url(url), callback=self.parse_article, errback=self.on_error, meta=meta,
+                       priority=ARTICLE_PRIORITY, dont_filter=True)
+
     def _archive_request(self, template: str, page: int, day: jdatetime.date | None) -> Request:
         fields = {"page": page}
         if day is not None:
@@ -122,9 +132,9 @@ class NastoohSpider(NewsSpider):
     def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
         where = f"archive {'latest' if day is None else str(day)} page {page}"
         self.fetched()
-        if not isinstance(response, TextResponse):
-            self.logger.error("%s: not an HTML page (%s): %s", where, response.headers.get("Content-Type"), response.url)
+        if self.not_html(response):
             return
+        self._archive_urls.add(response.url)
         items = list(self.archive_items(response))
         self.crawler.stats.inc_value("archive/pages")
         if not items:
@@ -132,6 +142,8 @@ class NastoohSpider(NewsSpider):
                 self.crawler.stats.inc_value("archive/empty_latest")
                 self.logger.error("%s lists no articles (%s): has the list layout changed?", where, response.url)
             else:
+                if page == 1:
+                    self.crawler.stats.inc_value("archive/days_empty")
                 (self.logger.warning if page == 1 else self.logger.info)("%s: no article items (%s)", where, response.url)
             self._day_done(day)
             return
@@ -150,8 +162,8 @@ class NastoohSpider(NewsSpider):
                 known += 1
                 continue
             new += 1
-            yield Request(item.url, callback=self.parse_article, errback=self.on_error,
-                          meta={"listed_at": item.listed_at}, priority=ARTICLE_PRIORITY)
+            yield Request(item.url, callback=self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
+                          meta=self.article_meta(self.config.key, article_key(item.news_id, None), item.listed_at))
         self.crawler.stats.inc_value("archive/already_stored", known)
         self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 
@@ -161,6 +173,10 @@ class NastoohSpider(NewsSpider):
             self._day_done(day)
             return  # the archive is newest first: everything after this is before the day
         next_url = self.next_page_url(response, page)
+        if next_url in self._archive_urls:
+            self.logger.warning("%s: the next-page link points back to a page already read (%s); the listing ends here",
+                                where, next_url)
+            next_url = None
         limit = self._page_limit(day)
         if not next_url or page >= limit:
             if next_url:
@@ -184,7 +200,7 @@ class NastoohSpider(NewsSpider):
     def _latest_done(self, page: int, items: list["ArchiveItem"], known: int) -> bool:
         """Whether the latest-news run has paged back far enough: its page budget on a first run (or with
         -a pages=), else until the items reach where the last healthy run was complete (less an overlap)."""
-        listed = [item.listed_at for item in items if item.listed_at is not None]
+        listed = [item.listed_at for item in items if item.listed_at is not None and not self._in_future(item)]
         if listed:
             if page == 1:
                 self.newest_listed = max(listed)
@@ -216,10 +232,20 @@ class NastoohSpider(NewsSpider):
             return None
         if not (self.reached_coverage or self.hit_page_limit):
             return None
-        moment = self.newest_listed
-        if self.failed_listed:  # articles that could not be fetched must be paged back to next time
-            moment = min(moment, min(self.failed_listed) - timedelta(minutes=1))
-        return moment.isoformat()
+        # Articles that could not be stored are on the retry list (crawler/run.py), so the watermark may pass them.
+        return self.newest_listed.isoformat()
+
+    def _in_future(self, item: ArchiveItem) -> bool:
+        """An item dated after now (a typo on the site): it must not move the coverage watermark, or the next run
+        would page back only to that date and miss what was published before it."""
+        tolerance = timedelta(minutes=self.settings.getint("FUTURE_TOLERANCE_MINUTES"))
+        if item.listed_at <= datetime.now(UTC) + tolerance:
+            return False
+        if item.news_id not in self._future_ids:
+            self._future_ids.add(item.news_id)
+            self.logger.warning("archive item %s is dated in the future (%s): it does not count for coverage",
+                                item.url, to_jalali_string(item.listed_at))
+        return True
 
     def _day_done(self, day: jdatetime.date | None) -> None:
         if day is not None and str(day) not in self._days_done:
@@ -265,12 +291,6 @@ class NastoohSpider(NewsSpider):
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, self.extractor.extract)
-
-    def on_error(self, failure: Failure) -> None:
-        super().on_error(failure)
-        listed_at = failure.request.meta.get("listed_at")
-        if listed_at is not None:
-            self.failed_listed.append(listed_at)
 
     # -- URLs --------------------------------------------------------------------------------------------------------
 

@@ -73,6 +73,8 @@ class WordPressSpider(NewsSpider):
     # -- start -------------------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
+        for request in self.retries(self.site.key, lambda url, meta: self._page_request(url, meta=meta)):
+            yield request
         if self.article_url:
             yield self._page_request(urljoin(self.base_url + "/", self.article_url))
             return
@@ -285,14 +287,15 @@ class WordPressSpider(NewsSpider):
         end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
         return start, end
 
-    def _page_request(self, url: str, post_id: str | None = None) -> Request | None:
+    def _page_request(self, url: str, post_id: str | None = None, meta: dict | None = None) -> Request | None:
         url = urljoin(self.base_url + "/", url)
         if not url or url in self._requested_urls or (post_id and post_id in self._seen_ids):
             return None
         self._requested_urls.add(url)
         if post_id:
             self._seen_ids.add(post_id)
-        return Request(url, callback=self.parse_page, errback=self.on_error, priority=ARTICLE_PRIORITY)
+        meta = meta or self.article_meta(self.site.key, article_key(post_id, None if post_id else url))
+        return Request(url, callback=self.parse_page, errback=self.on_error, priority=ARTICLE_PRIORITY, meta=meta)
 
     def parse_page(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, lambda page, url: from_page(page, url, self.site))

@@ -1,0 +1,187 @@
+"""Hostile pages, seeded: thousands of mutations of real and mock pages and REST posts through the extractors and the
+pipeline stages. Nothing may raise out of an extractor or a stage (a page is an article, or NotAnArticle with a
+reason), and every record that passes validation must be right by checks written here, independently of the schema:
+http(s) URLs on a host, a plausible date, text without markup or control characters.
+
+FUZZ_CASES (environment) sets how many mutations each source gets (default: enough for CI in well under a minute);
+FUZZ_SEED picks another sequence.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import random
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.sites import NotAnArticle, WordPressSite, site_config
+from crawler.sites.nastooh import NastoohArticleExtractor
+from crawler.sites.wordpress import from_page, from_rest
+from pipelines.clean import clean_article
+from pipelines.normalize import normalize_article
+from pipelines.validate import problems
+from tests.helpers import ROOT
+from tests.mockwp.site import MockWordPress
+
+CASES = int(os.environ.get("FUZZ_CASES", "1000"))
+SEED = int(os.environ.get("FUZZ_SEED", "1402"))
+CRAWLED_AT = "2026-12-01T10:00:00Z"
+SITE = WordPressSite(key="mockwp", name="mock", base_url="http://127.0.0.1:8801", province="کرمان")
+
+# What hostile pages carry: bad URLs, deep nesting, odd attributes, control characters, markup where text goes,
+# dates out of range, long unbroken runs.
+SNIPPETS = [
+    '<link rel="canonical" href="http://[x">', '<img src="http://[x/a.jpg">', '<base href="http://[bad">',
+    '<link rel="canonical" href="javascript:alert(1)">', '<img src="data:image/png;base64,AAAA">',
+    '<img src="//cdn.example.ir/x.jpg">', '<base href="https://mirror.example.ir/sub/">', '<img src="vbscript:x">',
+    '<link rel="canonical" href="file:///etc/passwd">', '<a href="mailto:x@y.ir">x</a>',
+    '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000 + "</script>",
+    '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": 5, "author": {"name": 7},'
+    ' "headline": ["x"], "articleSection": {"a": 1}, "dateModified": [1]}</script>',
+    '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "9999-12-31T23:59:59Z"}</script>',
+    "<div>" * 1200 + "متن عمیق" + "</div>" * 1200,
+    '<meta name="a" \x01="1">', '<meta name="b" \ufffe="2">', "<p>\x01\x02\x03 کنترل \x1f</p>",
+    '<div class="sharedaddy">x</div>\x0b\x01 دنباله', "<p>\u061c\u200e\u202e\u2067 متن\u202c</p>",
+    '<meta property="article:published_time" content="9999-12-31T23:59:59Z">',
+    '<meta property="article:published_time" content="0001-01-01T00:00:00">',
+    '<meta property="article:published_time" content="2099-01-01T00:00:00Z">',
+    '<meta property="article:published_time" content="1970-01-01T00:00:00Z">',
+    '<time datetime="1410-01-01T09:00:00">x</time>', "<p>" + "ب" * 30000 + "</p>",
+    "<p>" + "aب" * 10000 + "</p>", "<p>HTTPS://X.IR/كتاب</p>", "<!-- <h1>x</h1> -->", "<![CDATA[ x ]]>",
+    "&#0;&#xD800;&#x1;", "<h1></h1>", "<h1>1.5</h1>", "<h1>&lt;div&gt;x&lt;/div&gt;</h1>",
+]
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_MARKUP = re.compile(r"</?(?:div|p|span|a|img|script|style|h[1-6]|br|iframe)\b|<!--", re.IGNORECASE)
+TEXT_FIELDS = ("title", "kicker", "lead", "body", "category", "editor", "author", "source", "province")
+
+
+def mutate_html(html: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.random()
+        position = rng.randrange(len(html) + 1)
+        if kind < 0.6:
+            html = html[:position] + rng.choice(SNIPPETS) + html[position:]
+        elif kind < 0.75:
+            end = min(len(html), position + rng.randint(1, 5000))
+            html = html[:position] + html[end:]
+        elif kind < 0.85:
+            html = html[:position]  # truncated
+        elif kind < 0.95:
+            end = min(len(html), position + rng.randint(1, 3000))
+            html = html[:end] + html[position:end] + html[end:]
+        else:
+            html = html.replace("<p", "<div", rng.randint(1, 5))
+    return html
+
+
+HOSTILE_VALUES = [5, 1.5, None, [], [[3]], {"a": 1}, "", "x", "<div>" * 3000, "\ud800 قطع", "javascript:alert(1)",
+                  "//cdn.example.ir/a.jpg", "9999-12-31T23:59:59", "0001-01-01T00:00:00", "2099-01-01T00:00:00",
+                  "1970-01-01T00:00:00", {"rendered": 7}, {"rendered": "<p>\ud800 متن</p>"}, {"rendered": ["x"]},
+                  [{"name": ["x"], "taxonomy": "category"}], 3, True, "\x01\x02", "aب" * 5000]
+REST_FIELDS = ("id", "date", "date_gmt", "modified_gmt", "link", "title", "content", "excerpt", "categories", "tags",
+               "author", "_embedded")
+
+
+def mutate_post(post: dict, rng: random.Random) -> dict:
+    post = copy.deepcopy(post)
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        if roll < 0.7:
+            post[rng.choice(REST_FIELDS)] = copy.deepcopy(rng.choice(HOSTILE_VALUES))
+        elif roll < 0.85 and isinstance(post.get("_embedded"), dict):
+            embedded = post["_embedded"]
+            part = rng.choice(["wp:term", "author", "wp:featuredmedia"])
+            embedded[part] = copy.deepcopy(rng.choice(HOSTILE_VALUES + [[[{"name": 5, "taxonomy": "post_tag"}]],
+                                                                        [{"source_url": "javascript:x"}],
+                                                                        [{"source_url": "//cdn.example.ir/i.jpg"}]]))
+        else:
+            post.pop(rng.choice(REST_FIELDS), None)
+    return post
+
+
+def check_record(article) -> None:
+    """No stage raises; a record that passes validation is right by these independent checks."""
+    article.crawled_at = CRAWLED_AT
+    clean_article(article)
+    normalize_article(article)
+    record = dataclasses.asdict(article)
+    if problems(record):
+        return
+    for url in [record["url"], *(image["url"] for image in record["images"])]:
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https") and parts.hostname, url
+    published = datetime.fromisoformat(record["published_at"])
+    assert datetime(1990, 1, 1, tzinfo=UTC) <= published <= datetime(2026, 12, 2, tzinfo=UTC), record["published_at"]
+    texts = [record[name] for name in TEXT_FIELDS if record[name]] + record["tags"] + record["categories"]
+    texts += [image["caption"] for image in record["images"] if image["caption"]]
+    for text in texts:
+        assert not _CONTROL.search(text), repr(text[:200])
+        assert not _MARKUP.search(text), repr(text[:200])
+    assert re.search(r"[^\W\d_]", record["title"]) and re.search(r"[^\W\d_]", record["body"])
+
+
+def extracted(extract, *args):
+    try:
+        return extract(*args)
+    except NotAnArticle:
+        return None
+
+
+@pytest.fixture(scope="module")
+def sources():
+    isna = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "tests/fixtures/isna").glob("isna_article_*.html"))]
+    site = MockWordPress(rest="on")
+    pages = [site.post_page(post, SITE.base_url) for post in site.posts]
+    posts = [site.post_json(post, SITE.base_url, embed=True) for post in site.posts]
+    return isna, pages, posts
+
+
+def test_hostile_isna_pages(sources):
+    extractor = NastoohArticleExtractor(site_config("isna"))
+    rng = random.Random(SEED)
+    for number in range(CASES):
+        page = mutate_html(rng.choice(sources[0]), rng)
+        article = extracted(extractor.extract, page, "https://www.isna.ir/news/95102918901/x")
+        if article is not None:
+            check_record(article)
+
+
+def test_hostile_wordpress_pages(sources):
+    rng = random.Random(SEED + 1)
+    for number in range(CASES):
+        page = mutate_html(rng.choice(sources[1]), rng)
+        article = extracted(from_page, page, SITE.base_url + "/1402/05/24/x/", SITE)
+        if article is not None:
+            check_record(article)
+
+
+def test_hostile_rest_posts(sources):
+    rng = random.Random(SEED + 2)
+    for number in range(CASES * 2):
+        post = mutate_post(rng.choice(sources[2]), rng)
+        article = extracted(from_rest, post, SITE, {}, {})
+        if article is not None:
+            check_record(article)
+
+
+def test_the_mutations_do_produce_records_that_pass(sources):
+    """The fuzz tests mean something only if many mutated pages still give valid records."""
+    extractor = NastoohArticleExtractor(site_config("isna"))
+    rng = random.Random(SEED)
+    valid = 0
+    for number in range(200):
+        article = extracted(extractor.extract, mutate_html(rng.choice(sources[0]), rng), "https://www.isna.ir/news/1/x")
+        if article is not None:
+            article.crawled_at = CRAWLED_AT
+            clean_article(article)
+            normalize_article(article)
+            valid += not problems(dataclasses.asdict(article))
+    assert valid >= 60, valid
+
