@@ -170,6 +170,33 @@ def throughput(repeat: int) -> dict:
     return results
 
 
+# Long runs without a space, of the kinds that made normalization quadratic (an e-mail pattern tried at every
+# position of a run of word characters): the time should double, not quadruple, when the run doubles.
+LONG_RUNS = {
+    "Latin and Persian letters (aب aب...)": "aب",
+    "Persian letters": "ب",
+    "Latin letters and dots": "a.",
+    "upper-case URL": "HTTPS://X.IR/کتاب",
+}
+
+
+def long_runs(sizes: tuple[int, ...] = (10_000, 20_000, 40_000)) -> dict:
+    from pipelines.normalize import normalizer
+
+    normal = normalizer()
+    results = {}
+    for name, unit in LONG_RUNS.items():
+        timings = {}
+        for size in sizes:
+            text = (unit * (size // len(unit) + 1))[:size]
+            started = time.perf_counter()
+            normal.text(text)
+            timings[size] = time.perf_counter() - started
+        results[name] = {"ms": {size: round(seconds * 1000, 3) for size, seconds in timings.items()},
+                         "ratio_last_doubling": round(timings[sizes[-1]] / max(timings[sizes[-2]], 1e-9), 2)}
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=200, help="articles per throughput case (default 200)")
@@ -188,6 +215,7 @@ def main() -> None:
         "good_text": good_text_changes(seraji_sentences()),
         "seeds": seed_words(),
         "throughput": throughput(args.repeat),
+        "long_runs": long_runs(),
     }
 
     print(f"normalizer built in {build_seconds:.2f} s (once per process)\n")
@@ -208,6 +236,10 @@ def main() -> None:
     print("\ncleaning + normalization speed")
     for name, row in report["throughput"].items():
         print(f"  {name:40} {row['ms_per_article_median']:>8.3f} ms/article  {row['chars_per_second']:>12,} chars/s")
+    print("\nlong runs without a space through normalization (linear: about 2x per doubling; quadratic: 4x)")
+    for name, row in report["long_runs"].items():
+        times = "  ".join(f"{size // 1000}k: {ms:.2f} ms" for size, ms in row["ms"].items())
+        print(f"  {name:40} {times}  last doubling x{row['ratio_last_doubling']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -85,7 +85,7 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     if (requests or failed) and not fetched:
         if failed and stats.get("pages/forbidden", 0) == failed:
             return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats['pages/forbidden_example']}")
-        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {max(requests, failed)} pages failed)")
+        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {failed} pages failed)")
     attempted = fetched + failed
     if failed >= settings.getint("RUN_MIN_ERRORS") and failed > settings.getfloat("RUN_MAX_ERROR_SHARE") * attempted:
         return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")

@@ -60,7 +60,7 @@ def last_run(data: Path) -> dict:
 def one_line_refusal(result: subprocess.CompletedProcess, *words: str) -> str:
     """The run refused to start in one line naming the problem, and printed no traceback."""
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    lines = [line for line in result.stderr.splitlines() if line.startswith("cannot start `scrapy crawl")]
+    lines = [line for line in result.stderr.splitlines() if "CRITICAL: cannot start `scrapy crawl" in line]
     assert len(lines) == 1, result.stderr[-3000:]
     for word in words:
         assert word in lines[0], lines[0]
@@ -455,3 +455,53 @@ def test_an_archive_item_dated_in_the_future_does_not_move_the_coverage_watermar
         assert latest(trap, server, tmp_path).returncode == 0
     ids = dump_ids(tmp_path)
     assert {spec.code for spec in fresh} <= set(ids) and len(ids) == len(set(ids))
+
+
+# -- hostile XML -------------------------------------------------------------------------------------------------------
+
+XML_ATTACK = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE root [
+  <!ENTITY secret SYSTEM "file:///etc/passwd">
+  <!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+  <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+  <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+  <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+  <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>"""
+
+
+@pytest.mark.parametrize("route", ["feed", "sitemap"])
+def test_xxe_and_entity_bombs_in_feeds_and_sitemaps_are_harmless(trap, tmp_path, route):
+    from tests.mockwp.site import MockWordPress, MockWordPressServer
+
+    class Hostile(MockWordPress):
+        def feed(self, page, base):
+            text = super().feed(page, base) if route == "feed" else None
+            return text and text.replace('<?xml version="1.0" encoding="UTF-8"?>', XML_ATTACK).replace(
+                "<language>fa-IR</language>", "<language>&secret;&lol9;</language>")
+
+        def sitemap_posts(self, base):
+            return super().sitemap_posts(base).replace('<?xml version="1.0" encoding="UTF-8"?>', XML_ATTACK).replace(
+                "<urlset", "<!-- &secret; --><urlset").replace("</urlset>", "<url><loc>&secret;&lol9;</loc></url></urlset>")
+
+    site = Hostile(rest="off")
+    server = MockWordPressServer(site).start_in_thread()
+    try:
+        command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}", "-s", f"DATA_DIR={tmp_path}",
+                   *FAST]
+        environment = {**os.environ, "http_proxy": trap.url, "no_proxy": "127.0.0.1"}
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=environment)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert trap.caught == []
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = [json.loads(line) for path in (tmp_path / "wordpress").glob("*.jsonl")
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == len(site.posts)  # every post, through the route under attack
+    everything = result.stderr + json.dumps(written, ensure_ascii=False)
+    assert "root:x:0:0" not in everything and "lollollol" not in everything

@@ -185,3 +185,86 @@ def test_the_mutations_do_produce_records_that_pass(sources):
             valid += not problems(dataclasses.asdict(article))
     assert valid >= 60, valid
 
+
+
+# -- each hostile input named by the fault review, on its own -----------------------------------------------------------
+
+ISNA_URL = "https://www.isna.ir/news/95102918901/x"
+
+
+def isna_page(**replacements: str) -> str:
+    html = (ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2025-03-20.html").read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in html
+        html = html.replace(old, new, 1)
+    return html
+
+
+@pytest.mark.parametrize("insert", [
+    '<link rel="canonical" href="http://[x">', '<img src="http://[x/a.jpg">',
+    '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000 + "</script>",
+    '<meta name="a" \x01="1">', '<meta name="b" \ufffe="2">',
+    '<meta property="article:published_time" content="9999-12-31T23:59:59Z">',
+])
+def test_named_hostile_head_inserts_do_not_crash_the_nastooh_extractor(insert):
+    extractor = NastoohArticleExtractor(site_config("isna"))
+    article = extractor.extract(isna_page(**{"<head>": "<head>" + insert}), ISNA_URL)
+    assert article.title and article.published_at == "2017-01-18T14:59:36+03:30"
+
+
+def test_a_body_nested_1200_elements_deep_is_read():
+    extractor = NastoohArticleExtractor(site_config("isna"))
+    deep = "<div>" * 1200 + "<p>بند عمیق خبر.</p>" + "</div>" * 1200
+    body = '<div itemprop="articleBody" class="item-text">'
+    article = extractor.extract(isna_page(**{body: body + deep}), ISNA_URL)
+    assert article.body.startswith("بند عمیق خبر.")
+
+
+@pytest.mark.parametrize(("canonical", "expected"), [
+    ("javascript:alert(1)", ISNA_URL),
+    ("https://evil.example/news/1", ISNA_URL),  # another site's URL does not become the record's
+    ("/news/95102918901/x-y", "https://www.isna.ir/news/95102918901/x-y"),
+])
+def test_the_canonical_url_is_used_only_when_it_is_http_and_on_the_site(canonical, expected):
+    html = isna_page()
+    html = re.sub(r'<link rel="canonical" href="[^"]*"', f'<link rel="canonical" href="{canonical}"', html)
+    html = re.sub(r'<meta property="og:url" content="[^"]*"', '<meta property="og:url" content=""', html)
+    assert NastoohArticleExtractor(site_config("isna")).extract(html, ISNA_URL).url == expected
+
+
+def test_relative_image_urls_follow_the_base_href():
+    html = isna_page(**{"<head>": '<head><base href="https://cdn2.isna.ir/media/">'})
+    html = html.replace('<img src="https://cdn.isna.ir/d/2016/', '<img src="d/2016/', 1)
+    images = NastoohArticleExtractor(site_config("isna")).extract(html, ISNA_URL).images
+    assert images[0].url.startswith("https://cdn2.isna.ir/media/")
+
+
+def post(**changes) -> dict:
+    site = MockWordPress(rest="on")
+    record = site.post_json(site.posts[0], SITE.base_url, embed=True)
+    record.update(changes)
+    return record
+
+
+@pytest.mark.parametrize("changes", [
+    {"date_gmt": 5}, {"date_gmt": "0001-01-01T00:00:00"}, {"categories": [[3]], "_embedded": {}},
+    {"categories": 3, "_embedded": {}}, {"_embedded": 1.5}, {"author": {"name": 7}},
+    {"_embedded": {"wp:term": [[{"id": 1, "name": ["x"], "taxonomy": "category"}]]}},
+    {"_embedded": {"author": [{"name": 7}]}}, {"link": "javascript:x"}, {"title": {"rendered": ["x"]}},
+])
+def test_rest_fields_of_the_wrong_type_count_as_missing(changes):
+    article = from_rest(post(**changes), SITE, {}, {})
+    assert article.body and (article.title or "title" in changes)
+    assert article.url.startswith("http://127.0.0.1:8801/")
+
+
+def test_a_rest_title_made_of_markup_is_no_title_and_featured_images_get_a_scheme():
+    media = [{"source_url": "//cdn.example.ir/a.jpg", "alt_text": "عکس"}]
+    article = from_rest(post(title={"rendered": "<div>" * 3000}, _embedded={"wp:featuredmedia": media}), SITE, {}, {})
+    assert article.title is None
+    assert article.images[0].url == "http://cdn.example.ir/a.jpg"
+
+
+def test_a_lone_surrogate_in_rest_content_does_not_cut_the_body():
+    article = from_rest(post(content={"rendered": "<p>بند \ud800اول.</p><p>بند دوم.</p>"}), SITE, {}, {})
+    assert article.body == "بند اول.\n\nبند دوم."

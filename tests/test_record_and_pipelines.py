@@ -41,6 +41,15 @@ def test_expected_records_are_valid():
     assert problems(valid_record()) == []
 
 
+@pytest.mark.parametrize("changes", [
+    {"title": "x < y و «<<نقل قول>>»"},  # a lone "<", and guillemets typed as <<: text, not markup
+    {"published_at": "2026-11-22T16:00:00+03:30"},  # hours after the crawl: within a wrong clock's margin
+    {"url": "HTTPS://WWW.ISNA.IR/news/1/"},
+])
+def test_text_and_dates_that_look_odd_but_are_right_are_kept(changes):
+    assert problems(valid_record(**changes)) == []
+
+
 @pytest.mark.parametrize(("changes", "reason"), [
     ({"published_at": None}, "published_at: missing"),
     ({"title": None}, "title: missing"),
@@ -51,6 +60,22 @@ def test_expected_records_are_valid():
     ({"crawled_at": None}, "crawled_at: missing"),
     ({"tags": None}, "tags: missing"),
     ({"extra": 1}, "record: Additional properties are not allowed"),
+    # What hostile pages made pass before: URLs that are not http(s), text that is no text, impossible dates.
+    ({"url": "javascript:alert(1)"}, "url: not an absolute http(s) URL"),
+    ({"url": "//cdn.example.ir/x"}, "url: not an absolute http(s) URL"),
+    ({"url": "data:text/html,x"}, "url: not an absolute http(s) URL"),
+    ({"images": [{"url": "file:///etc/passwd", "caption": None}]}, "images.0.url: not an absolute http(s) URL"),
+    ({"images": [{"url": "mailto:x@y.ir", "caption": None}]}, "images.0.url: not an absolute http(s) URL"),
+    ({"title": "<div><div>x</div></div>"}, "title: not plain text with a letter"),
+    ({"title": "1.5"}, "title: not plain text with a letter"),
+    ({"body": "<"}, "body: not plain text with a letter"),
+    ({"body": "۱۲۳ ، ۴۵۶"}, "body: not plain text with a letter"),  # Persian digits and comma are no letters
+    ({"title": "خبر\x01"}, "title: not plain text with a letter"),
+    ({"lead": "متن \u202e معکوس"}, "lead: not plain text"),
+    ({"kicker": "Latin\u200eword"}, "kicker: not plain text"),
+    ({"tags": ["برچسب", "<script>x</script>"]}, "tags.1: not plain text"),
+    ({"published_at": "2099-01-01T00:00:00+03:30"}, "published_at: 2099-01-01T00:00:00+03:30 is after the page was crawled"),
+    ({"published_at": "1970-01-01T03:30:00+03:30"}, "published_at: 1970-01-01T03:30:00+03:30 is before 1990"),
 ])
 def test_invalid_records_are_refused_with_the_reason(changes, reason):
     found = problems(valid_record(**changes))

@@ -146,12 +146,12 @@ def test_resuming_a_backfill_is_the_same_command_again(site, tmp_path):
     assert sorted(article_ids(all_records(data))) == sorted(wanted)
 
 
-def wait_for(condition, seconds: float = 60.0) -> None:
+def wait_for(condition, seconds: float = 60.0, step: float = 0.05) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
-        time.sleep(0.05)
+        time.sleep(step)
 
 
 def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(tmp_path):
@@ -269,3 +269,43 @@ def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, mo
         manager.lock.release()
     assert [path.name for path in finals] == ["isna-2026-11-22T10-00-00Z.jsonl", "isna-2026-11-22T10-00-00Z-2.jsonl"]
     assert [json.loads(path.read_text())["news_id"] for path in finals] == ["0", "1"]
+
+
+def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_writes_nothing_twice(tmp_path):
+    """Recovery has two steps that a kill can fall between: the part file's lines into the final file, and the
+    articles into the store. Kill inside each; the next runs must end with every article once, on disk and known."""
+    data = tmp_path / "data"
+    slow = MockIsnaServer(MockSite()).start_in_thread()
+    try:
+        days = ["-a", "from=1402-05-20", "-a", "to=1402-05-22"]
+        export = tmp_path / "export.jsonl"
+        assert run(slow, tmp_path / "elsewhere", *days, "-O", str(export)).returncode == 0
+        real = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+        # A killed run's part file: the real articles, and many more so that recovering it takes a while.
+        filler = {"site": "isna", "url": "https://www.isna.ir/news/1/", "title": "خبر", "body": "متن", "revision": 1}
+        part = data / "isna" / ".isna-2026-01-01T00-00-00Z.jsonl.part"
+        part.parent.mkdir(parents=True)
+        with part.open("w", encoding="utf-8") as handle:
+            for record in real:
+                handle.write(json.dumps({**record, "revision": 1}, ensure_ascii=False) + "\n")
+            for number in range(100_000):
+                handle.write(json.dumps({**filler, "news_id": str(9_000_000_000 + number)}, ensure_ascii=False) + "\n")
+        final = data / "isna" / "isna-2026-01-01T00-00-00Z.jsonl"
+        recovering = part.with_name(part.name + ".recovering")
+        for moment in (lambda: recovering.exists(),  # writing the final file
+                       lambda: final.exists() and part.exists()):  # recording the articles in the store
+            process = subprocess.Popen(command(slow, data, *days), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            wait_for(moment, seconds=60, step=0.002)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            assert part.exists()  # the part file stays until the recovery is complete
+        finished = run(slow, data, *days)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        assert not part.exists()
+        ids = article_ids(all_records(data))
+        assert len(ids) == len(set(ids)) == 100_000 + len(real)  # nothing lost, nothing twice
+        assert set(ids) >= {record["news_id"] for record in real}
+    finally:
+        slow.shutdown()
+        slow.server_close()

@@ -12,7 +12,7 @@ written.
 from __future__ import annotations
 
 import difflib
-import sys
+import logging
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -24,6 +24,8 @@ from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
 
 EXIT_USAGE = 2
 
+logger = logging.getLogger(__name__)
+
 
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts) -> None:
@@ -32,26 +34,26 @@ class Command(ScrapyCrawlCommand):
         name = args[0]
         problem, status = self._cannot_start(name, opts.spargs)
         if problem:
-            print(f"cannot start `scrapy crawl {name}`: {problem}", file=sys.stderr)
+            logger.critical("cannot start `scrapy crawl %s`: %s", name, problem)
             self.exitcode = status
             return
         lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), name))
         try:
             lock.acquire()  # before anything else is touched, so that a refused run changes nothing
         except AnotherRunInProgress as error:
-            print(f"scrapy crawl {name}: not started, {error}. Exit status {EXIT_LOCKED}.", file=sys.stderr)
+            logger.error("scrapy crawl %s: not started, %s. Exit status %d.", name, error, EXIT_LOCKED)
             self.exitcode = EXIT_LOCKED
             return
         except OSError as error:
-            print(f"cannot start `scrapy crawl {name}`: cannot take the lock {error.filename}: {error.strerror}",
-                  file=sys.stderr)
+            logger.critical("cannot start `scrapy crawl %s`: cannot take the lock %s: %s", name, error.filename,
+                            error.strerror)
             self.exitcode = EXIT_FAILED
             return
         try:
             try:
                 preflight(self.settings, name, incremental=not self.settings.getdict("FEEDS"))
             except StorageProblem as error:
-                print(f"cannot start `scrapy crawl {name}`: {error}", file=sys.stderr)
+                logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
                 self.exitcode = EXIT_FAILED
                 return
             crawler = self._create_crawler(name)

@@ -99,6 +99,7 @@ class NastoohArticleExtractor:
         None (or []); the validation stage decides whether the record can be written.
         """
         page_root = root_of(page, url)
+        base = page_base(page_root, url)
         metas = meta_index(page_root)
         container = select_first(page_root, SELECTORS["container"])
         self._reject_non_articles(page_root, metas, container is not None)
@@ -122,7 +123,7 @@ class NastoohArticleExtractor:
         return Article(
             site=self.config.key,
             url=own_url(first_text(page_root, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url,
-                        self._hosts),
+                        self._hosts, base),
             news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *SELECTORS["kicker"]),
@@ -137,7 +138,7 @@ class NastoohArticleExtractor:
             editor=self._editor(article_root),
             province=self._province(lead, category),
             tags=self._tags(article_root, metas),
-            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, page_base(page_root, url)),
+            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, base),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def from_page(page: Page, url: str, site: WordPressSite) -> Article:
     lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(page_root, *SELECTORS["description"]))
     return Article(
         site=site.key,
-        url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site)),
+        url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site), base),
         news_id=_post_id(page_root, article_root),
         title=title,
         lead=lead,

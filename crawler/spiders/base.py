@@ -267,7 +267,11 @@ def checked_base_url(value: str, name: str = "base_url") -> str:
 def checked_article_url(value: str, hosts: set[str], site_name: str) -> str:
     """An -a url= that is an absolute http(s) URL on one of the site's hosts (lower-case host[:port])."""
     url = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 (raises ValueError for a host such as [x)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"-a url= must be the absolute http(s) URL of an article, not {value!r}")
     if parts.netloc.lower() not in hosts:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import jdatetime
 from scrapy.http import Request, Response, TextResponse
@@ -31,6 +31,7 @@ from crawler.dates import (
 )
 from crawler.record import Article, article_key
 from crawler.sites import site_config
+from crawler.sites.html import absolute
 from crawler.sites.nastooh import NastoohArticleExtractor
 from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
@@ -256,8 +257,10 @@ class NastoohSpider(NewsSpider):
         scope = response.xpath(ARCHIVE_MAIN) or [response]
         for container in scope:
             for entry in container.xpath("." + ARCHIVE_ITEMS):
-                href = entry.xpath(".//h3/a/@href").get()
-                url = self.local_url(urljoin(response.url, href.strip()))
+                href = absolute(entry.xpath(".//h3/a/@href").get(), response.url)
+                if href is None:
+                    continue
+                url = self.local_url(href)
                 match = self._article_path.search(unquote(urlsplit(url).path))
                 if not match:
                     continue
@@ -277,13 +280,14 @@ class NastoohSpider(NewsSpider):
         """The next archive page: the pagination link whose `pi` is this page's plus one (every page link has one,
         and on this CMS every one of them may carry rel="next"), else the link after the active item, or «بعدی»."""
         for href in response.xpath(PAGINATION_LINKS).getall():
-            values = parse_qs(urlsplit(href.strip()).query).get("pi")
+            link = absolute(href, response.url)
+            values = parse_qs(urlsplit(link).query).get("pi") if link else None
             if values and values[0].isdigit() and int(values[0]) == page + 1:
-                return self.local_url(urljoin(response.url, href.strip()))
+                return self.local_url(link)
         for query in PAGINATION_NEXT:
-            href = response.xpath(query).get()
-            if href:
-                url = self.local_url(urljoin(response.url, href.strip()))
+            link = absolute(response.xpath(query).get(), response.url)
+            if link:
+                url = self.local_url(link)
                 return url if url != response.url else None
         return None
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response, TextResponse
@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
 from crawler.sites import SITES_FILE, NotAnArticle, SiteEntryError, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites.html import absolute
 from crawler.sites.wordpress import from_page, from_rest, selector_problems
 from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
@@ -60,7 +61,7 @@ class WordPressSpider(NewsSpider):
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         if self.article_url:
             own = urlsplit(self.base_url).netloc.lower()
-            self.article_url = checked_article_url(urljoin(self.base_url + "/", self.article_url.strip()),
+            self.article_url = checked_article_url(absolute(self.article_url, self.base_url + "/") or self.article_url,
                                                    {own, own.removeprefix("www."), "www." + own.removeprefix("www.")},
                                                    self.site.name)
         self._requested_urls: set[str] = set()
@@ -76,7 +77,7 @@ class WordPressSpider(NewsSpider):
         for request in self.retries(self.site.key, lambda url, meta: self._page_request(url, meta=meta)):
             yield request
         if self.article_url:
-            yield self._page_request(urljoin(self.base_url + "/", self.article_url))
+            yield self._page_request(self.article_url)
             return
         if self.first_day:
             self.logger.info("posts published %s to %s", str(self.first_day), str(self.last_day))
@@ -288,7 +289,7 @@ class WordPressSpider(NewsSpider):
         return start, end
 
     def _page_request(self, url: str, post_id: str | None = None, meta: dict | None = None) -> Request | None:
-        url = urljoin(self.base_url + "/", url)
+        url = absolute(url, self.base_url + "/")
         if not url or url in self._requested_urls or (post_id and post_id in self._seen_ids):
             return None
         self._requested_urls.add(url)
