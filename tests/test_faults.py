@@ -197,7 +197,6 @@ def test_an_exception_in_a_pipeline_fails_the_run(isna_site, tmp_path):
 @pytest.mark.parametrize(("args", "words"), [
     (["-a", "form=1402-05-20"], ["unknown option -a form=", "did you mean -a from=?", "-a to="]),
     (["-a", "url=not-a-url"], ["-a url= must be the absolute http(s) URL of an article"]),
-    (["-a", "url=https://example.com/x"], ["-a url=https://example.com/x is not on ایسنا"]),
     (["-a", "from=1800-01-01"], ["neither Jalali", "nor Gregorian"]),
     (["-a", "from=1402-13-40"], ["'1402-13-40' is not a valid Jalali date"]),
 ])
@@ -207,6 +206,13 @@ def test_a_usage_error_is_one_line_and_exit_status_2(tmp_path, args, words):
     one_line_refusal(result, *words)
     assert "Task exception was never retrieved" not in result.stderr
     assert not (tmp_path / "data").exists()  # nothing was touched
+
+
+def test_a_single_url_of_another_site_is_refused_before_anything_is_fetched(tmp_path):
+    result = crawl(tmp_path / "data", "-a", "url=https://example.com/x")
+    assert result.returncode == 1  # the run could give no record
+    one_line_refusal(result, "-a url=https://example.com/x is not on ایسنا", "www.isna.ir")
+    assert not (tmp_path / "data").exists()
 
 
 def test_an_unknown_option_of_a_wordpress_spider_is_a_usage_error_too(tmp_path):

@@ -2,7 +2,8 @@
 
 Scrapy's own command exits 0 even when every request failed. This one exits with the run's verdict
 (crawler/run.py): 0 healthy (also when nothing was new), 1 failed (the reason is logged and in DATA_DIR/runs.jsonl,
-or printed when the run could not start), 2 for a usage error (an unknown spider, a wrong or unknown -a option), 75
+or logged in one line when the run could not start: DATA_DIR not writable, a broken registry entry, -a url= of another
+site), 2 for a usage error (an unknown spider, a wrong or unknown -a option), 75
 when another run of the same spider holds the lock (nothing was done). Everything that can be checked before the
 crawl starts is checked here, in this order, and reported in one line without a traceback: the spider's name, its
 arguments, the lock (a refused run touches nothing), and that everything the run writes under DATA_DIR can be
@@ -20,6 +21,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.run import EXIT_FAILED, EXIT_LOCKED, lock_path, preflight
 from crawler.sites import SiteEntryError
+from crawler.spiders.base import UrlNotOnSite
 from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
 
 EXIT_USAGE = 2
@@ -79,7 +81,7 @@ class Command(ScrapyCrawlCommand):
                 check(**arguments)
             except UsageError as error:
                 return str(error), EXIT_USAGE
-            except SiteEntryError as error:
+            except (SiteEntryError, UrlNotOnSite) as error:
                 return str(error), EXIT_FAILED
         return None, 0
 

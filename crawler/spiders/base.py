@@ -43,7 +43,7 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         try:
             spider = super().from_crawler(crawler, *args, **kwargs)
-        except (UsageError, SiteEntryError) as error:
+        except (UsageError, SiteEntryError, UrlNotOnSite) as error:
             logging.getLogger(cls.name).critical("cannot start `scrapy crawl %s`: %s", cls.name, error)
             raise
         if spider.argument_note:
@@ -264,6 +264,11 @@ def checked_base_url(value: str, name: str = "base_url") -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class UrlNotOnSite(ValueError):
+    """-a url= names a page of another site: refused before anything is fetched, as a run that gives no record
+    (exit 1), not as a usage error."""
+
+
 def checked_article_url(value: str, hosts: set[str], site_name: str) -> str:
     """An -a url= that is an absolute http(s) URL on one of the site's hosts (lower-case host[:port])."""
     url = value.strip()
@@ -275,8 +280,8 @@ def checked_article_url(value: str, hosts: set[str], site_name: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"-a url= must be the absolute http(s) URL of an article, not {value!r}")
     if parts.netloc.lower() not in hosts:
-        raise UsageError(f"-a url={url} is not on {site_name} ({', '.join(sorted(hosts))}); "
-                         "use -a base_url= to crawl a copy of the site elsewhere")
+        raise UrlNotOnSite(f"-a url={url} is not on {site_name} ({', '.join(sorted(hosts))}); "
+                           "use -a base_url= to crawl a copy of the site elsewhere")
     return url
 
 
