@@ -69,10 +69,6 @@ def rules_for(site: str) -> Rules:
     data = _rules_file()
     generic = data["generic"]
     specific = dict(data.get("sites", {}).get(site, {}))
-    registered = _registry_cleaning(site)
-    if registered:
-        specific["end_markers"] = specific.get("end_markers", []) + registered.get("end_markers", [])
-        specific["drop"] = specific.get("drop", []) + [{"name": f"{site}_rule", "patterns": registered.get("drop", [])}]
 
     def merged(key, default):
         return specific.get(key, generic.get(key, default))
@@ -89,13 +85,6 @@ def rules_for(site: str) -> Rules:
         drop=re.compile("|".join(f"(?P<r{index}>{pattern})" for index, (_, pattern) in enumerate(drop)) or r"(?!)"),
         drop_names=tuple(name for name, _ in drop),
     )
-
-
-def _registry_cleaning(site: str) -> dict:
-    """Cleaning rules kept in the site's registry entry ([<key>.cleaning] in crawler/sites/sites.toml)."""
-    from crawler.sites import registry
-
-    return registry().get(site, {}).get("cleaning", {})
 
 
 def split_paragraphs(body: str | None) -> list[str]:

@@ -1,13 +1,13 @@
-"""The HTML helpers the extractors share: CSS queries compiled to chained-predicate XPath."""
+"""The HTML helpers the extractors share: CSS queries compiled once."""
 
 from pathlib import Path
 
 import pytest
 from lxml import etree, html
-from parsel.csstranslator import HTMLTranslator
+from parsel import Selector
 
 from crawler.sites import nastooh, wordpress
-from crawler.sites.html import css_to_xpath, select
+from crawler.sites.html import select
 from tests.mocksite.site import MockSite, render_article
 from tests.mockwp.site import MockWordPress
 
@@ -35,32 +35,15 @@ def queries() -> list[str]:
     ]
 
 
-def test_chained_queries_find_exactly_what_cssselect_finds_on_real_and_mock_pages():
-    translator = HTMLTranslator()
+def test_compiled_queries_find_exactly_what_parsel_finds_on_real_and_mock_pages():
+    """select() compiles each query once and hands back lxml results; parsel's Selector.css is the reference,
+    pseudo-elements (::attr, ::text) included."""
     compared = found = 0
     for page in pages():
-        for query in queries():
-            expected = etree.XPath(translator.css_to_xpath(query))(page)
-            assert etree.XPath(css_to_xpath(query))(page) == expected, query
+        selector = Selector(root=page)
+        for query in queries() + ["meta::attr(content)", "h1::text", "a[rel~='tag']::text"]:
+            expected = [result.root for result in selector.css(query)]
             assert select(page, query) == expected, query
             compared += 1
             found += bool(expected)
     assert compared > 500 and found > 200  # the comparison covers queries that match
-
-
-@pytest.mark.parametrize(("query", "chained"), [
-    (".kicker", "descendant-or-self::*[@class][contains(@class, 'kicker')][contains(concat(' ', normalize-space(@class), ' '), ' kicker ')]"),
-    ("a[title='x and y']", "descendant-or-self::a[@title = 'x and y']"),
-    ("li:first-child", "descendant-or-self::li[count(preceding-sibling::*) = 0]"),
-])
-def test_conjunctions_become_chains_and_nothing_else_changes(query, chained):
-    assert css_to_xpath(query) == chained
-
-
-def test_a_conjunction_with_position_stays_whole():
-    """`h1 + p.summary` is the first following sibling, if it is a p.summary: as a chain it would be the first
-    p.summary among the following siblings."""
-    original = HTMLTranslator().css_to_xpath("h1 + p.summary")
-    assert "position() = 1" in original and css_to_xpath("h1 + p.summary") == original
-    page = html.fromstring("<div><h1>t</h1><p>x</p><p class='summary'>s</p></div>")
-    assert select(page, "h1 + p.summary") == []

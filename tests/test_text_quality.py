@@ -111,8 +111,9 @@ def test_cleaning_removes_nothing_from_real_isna_pages(stamp):
     article = extract(html, "https://www.isna.ir/news/95102918901/")
     body = article.body
     report = clean_article(article)
-    assert article.body == body
-    assert not report.removed
+    # Nothing but the end marker, which extraction leaves to this stage (nothing follows it on the page).
+    assert body.endswith("\n\nانتهای پیام") and article.body == body.removesuffix("\n\nانتهای پیام")
+    assert +report.removed == {"end_marker": 1}
     assert not lost_zwnj(article)  # the page has its ZWNJs: its spelling is kept
 
 
@@ -320,15 +321,15 @@ def test_wordpress_share_and_comment_text_is_dropped(junk):
     assert article.body.split("\n\n") == STORY
 
 
-def test_cleaning_rules_from_a_registry_entry(tmp_path, monkeypatch):
-    import crawler.sites
+def test_a_site_s_own_cleaning_rules_apply_to_that_site_only(tmp_path, monkeypatch):
     import pipelines.clean
 
-    registry = tmp_path / "sites.toml"
-    registry.write_text('[testsite]\nname = "x"\ncms = "wordpress"\nbase_url = "https://x.example"\n'
-                        '[testsite.cleaning]\ndrop = [\'^کانال ما در ایتا$\']\nend_markers = [\'^پایان$\']\n', encoding="utf-8")
-    monkeypatch.setattr(crawler.sites, "SITES_FILE", registry)
-    crawler.sites.registry.cache_clear()
+    rules = tmp_path / "cleaning.toml"
+    rules.write_text(pipelines.clean.RULES_FILE.read_text(encoding="utf-8") + "\n[sites.testsite]\n"
+                     "end_markers = ['^پایان$']\n[[sites.testsite.drop]]\nname = \"channel_ad\"\n"
+                     "patterns = ['^کانال ما در ایتا$']\n", encoding="utf-8")
+    monkeypatch.setattr(pipelines.clean, "RULES_FILE", rules)
+    pipelines.clean._rules_file.cache_clear()
     pipelines.clean.rules_for.cache_clear()
     try:
         article = body_after_cleaning(STORY[0], "کانال ما در ایتا", STORY[1], "پایان", "پس از پایان", site="testsite")
@@ -336,8 +337,16 @@ def test_cleaning_rules_from_a_registry_entry(tmp_path, monkeypatch):
         other = body_after_cleaning(STORY[0], "کانال ما در ایتا", STORY[1], site="isna")
         assert "کانال ما در ایتا" in other.body  # a site's own rule stays with that site
     finally:
-        crawler.sites.registry.cache_clear()
+        pipelines.clean._rules_file.cache_clear()
         pipelines.clean.rules_for.cache_clear()
+
+
+@pytest.mark.parametrize("site", ["isna", "nazirkerman"])
+@pytest.mark.parametrize("marker", ["انتهای خبر/", "انتهای خبر/ ", "انتهای خبر /", "انتهای خبر/ طهماسبی"])
+def test_an_end_marker_with_or_without_an_editor_ends_the_story(site, marker):
+    article = body_after_cleaning(*STORY, marker, "اشتراک در تلگرام", "خبر بعدی سایت", site=site)
+    assert article.body.split("\n\n") == STORY
+    assert article.editor == ("طهماسبی" if "طهماسبی" in marker else None)
 
 
 def test_the_zwnj_lexicon_is_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeypatch):

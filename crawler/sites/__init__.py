@@ -41,7 +41,6 @@ class SiteConfig:
     day_archive: str
     max_archive_pages: int
     article_path: str
-    end_markers: tuple[str, ...]
     non_article_types: tuple[str, ...] = ()
     advertorial_categories: tuple[str, ...] = ()
     dateline_prefix: str = ""  # «ایسنا» in «ایسنا/خوزستان»: the province of a provincial story
@@ -57,7 +56,6 @@ class WordPressSite:
     province: str | None = None
     verified: bool = False
     selectors: dict = field(default_factory=dict)
-    cleaning: dict = field(default_factory=dict)
 
 
 @cache

@@ -1,8 +1,8 @@
 """HTML helpers every site extractor shares: CSS queries, paragraphs from an article body, JSON-LD, absolute URLs.
 
-Extractors work on lxml elements. A CSS query is translated to XPath and compiled once per process (`select`):
-parsel's Selector.css/.xpath wraps every result in a new Selector and builds an XPath evaluator on every call,
-which cost more than parsing a small page.
+Extractors work on lxml elements. A CSS query is translated to XPath by cssselect and compiled once per process
+(`select`): parsel's Selector.css/.xpath wraps every result in a new Selector and builds an XPath evaluator on every
+call, which cost more than parsing a small page.
 """
 
 from __future__ import annotations
@@ -53,69 +53,9 @@ def root_of(page: Page, url: str) -> etree._Element:
 
 @cache
 def compiled(query: str) -> etree.XPath:
-    """The CSS query as a compiled XPath, made once per process; cssselect's SelectorError for a query that is not
-    CSS."""
-    return etree.XPath(css_to_xpath(query), smart_strings=False)
-
-
-def css_to_xpath(query: str) -> str:
-    """cssselect's XPath for the query, with each predicate that is a conjunction split into one predicate per
-    term: `*[@class][contains(@class, 'x')][...]` rather than `*[@class and contains(@class, 'x') and ...]`.
-    libxml2 then drops most elements at the first, cheap test instead of evaluating every term for each: class
-    queries run 1.5 to 2.5 times faster. Conjunctions with position() or last() are left whole (there a chain
-    would mean something else)."""
-    return _chain_predicates(_TRANSLATOR.css_to_xpath(query))
-
-
-def _chain_predicates(xpath: str) -> str:
-    out, done = [], 0
-    for index, _ in _depths(xpath):
-        if index < done or xpath[index] != "[":
-            continue
-        end = _closing(xpath, index)
-        terms = _conjuncts(xpath[index + 1:end])
-        if any("position()" in term or "last()" in term for term in terms):
-            terms = [xpath[index + 1:end]]
-        out.append(xpath[done:index])
-        out.extend(f"[{_chain_predicates(term)}]" for term in terms)
-        done = end + 1
-    out.append(xpath[done:])
-    return "".join(out)
-
-
-def _depths(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
-    """(index, nesting depth once past it) of each character from ``start`` that is not inside a quoted literal;
-    brackets and parentheses count alike."""
-    depth, index = 0, start
-    while index < len(text):
-        char = text[index]
-        if char in "'\"":
-            index = text.index(char, index + 1) + 1
-            continue
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        yield index, depth
-        index += 1
-
-
-def _closing(text: str, start: int) -> int:
-    """The index of the bracket or parenthesis that closes the one at ``start``."""
-    return next(index for index, depth in _depths(text, start) if depth == 0)
-
-
-def _conjuncts(condition: str) -> list[str]:
-    """The terms of a condition's top-level `and`s, each unwrapped from its parentheses and split in turn."""
-    cuts = [index for index, depth in _depths(condition) if depth == 0 and condition.startswith(" and ", index)]
-    bounds = [0, *(bound for cut in cuts for bound in (cut, cut + len(" and "))), len(condition)]
-    terms = [condition[begin:end] for begin, end in zip(bounds[::2], bounds[1::2], strict=True)]
-    if len(terms) == 1:
-        term = terms[0]
-        if term.startswith("(") and _closing(term, 0) == len(term) - 1:
-            return _conjuncts(term[1:-1])
-        return terms
-    return [part for term in terms for part in _conjuncts(term)]
+    """The CSS query as cssselect's XPath (parsel's HTML flavour, with ::attr() and ::text), compiled once per
+    process; cssselect's SelectorError for a query that is not CSS."""
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False)
 
 
 def select(node: etree._Element, query: str) -> list:

@@ -88,7 +88,6 @@ class NastoohArticleExtractor:
 
     def __init__(self, config: SiteConfig):
         self.config = config
-        self._end_markers = tuple(tidy(marker) for marker in config.end_markers)
         self._article_path = re.compile(config.article_path)
         self._hosts = set(config.hosts) | {urlsplit(config.base_url).hostname or ""}
 
@@ -229,16 +228,8 @@ class NastoohArticleExtractor:
         container = select_first(root, *SELECTORS["body"])
         if container is None:
             return [], []
-        found = []
-        for paragraph in paragraphs(container):
-            if self._is_end_marker(paragraph):
-                break
-            found.append(paragraph)
-        return found, list(container.iter("img"))
-
-    def _is_end_marker(self, paragraph: str) -> bool:
-        bare = paragraph.rstrip(" .:/-–")
-        return any(bare == marker for marker in self._end_markers)
+        # The end marker («انتهای پیام») and what follows it are the cleaning stage's to cut (pipelines/rules).
+        return paragraphs(container), list(container.iter("img"))
 
 
 def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:
