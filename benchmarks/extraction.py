@@ -12,7 +12,7 @@ Per page, the median of --repeat rounds, each round running (a) to (d) once in t
   (d) trafilatura.extract on the same HTML (its defaults: text output, no comments).
 Body accuracy: precision, recall and F1 of word 4-gram shingles of the extracted body against the expected body,
 as Zyte's article-extraction benchmark scores it. Pages: the real ISNA article in its 2017 and 2025 templates
-(expected: tests/fixtures/expected), and articles of the mock ISNA site (expected: what the mock was given to
+(expected: tests/fixtures/isna/*.expected.json), and articles of the mock ISNA site (expected: what the mock was given to
 publish) and of the mock WordPress site. The aims are printed per kind of page: real ISNA, mock ISNA, mock WordPress.
 """
 
@@ -33,14 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from parsel import Selector  # noqa: E402
 
-from crawler.sites import WordPressSite  # noqa: E402
-from crawler.sites.isna import extract as extract_isna  # noqa: E402
-from crawler.sites.wordpress import from_page  # noqa: E402
+from crawler.sites import Site, parser_for, registered_site  # noqa: E402
 from pipelines.reprocess import process_record  # noqa: E402
 from pipelines.validate import problems  # noqa: E402
 
 AIMS = {"pipeline_over_parse": 2.0, "trafilatura_over_ours": 3.0}
-WORDPRESS_SITE = WordPressSite(key="bench", name="bench", base_url="http://127.0.0.1")
+extract_isna = parser_for(registered_site("isna")).article
+extract_wordpress = parser_for(Site(key="bench", name="bench", family="wordpress", base_url="http://127.0.0.1")).article
 
 
 @dataclasses.dataclass
@@ -56,7 +55,7 @@ def pages() -> list[Page]:
     found = []
     for stamp in ("2017-05-29", "2025-03-20"):
         name = f"isna_article_95102918901_fetched{stamp}"
-        expected = json.loads((ROOT / "tests/fixtures/expected" / f"{name}.json").read_text(encoding="utf-8"))
+        expected = json.loads((ROOT / "tests/fixtures/isna" / f"{name}.expected.json").read_text(encoding="utf-8"))
         found.append(Page(f"isna real {stamp[:4]}", (ROOT / "tests/fixtures/isna" / f"{name}.html").read_text(encoding="utf-8"),
                           expected["url"], "\n\n".join(expected["body"]), extract_isna))
     from tests.mocksite.site import MockSite, render_article
@@ -71,7 +70,7 @@ def pages() -> list[Page]:
     for post in wordpress.posts[:3]:
         found.append(Page(f"wordpress mock {post.id}", wordpress.post_page(post, "http://127.0.0.1"),
                           f"http://127.0.0.1{post.path}", "\n\n".join(post.expected_body()),
-                          lambda selector, url: from_page(selector, url, WORDPRESS_SITE)))
+                          extract_wordpress))
     return found
 
 

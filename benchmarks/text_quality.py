@@ -33,8 +33,10 @@ sys.path.insert(0, str(ROOT))
 from parsel import Selector  # noqa: E402
 
 from crawler.record import Article  # noqa: E402
-from crawler.sites.isna import extract  # noqa: E402
+from crawler.sites import parser_for, registered_site  # noqa: E402
 from crawler.text import tidy  # noqa: E402
+
+extract = parser_for(registered_site("isna")).article
 
 FIXTURES = ROOT / "tests" / "fixtures"
 ZWNJ = "\u200c"

@@ -302,7 +302,7 @@ class RunManager:
     def _advance_coverage(self, spider) -> None:
         moment = getattr(spider, "coverage_reached", lambda: None)()
         if moment:
-            self.store.set_covered_until(spider.config.key, moment, utc_now_iso())
+            self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
 
     def _run_record(self, stats: dict[str, Any], verdict: Verdict, output: Path | None, reason: str) -> dict:
         pages = stats.get("articles/pages", 0)

@@ -148,7 +148,7 @@ def test_single_real_article_by_url(mock_site, tmp_path):
     url = f"{mock_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
     crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={url}", "-O", str(out))
     (record,) = read_jsonl(out)
-    expected = json.loads((ROOT / "tests/fixtures/expected/isna_article_95102918901_fetched2025-03-20.json").read_text(encoding="utf-8"))
+    expected = json.loads((ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2025-03-20.expected.json").read_text(encoding="utf-8"))
     expected["body"] = "\n\n".join(expected["body"])
     assert {key: value for key, value in record.items() if key != "crawled_at"} == {
         key: value for key, value in expected.items() if key != "crawled_at"}
@@ -189,7 +189,7 @@ def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(moc
     from scrapy.utils.reactor import install_reactor, is_reactor_installed
     from scrapy.utils.test import get_crawler
 
-    from crawler.spiders.isna import IsnaSpider
+    from crawler.spiders.registry import IsnaSpider
 
     if not is_reactor_installed():
         install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
@@ -280,27 +280,3 @@ def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(mock_site, 
     crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)
     assert {record["news_id"] for record in read_jsonl(out)} == {
         spec.code for spec in mock_site.site.newest_first()[:16] if spec.is_article}
-
-
-@pytest.mark.parametrize("markup", ["active item and «بعدی»", "rel=next links only", "no pagination"])
-def test_archive_pagination_variants_of_the_cms(markup):
-    """The next page from the pagination markups seen on Nastooh sites (Hamshahri's real archive: an active item,
-    numbered links and «بعدی», every one with rel="noindex next"; elsewhere: plain rel=next links)."""
-    from scrapy.http import HtmlResponse
-
-    from crawler.spiders.isna import IsnaSpider
-
-    spider = IsnaSpider(base_url="http://127.0.0.1:8800")
-    pagination = {
-        "active item and «بعدی»": '<ul class="pagination"><li class="page-item"><a rel="noindex next" href="/archive?pi=1&amp;ms=0">۱</a></li>'
-                                  '<li class="page-item active"><span>۲</span></li>'
-                                  '<li class="page-item"><a rel="noindex next" href="/archive?pi=3&amp;ms=0">۳</a></li>'
-                                  '<li class="page-item"><a rel="noindex next" href="/archive?pi=3&amp;ms=0">بعدی</a></li></ul>',
-        "rel=next links only": '<ul class="pagination"><li><a rel="prev" href="/archive?pi=1&amp;ms=0">قبلی</a></li>'
-                               '<li><a rel="next" href="https://www.isna.ir/archive?pi=3&amp;ms=0">صفحه بعد</a></li></ul>',
-        "no pagination": "",
-    }[markup]
-    response = HtmlResponse("http://127.0.0.1:8800/archive?pi=2&ms=0", body=f"<html><body>{pagination}</body></html>",
-                            encoding="utf-8")
-    expected = None if markup == "no pagination" else "http://127.0.0.1:8800/archive?pi=3&ms=0"
-    assert spider.next_page_url(response, 2) == expected

@@ -1,6 +1,6 @@
 """The ISNA extractor on real ISNA pages (tests/fixtures/isna, see PROVENANCE.md there).
 
-Each real page's record is compared field by field with the expected JSON in tests/fixtures/expected, written
+Each real page's record is compared field by field with the expected JSON beside it (tests/fixtures/isna/*.expected.json), written
 out in full and checked by eye against the page. Variants of the real page (parts removed, meta list reordered)
 check that extraction does not depend on optional parts or on the order of the meta list.
 """
@@ -12,9 +12,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.sites import NotAnArticle
-from crawler.sites.isna import extract
+from crawler.sites import NotAnArticle, parser_for, registered_site
 from pipelines.reprocess import process_record
+
+extract = parser_for(registered_site("isna")).article  # the ISNA parser's article reader
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = ["isna_article_95102918901_fetched2017-05-29", "isna_article_95102918901_fetched2025-03-20"]
@@ -26,7 +27,7 @@ def real_page(name: str) -> str:
 
 
 def expected_record(name: str) -> dict:
-    expected = json.loads((FIXTURES / "expected" / f"{name}.json").read_text(encoding="utf-8"))
+    expected = json.loads((FIXTURES / "isna" / f"{name}.expected.json").read_text(encoding="utf-8"))
     expected["body"] = "\n\n".join(expected["body"])
     return expected
 

@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.sites import NotAnArticle, WordPressSite, site_config
-from crawler.sites.nastooh import NastoohArticleExtractor
-from crawler.sites.wordpress import from_page, from_rest
+from crawler.sites import NotAnArticle, Site, parser_for, registered_site
+from crawler.sites.wordpress import WordPressParser
 from pipelines.clean import clean_article
 from pipelines.normalize import normalize_article
 from pipelines.validate import problems
@@ -32,7 +31,9 @@ from tests.mockwp.site import MockWordPress
 CASES = int(os.environ.get("FUZZ_CASES", "1000"))
 SEED = int(os.environ.get("FUZZ_SEED", "1402"))
 CRAWLED_AT = "2026-12-01T10:00:00Z"
-SITE = WordPressSite(key="mockwp", name="mock", base_url="http://127.0.0.1:8801", province="کرمان")
+SITE = Site(key="mockwp", name="mock", family="wordpress", base_url="http://127.0.0.1:8801", province="کرمان")
+WORDPRESS = WordPressParser(SITE)
+ISNA = parser_for(registered_site("isna"))
 
 # What hostile pages carry: bad URLs, deep nesting, odd attributes, control characters, markup where text goes,
 # dates out of range, long unbroken runs.
@@ -144,11 +145,10 @@ def sources():
 
 
 def test_hostile_isna_pages(sources):
-    extractor = NastoohArticleExtractor(site_config("isna"))
     rng = random.Random(SEED)
     for number in range(CASES):
         page = mutate_html(rng.choice(sources[0]), rng)
-        article = extracted(extractor.extract, page, "https://www.isna.ir/news/95102918901/x")
+        article = extracted(ISNA.article, page, "https://www.isna.ir/news/95102918901/x")
         if article is not None:
             check_record(article)
 
@@ -157,7 +157,7 @@ def test_hostile_wordpress_pages(sources):
     rng = random.Random(SEED + 1)
     for number in range(CASES):
         page = mutate_html(rng.choice(sources[1]), rng)
-        article = extracted(from_page, page, SITE.base_url + "/1402/05/24/x/", SITE)
+        article = extracted(WORDPRESS.article, page, SITE.base_url + "/1402/05/24/x/")
         if article is not None:
             check_record(article)
 
@@ -166,18 +166,17 @@ def test_hostile_rest_posts(sources):
     rng = random.Random(SEED + 2)
     for number in range(CASES * 2):
         post = mutate_post(rng.choice(sources[2]), rng)
-        article = extracted(from_rest, post, SITE, {}, {})
+        article = extracted(WORDPRESS.rest_article, post, {}, {})
         if article is not None:
             check_record(article)
 
 
 def test_the_mutations_do_produce_records_that_pass(sources):
     """The fuzz tests mean something only if many mutated pages still give valid records."""
-    extractor = NastoohArticleExtractor(site_config("isna"))
     rng = random.Random(SEED)
     valid = 0
     for number in range(200):
-        article = extracted(extractor.extract, mutate_html(rng.choice(sources[0]), rng), "https://www.isna.ir/news/1/x")
+        article = extracted(ISNA.article, mutate_html(rng.choice(sources[0]), rng), "https://www.isna.ir/news/1/x")
         if article is not None:
             article.crawled_at = CRAWLED_AT
             clean_article(article)
@@ -207,16 +206,14 @@ def isna_page(**replacements: str) -> str:
     '<meta property="article:published_time" content="9999-12-31T23:59:59Z">',
 ])
 def test_named_hostile_head_inserts_do_not_crash_the_nastooh_extractor(insert):
-    extractor = NastoohArticleExtractor(site_config("isna"))
-    article = extractor.extract(isna_page(**{"<head>": "<head>" + insert}), ISNA_URL)
+    article = ISNA.article(isna_page(**{"<head>": "<head>" + insert}), ISNA_URL)
     assert article.title and article.published_at == "2017-01-18T14:59:36+03:30"
 
 
 def test_a_body_nested_1200_elements_deep_is_read():
-    extractor = NastoohArticleExtractor(site_config("isna"))
     deep = "<div>" * 1200 + "<p>بند عمیق خبر.</p>" + "</div>" * 1200
     body = '<div itemprop="articleBody" class="item-text">'
-    article = extractor.extract(isna_page(**{body: body + deep}), ISNA_URL)
+    article = ISNA.article(isna_page(**{body: body + deep}), ISNA_URL)
     assert article.body.startswith("بند عمیق خبر.")
 
 
@@ -229,13 +226,13 @@ def test_the_canonical_url_is_used_only_when_it_is_http_and_on_the_site(canonica
     html = isna_page()
     html = re.sub(r'<link rel="canonical" href="[^"]*"', f'<link rel="canonical" href="{canonical}"', html)
     html = re.sub(r'<meta property="og:url" content="[^"]*"', '<meta property="og:url" content=""', html)
-    assert NastoohArticleExtractor(site_config("isna")).extract(html, ISNA_URL).url == expected
+    assert ISNA.article(html, ISNA_URL).url == expected
 
 
 def test_relative_image_urls_follow_the_base_href():
     html = isna_page(**{"<head>": '<head><base href="https://cdn2.isna.ir/media/">'})
     html = html.replace('<img src="https://cdn.isna.ir/d/2016/', '<img src="d/2016/', 1)
-    images = NastoohArticleExtractor(site_config("isna")).extract(html, ISNA_URL).images
+    images = ISNA.article(html, ISNA_URL).images
     assert images[0].url.startswith("https://cdn2.isna.ir/media/")
 
 
@@ -253,18 +250,18 @@ def post(**changes) -> dict:
     {"_embedded": {"author": [{"name": 7}]}}, {"link": "javascript:x"}, {"title": {"rendered": ["x"]}},
 ])
 def test_rest_fields_of_the_wrong_type_count_as_missing(changes):
-    article = from_rest(post(**changes), SITE, {}, {})
+    article = WORDPRESS.rest_article(post(**changes), {}, {})
     assert article.body and (article.title or "title" in changes)
     assert article.url.startswith("http://127.0.0.1:8801/")
 
 
 def test_a_rest_title_made_of_markup_is_no_title_and_featured_images_get_a_scheme():
     media = [{"source_url": "//cdn.example.ir/a.jpg", "alt_text": "عکس"}]
-    article = from_rest(post(title={"rendered": "<div>" * 3000}, _embedded={"wp:featuredmedia": media}), SITE, {}, {})
+    article = WORDPRESS.rest_article(post(title={"rendered": "<div>" * 3000}, _embedded={"wp:featuredmedia": media}), {}, {})
     assert article.title is None
     assert article.images[0].url == "http://cdn.example.ir/a.jpg"
 
 
 def test_a_lone_surrogate_in_rest_content_does_not_cut_the_body():
-    article = from_rest(post(content={"rendered": "<p>بند \ud800اول.</p><p>بند دوم.</p>"}), SITE, {}, {})
+    article = WORDPRESS.rest_article(post(content={"rendered": "<p>بند \ud800اول.</p><p>بند دوم.</p>"}), {}, {})
     assert article.body == "بند اول.\n\nبند دوم."

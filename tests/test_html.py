@@ -6,7 +6,8 @@ import pytest
 from lxml import etree, html
 from parsel import Selector
 
-from crawler.sites import nastooh, wordpress
+from crawler.sites.nastooh import NastoohParser
+from crawler.sites.wordpress import WordPressParser
 from crawler.sites.html import select
 from tests.mocksite.site import MockSite, render_article
 from tests.mockwp.site import MockWordPress
@@ -24,11 +25,10 @@ def pages() -> list[etree._Element]:
 
 
 def queries() -> list[str]:
-    found = []
-    for selectors in (nastooh.SELECTORS, wordpress.SELECTORS):
-        for value in selectors.values():
-            found += [value] if isinstance(value, str) else list(value)
-    return found + list(wordpress.BODY_JUNK) + [
+    found = [query for name in NastoohParser.SELECTORS for query in getattr(NastoohParser, name)]
+    for value in WordPressParser.SELECTORS.values():
+        found += [value] if isinstance(value, str) else list(value)
+    return found + list(WordPressParser.BODY_JUNK) + [
         "li:first-child", "p:nth-of-type(2)", "div.item-text p:last-child", "a[title='x and y']", "ul.tags li a",
         "meta[property='og:title']", ".kicker", "div.meta-news li .text-meta", "header .kicker, .item-title .kicker",
         "h1 + p.summary", "h2.kicker + h1",

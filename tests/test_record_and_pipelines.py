@@ -14,7 +14,7 @@ from pipelines.validate import date_problems, is_valid, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "data" / "schema" / "article.schema.json"
-EXPECTED = sorted((ROOT / "tests" / "fixtures" / "expected").glob("*.json"))
+EXPECTED = sorted((ROOT / "tests" / "fixtures" / "isna").glob("*.expected.json"))
 
 
 def valid_record(**changes) -> dict:

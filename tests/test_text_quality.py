@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from crawler.record import Article
-from crawler.sites.isna import extract
+from crawler.sites import parser_for, registered_site
 from crawler.text import tidy
 from pipelines.clean import clean_article
 from pipelines.normalize import HAZM_OPTIONS, HazmCharacters, lost_zwnj, normalizer
 from pipelines.reprocess import process_record
+
+extract = parser_for(registered_site("isna")).article  # the ISNA parser's article reader
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -272,7 +274,7 @@ def run_reprocess(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_reprocess_keeps_order_and_rejects_bad_lines_with_their_line_numbers(tmp_path):
-    good = json.loads((FIXTURES / "expected" / "isna_article_95102918901_fetched2025-03-20.json").read_text(encoding="utf-8"))
+    good = json.loads((FIXTURES / "isna" / "isna_article_95102918901_fetched2025-03-20.expected.json").read_text(encoding="utf-8"))
     good["body"] = "\n\n".join(good["body"]).replace("می‌شود", "می شود")
     good["crawled_at"] = "2026-11-22T10:00:00Z"
     second = {**good, "news_id": "95102918902", "tags": ["مجيد"]}

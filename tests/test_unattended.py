@@ -253,7 +253,7 @@ def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, mo
     from scrapy.utils.test import get_crawler
 
     import crawler.run
-    from crawler.spiders.isna import IsnaSpider
+    from crawler.spiders.registry import IsnaSpider
 
     class FrozenClock(datetime):
         @classmethod

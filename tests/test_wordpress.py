@@ -105,7 +105,7 @@ def test_date_range_on_both_routes(tmp_path, rest):
 def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
     registry = tmp_path / "sites.toml"
     registry.write_text((ROOT / "crawler" / "sites" / "sites.toml").read_text(encoding="utf-8") + (
-        '\n[yazdfarda]\nname = "یزد فردا"\ncms = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
+        '\n[yazdfarda]\nname = "یزد فردا"\nfamily = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
         'province = "یزد"\nverified = false\n'), encoding="utf-8")
     env = {"PERSIAN_NEWS_SITES": str(registry)}
     listed = subprocess.run([str(SCRAPY), "list"], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
@@ -126,7 +126,7 @@ def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
 def test_a_registry_entry_with_bad_selectors_stops_its_crawl_with_the_reason_and_no_other(tmp_path):
     registry = tmp_path / "sites.toml"
     registry.write_text((ROOT / "crawler" / "sites" / "sites.toml").read_text(encoding="utf-8") + (
-        '\n[yazdfarda]\nname = "یزد فردا"\ncms = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
+        '\n[yazdfarda]\nname = "یزد فردا"\nfamily = "wordpress"\nbase_url = "https://yazdfarda.example"\n'
         '[yazdfarda.selectors]\nbody = "div.post["\ntitel = "h1"\nbody_exclude = ".related"\n'), encoding="utf-8")
     env = {**os.environ, "PERSIAN_NEWS_SITES": str(registry)}
     listed = subprocess.run([str(SCRAPY), "list"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
@@ -143,11 +143,10 @@ def test_a_registry_entry_with_bad_selectors_stops_its_crawl_with_the_reason_and
 
 
 def test_shipped_registry_selectors_are_all_usable():
-    from crawler.sites import wordpress_keys, wordpress_site
-    from crawler.sites.wordpress import selector_problems
+    from crawler.sites import parser_for, registered_site, site_keys
 
-    assert {key: selector_problems(wordpress_site(key).selectors) for key in wordpress_keys()} == \
-        {key: [] for key in wordpress_keys()}
+    for key in site_keys():
+        parser_for(registered_site(key))  # raises SiteEntryError for an entry that cannot be used
 
 
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
@@ -188,12 +187,13 @@ def test_missing_site_url_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("exclude", [".bs-irp", [".bs-irp", "#ad-box"]])
 def test_body_exclude_takes_one_selector_or_a_list(exclude):
-    from crawler.sites import WordPressSite
-    from crawler.sites.wordpress import body_paragraphs, clean_body
+    from crawler.sites import Site
+    from crawler.sites.wordpress import WordPressParser, body_paragraphs
 
-    site = WordPressSite(key="x", name="x", base_url="https://x.example", selectors={"body_exclude": exclude})
+    parser = WordPressParser(Site(key="x", name="x", family="wordpress", base_url="https://x.example",
+                                  selectors={"body_exclude": exclude}))
     body = ('<p>متن خبر اول.</p><div class="bs-irp"><a href="/1">خبر مرتبط</a></div>'
             '<div id="ad-box">آگهی</div><p>متن خبر دوم.</p>')
-    kept = body_paragraphs(clean_body(body, site))
+    kept = body_paragraphs(parser.clean_body(body))
     assert kept[0] == "متن خبر اول." and kept[-1] == "متن خبر دوم." and "خبر مرتبط" not in kept
     assert ("آگهی" in kept) == isinstance(exclude, str)

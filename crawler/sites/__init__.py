@@ -1,19 +1,31 @@
-"""Site extractors: pure functions from a page (HTML text and its URL) to an article record.
+"""Sites and their CMS families: the registry (sites.toml beside this file) and one parser per family.
 
-Nothing here needs Scrapy, the network or the clock, so the same code serves the spiders, `scrapy parse`,
-the tests on stored pages and the benchmarks. Per-site facts are read from sites.toml beside this file.
+A family module (nastooh.py, wordpress.py) owns everything about its CMS's markup: article pages AND listings
+(archives, feeds, sitemaps), as pure methods of its parser class (page in, record or links out: no Scrapy, no
+network, no clock), with its selectors and site facts as class attributes. A site is a registry entry naming its
+family; the entry may override selectors and facts, and a site whose markup needs logic names a subclass of a few
+lines (`parser = "module:Class"`). Every registry entry is a spider (crawler/spiders/registry.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 # The registry of sites. PERSIAN_NEWS_SITES names another file to use instead (a deployment's own list).
 SITES_FILE = Path(os.environ.get("PERSIAN_NEWS_SITES") or Path(__file__).with_name("sites.toml"))
+
+# Each family's parser; a registry entry's `family` is one of these keys.
+FAMILIES = {
+    "nastooh": "crawler.sites.nastooh:NastoohParser",
+    "wordpress": "crawler.sites.wordpress:WordPressParser",
+}
 
 
 class NotAnArticle(Exception):
@@ -30,32 +42,27 @@ class LayoutNotRecognized(NotAnArticle):
 
 
 @dataclass(frozen=True)
-class SiteConfig:
-    key: str
-    name: str
-    cms: str
-    base_url: str
-    hosts: tuple[str, ...]
-    latest_archive: str
-    latest_pages: int
-    day_archive: str
-    max_archive_pages: int
-    article_path: str
-    non_article_types: tuple[str, ...] = ()
-    advertorial_categories: tuple[str, ...] = ()
-    dateline_prefix: str = ""  # «ایسنا» in «ایسنا/خوزستان»: the province of a provincial story
-
-
-@dataclass(frozen=True)
-class WordPressSite:
-    """A WordPress news site of the registry (or one given on the command line with -a site_url=)."""
+class Site:
+    """A news site: a registry entry, or one named on the command line (`scrapy crawl wordpress -a site_url=`)."""
 
     key: str
     name: str
+    family: str
     base_url: str
+    hosts: tuple[str, ...] = ()  # host names that mean this site in links (base_url's own is always one)
     province: str | None = None
-    verified: bool = False
-    selectors: dict = field(default_factory=dict)
+    verified: bool = False  # a stored real page proves the entry (tests/fixtures/<key>/)
+    selectors: dict[str, Any] = field(default_factory=dict)  # overrides of the family parser's selectors
+    facts: dict[str, Any] = field(default_factory=dict)  # overrides of the family parser's site facts
+    parser: str | None = None  # "module:Class": a subclass of the family's parser, for markup that needs logic
+
+    @property
+    def host_names(self) -> set[str]:
+        own = (urlsplit(self.base_url).hostname or "").lower()
+        return {host.lower() for host in self.hosts} | {own}
+
+
+_SITE_FIELDS = {"name", "family", "base_url", "hosts", "province", "verified", "selectors", "parser"}
 
 
 @cache
@@ -65,29 +72,38 @@ def registry() -> dict[str, dict]:
         return tomllib.load(handle)
 
 
-def site_entry(key: str) -> dict:
+def registered_site(key: str) -> Site:
+    """The registry's site `key`; SiteEntryError when there is none, or its entry cannot be used."""
     sites = registry()
     if key not in sites:
-        raise KeyError(f"no site {key!r} in {SITES_FILE} (known: {', '.join(sorted(sites))})")
-    return sites[key]
+        raise SiteEntryError(f"no site {key!r} in {SITES_FILE} (known: {', '.join(sorted(sites))})")
+    entry = dict(sites[key])
+    if "cms" in entry and "family" not in entry:
+        raise SiteEntryError(f"the registry entry [{key}] in {SITES_FILE}: `cms` is now called `family`")
+    missing = [name for name in ("name", "family", "base_url") if name not in entry]
+    if missing or entry.get("family") not in FAMILIES:
+        problem = f"needs {', '.join(missing)}" if missing else f"family must be one of {', '.join(FAMILIES)}"
+        raise SiteEntryError(f"the registry entry [{key}] in {SITES_FILE} {problem}")
+    facts = {name: value for name, value in entry.items() if name not in _SITE_FIELDS}
+    return Site(key=key, name=entry["name"], family=entry["family"], base_url=entry["base_url"],
+                hosts=tuple(entry.get("hosts", ())), province=entry.get("province"),
+                verified=bool(entry.get("verified", False)), selectors=dict(entry.get("selectors", {})),
+                facts=facts, parser=entry.get("parser"))
 
 
-@cache
-def site_config(key: str) -> SiteConfig:
-    entry = site_entry(key)
-    values = {name: tuple(value) if isinstance(value, list) else value for name, value in entry.items()}
-    return SiteConfig(key=key, **values)
+def site_keys(family: str | None = None) -> list[str]:
+    return sorted(key for key, entry in registry().items() if family is None or entry.get("family") == family)
 
 
-def wordpress_site(key: str) -> WordPressSite:
-    entry = dict(site_entry(key))
-    if entry.pop("cms", None) != "wordpress":
-        raise KeyError(f"site {key!r} in {SITES_FILE} is not a WordPress site")
-    return WordPressSite(key=key, **entry)
-
-
-def wordpress_keys() -> list[str]:
-    return sorted(key for key, entry in registry().items() if entry.get("cms") == "wordpress")
+def parser_for(site: Site):
+    """The parser of the site: its own subclass when the entry names one, else its family's, built with the entry's
+    overrides (SiteEntryError when they name selectors or facts the parser does not have)."""
+    module_name, _, class_name = (site.parser or FAMILIES[site.family]).partition(":")
+    try:
+        parser_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise SiteEntryError(f"the registry entry [{site.key}] names a parser that cannot be loaded: {error}") from None
+    return parser_class(site)
 
 
 @cache

@@ -1,17 +1,22 @@
-"""Article pages of the Nastooh CMS (ISNA, Mehr, Hamshahri Online...): page in, Article out.
+"""The Nastooh CMS (ISNA, Mehr, IRNA, Hamshahri Online...): article pages and archive listings, page in, record or
+links out.
 
-The CMS's markup is described once, in SELECTORS; what differs per site (end markers, which page types are not
-articles) comes from sites.toml. The article container also holds the comment rules, the comment form, related
-news and share links, so fields are read from their own elements and never from the container's whole text.
-The meta list (date, category, code, reporter) is read by each item's icon and label, never by position.
+Everything about the CMS's markup is a class attribute of NastoohParser: a sister site whose markup differs in a
+class name overrides that one selector in its registry entry ([<key>.selectors]), or in a subclass of a few lines.
+Site facts (archive paths, which page types are not articles) are class attributes too, overridden the same way
+(plain keys of the entry). The article container also holds the comment rules, the comment form, related news and
+share links, so fields are read from their own elements and never from the container's whole text. The meta list
+(date, category, code, reporter) is read by each item's icon and label, never by position. The 2017 and 2025 ISNA
+templates differ in a few places; each selector tuple lists the forms in order, so both are read by the same parser.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from lxml import etree
 
@@ -20,15 +25,17 @@ from crawler.dates import (
     ascii_digits,
     parse_iso_datetime,
     parse_jalali,
+    parse_jalali_datetime,
     tehran_jalali_day,
     to_jalali_string,
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteConfig, province_in
+from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, SiteEntryError, province_in
 from crawler.sites.html import (
     Page,
     absolute,
+    compiled,
     element_text,
     first_meta,
     first_text,
@@ -46,18 +53,6 @@ from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
 
-SELECTORS = {
-    "container": "article#item",
-    "canonical": 'link[rel="canonical"]::attr(href)',
-    "title": ('h1.first-title', 'h1[itemprop="headline"]'),
-    "kicker": (".item-title .kicker", "header.item-header .kicker"),
-    "lead": ('p.summary', '[itemprop="description"]:not(meta)'),
-    "body": ('div.item-text', '[itemprop="articleBody"]'),
-    "meta_items": "div.meta-news li",
-    "editor": "ul.author-id li",
-    "tags": "footer.tags li a",
-    "main_image": "figure.item-img img",
-}
 # <meta> tags, by property/name/itemprop (read from one index of the page's meta tags).
 METAS = {
     "page_type": ("nastooh:pageType",),
@@ -83,15 +78,84 @@ META_FIELDS = (
 _SAME_MINUTE = 60
 
 
-class NastoohArticleExtractor:
-    """Reads one article page of a Nastooh site. Construct once per site; ``extract`` is pure."""
+@dataclass(frozen=True)
+class ListedArticle:
+    """An article as a listing shows it."""
 
-    def __init__(self, config: SiteConfig):
-        self.config = config
-        self._article_path = re.compile(config.article_path)
-        self._hosts = set(config.hosts) | {urlsplit(config.base_url).hostname or ""}
+    url: str
+    news_id: str
+    listed_at: datetime | None  # the absolute time the listing gives (time@title), Tehran
 
-    def extract(self, page: Page, url: str) -> Article:
+
+@dataclass(frozen=True)
+class Listing:
+    """What a listing page (an archive page, a home page) holds: its articles in order, and the next page's URL."""
+
+    articles: list[ListedArticle]
+    next_url: str | None
+
+
+class NastoohParser:
+    """Reads the pages of one Nastooh site; built once per site, every method is pure."""
+
+    # -- article page: CSS selectors, each a tuple of forms tried in order ---------------------------------------
+    container = ("article#item",)
+    canonical = ('link[rel="canonical"]::attr(href)',)
+    title = ("h1.first-title", 'h1[itemprop="headline"]')
+    kicker = (".item-title .kicker", "header.item-header .kicker")
+    lead = ("p.summary", '[itemprop="description"]:not(meta)')
+    body = ("div.item-text", '[itemprop="articleBody"]')
+    meta_items = ("div.meta-news li",)
+    editor = ("ul.author-id li",)
+    tags = ("footer.tags li a",)
+    main_image = ("figure.item-img img",)
+    # -- listings (archive pages, home page): li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title] ------
+    listing_scope = ("div.items",)  # the archive's own list, when the page has one; else the whole page
+    listing_item = ("li",)
+    listing_link = ("h3 a[href]",)
+    listing_time = ("time[title]::attr(title)",)
+    listing_excluded = ("aside", "section.ads")  # sidebars and advertising boxes («لینکستان») are not the listing
+    pagination_links = (".pagination a[href]::attr(href)",)
+    pagination_next = ("ul.pagination li.active + li a[href]::attr(href)",)
+    pagination_next_label = "بعدی"
+
+    SELECTORS = ("container", "canonical", "title", "kicker", "lead", "body", "meta_items", "editor", "tags",
+                 "main_image", "listing_scope", "listing_item", "listing_link", "listing_time", "listing_excluded",
+                 "pagination_links", "pagination_next")
+
+    # -- site facts (a registry entry overrides them with plain keys) ----------------------------------------------
+    latest_archive = "/archive?pi={page}&ms=0"  # the all-topics archive, newest first; {page} from 1
+    latest_pages = 3  # archive pages of a first latest-news run
+    day_archive = "/archive?pi={page}&ms=0&dy={day}&mn={month}&yr={year}"  # one Jalali day (it may list neighbours)
+    max_archive_pages = 200  # safety stop: no day has more archive pages than this
+    article_path = r"^/news/(\d+)(?:/|$)"  # article URLs; the first group is the news code
+    non_article_types = ("photo", "video", "gallery", "infographic", "podcast", "audio")  # nastooh:newsType
+    advertorial_categories = ("رپرتاژ آگهی", "رپرتاژ", "آگهی", "تبلیغات")
+    dateline_prefix = ""  # «ایسنا» in «ایسنا/خوزستان»: the province of a provincial story
+
+    FACTS = ("latest_archive", "latest_pages", "day_archive", "max_archive_pages", "article_path", "non_article_types",
+             "advertorial_categories", "dateline_prefix")
+
+    def __init__(self, site: Site):
+        self.site = site
+        for name, value in site.selectors.items():
+            if name not in self.SELECTORS:
+                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown selector {name!r} "
+                                     f"(known: {', '.join(self.SELECTORS)})")
+            queries = (value,) if isinstance(value, str) else tuple(value)
+            for query in queries:
+                _check_css(site.key, name, query)
+            setattr(self, name, queries)
+        for name, value in site.facts.items():
+            if name not in self.FACTS:
+                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown key {name!r} "
+                                     f"(known for the {site.family} family: {', '.join(self.FACTS)})")
+            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        self._article_path = re.compile(self.article_path)
+
+    # -- article page ----------------------------------------------------------------------------------------------
+
+    def article(self, page: Page, url: str) -> Article:
         """The article on ``page`` (HTML text, a parsel Selector or a parsed root element) fetched from ``url``.
 
         Raises NotAnArticle, with the reason, for pages that are not text articles. Fields the page lacks are
@@ -100,32 +164,32 @@ class NastoohArticleExtractor:
         page_root = root_of(page, url)
         base = page_base(page_root, url)
         metas = meta_index(page_root)
-        container = select_first(page_root, SELECTORS["container"])
+        container = select_first(page_root, *self.container)
         self._reject_non_articles(page_root, metas, container is not None)
         article_root = container if container is not None else page_root
         ld = json_ld_of_type(page_root, "NewsArticle", "Article", "ReportageNewsArticle") or {}
 
         meta = self._meta_list(article_root)
-        title = first_text(article_root, *SELECTORS["title"]) or first_meta(metas, *METAS["title"])
+        title = first_text(article_root, *self.title) or first_meta(metas, *METAS["title"])
         body_paragraphs, body_images = self._body(article_root)
         if title is None and not body_paragraphs:
             raise LayoutNotRecognized("no headline and no article text: not an article page, or the layout changed")
 
         category = meta.get("category") or self._section(metas)
-        if category and category in self.config.advertorial_categories:
+        if category and category in self.advertorial_categories:
             raise NotAnArticle(f"advertorial (category «{category}»)")
 
-        lead = first_text(article_root, *SELECTORS["lead"])
+        lead = first_text(article_root, *self.lead)
         published = self._published(metas, ld, meta.get("published"), url)
         modified = _first_timestamp(metas.get(METAS["modified_time"][0], []) + metas.get(METAS["modified_time"][1], []),
                                     ld.get("dateModified"), url)
         return Article(
-            site=self.config.key,
-            url=own_url(first_text(page_root, SELECTORS["canonical"]) or first_meta(metas, *METAS["canonical"]), url,
-                        self._hosts, base),
+            site=self.site.key,
+            url=own_url(first_text(page_root, *self.canonical) or first_meta(metas, *METAS["canonical"]), url,
+                        self.site.host_names, base),
             news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
-            kicker=first_text(article_root, *SELECTORS["kicker"]),
+            kicker=first_text(article_root, *self.kicker),
             lead=lead,
             body="\n\n".join(body_paragraphs) or None,
             published_at=to_tehran_iso(published) if published else None,
@@ -137,7 +201,7 @@ class NastoohArticleExtractor:
             editor=self._editor(article_root),
             province=self._province(lead, category),
             tags=self._tags(article_root, metas),
-            images=_images(select(article_root, SELECTORS["main_image"]) + body_images, title, base),
+            images=_images([image for query in self.main_image for image in select(article_root, query)] + body_images, title, base),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------
@@ -147,9 +211,9 @@ class NastoohArticleExtractor:
         if page_type and page_type.lower() != "news":
             raise NotAnArticle(f"nastooh:pageType is {page_type!r}, not a news article")
         news_type = first_meta(metas, *METAS["news_type"])
-        if news_type and news_type.lower() in self.config.non_article_types:
+        if news_type and news_type.lower() in self.non_article_types:
             raise NotAnArticle(f"{news_type} page (nastooh:newsType), not a text article")
-        if not has_container and not select(page_root, SELECTORS["title"][0]):
+        if not has_container and not select(page_root, self.title[0]):
             raise LayoutNotRecognized("no article markup (article#item, h1.first-title): an error or list page, "
                                       "or the site's layout changed")
 
@@ -157,7 +221,7 @@ class NastoohArticleExtractor:
 
     def _meta_list(self, root: etree._Element) -> dict[str, str]:
         found: dict[str, str] = {}
-        for item in select(root, SELECTORS["meta_items"]):
+        for item in (node for query in self.meta_items for node in select(root, query)):
             icons, label, value = _meta_item(item)
             if not value:
                 continue
@@ -171,7 +235,7 @@ class NastoohArticleExtractor:
 
     def _province(self, lead: str | None, category: str | None) -> str | None:
         """The province of a provincial story: its dateline («ایسنا/خوزستان ...»), else its category."""
-        from_dateline = province_in(lead, prefix=self.config.dateline_prefix) if self.config.dateline_prefix else None
+        from_dateline = province_in(lead, prefix=self.dateline_prefix) if self.dateline_prefix else None
         return from_dateline or province_in(category)
 
     def _section(self, metas: dict[str, list[str]]) -> str | None:
@@ -187,13 +251,13 @@ class NastoohArticleExtractor:
         return match.group(1) if match else None
 
     def _editor(self, root: etree._Element) -> str | None:
-        for item in select(root, SELECTORS["editor"]):
+        for item in (node for query in self.editor for node in select(root, query)):
             if "دبیر" in (element_text(item) or ""):
                 return first_text(item, "strong")
         return None
 
     def _tags(self, root: etree._Element, metas: dict[str, list[str]]) -> list[str]:
-        tags = [element_text(link) for link in select(root, SELECTORS["tags"])]
+        tags = [element_text(link) for query in self.tags for link in select(root, query)]
         if not any(tags):
             keywords = first_meta(metas, *METAS["keywords"]) or ""
             tags = [tidy(keyword) for keyword in keywords.split(",")]
@@ -225,11 +289,70 @@ class NastoohArticleExtractor:
     # -- body and images -----------------------------------------------------------------------------------------
 
     def _body(self, root: etree._Element) -> tuple[list[str], list[etree._Element]]:
-        container = select_first(root, *SELECTORS["body"])
+        container = select_first(root, *self.body)
         if container is None:
             return [], []
         # The end marker («انتهای پیام») and what follows it are the cleaning stage's to cut (pipelines/rules).
         return paragraphs(container), list(container.iter("img"))
+
+
+    # -- listings ---------------------------------------------------------------------------------------------------
+
+    def listing(self, page: Page, url: str, page_number: int = 1) -> Listing:
+        """The articles a listing page (an archive page, the home page) shows, in its order, each once, and the URL of
+        the page after it (page ``page_number + 1``), when it links one. URLs are absolute, as on the page."""
+        root = root_of(page, url)
+        scopes = [scope for query in self.listing_scope for scope in select(root, query)] or [root]
+        excluded = {node for query in self.listing_excluded for node in select(root, query)}
+        articles: dict[str, ListedArticle] = {}
+        for scope in scopes:
+            for item in (node for query in self.listing_item for node in select(scope, query)):
+                if excluded and any(ancestor in excluded for ancestor in item.iterancestors()):
+                    continue
+                link = select_first(item, *self.listing_link)
+                href = absolute(link.get("href"), url) if link is not None else None
+                match = self._article_path.search(unquote(urlsplit(href).path)) if href else None
+                if match and match.group(1) not in articles:
+                    articles[match.group(1)] = ListedArticle(href, match.group(1), self._listed_at(item, url))
+        return Listing(list(articles.values()), self._next_page(root, url, page_number))
+
+    def _listed_at(self, item: etree._Element, page_url: str) -> datetime | None:
+        shown = first_text(item, *self.listing_time)
+        if not shown:
+            return None
+        try:
+            return parse_jalali_datetime(shown)
+        except DateParseError as error:
+            logger.warning("%s: a listed article with an unreadable date: %s", page_url, error)
+            return None
+
+    def _next_page(self, root: etree._Element, url: str, page_number: int) -> str | None:
+        """The link whose `pi` is the next page's number (every page link has one, and on this CMS every one of them
+        may carry rel="next"), else the link after the active item, or the one labelled «بعدی»."""
+        for href in (href for query in self.pagination_links for href in select(root, query)):
+            link = absolute(href, url)
+            numbers = parse_qs(urlsplit(link).query).get("pi") if link else None
+            if numbers and numbers[0].isdigit() and int(numbers[0]) == page_number + 1:
+                return link
+        candidates = [href for query in self.pagination_next for href in select(root, query)]
+        candidates += [node.get("href") for query in self.pagination_links
+                       for node in select(root, query.removesuffix("::attr(href)"))
+                       if element_text(node) == self.pagination_next_label]
+        for href in candidates:
+            link = absolute(href, url)
+            if link:
+                return link if link != url else None
+        return None
+
+
+def _check_css(key: str, name: str, query) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not a CSS selector")
+    try:
+        compiled(query)
+    except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
+        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not CSS we can use: "
+                             f"{error}") from None
 
 
 def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:

@@ -12,7 +12,9 @@ import copy
 import itertools
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -27,7 +29,7 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import LayoutNotRecognized, NotAnArticle, WordPressSite
+from crawler.sites import SITES_FILE, LayoutNotRecognized, NotAnArticle, Site, SiteEntryError
 from crawler.sites.html import (
     Page,
     absolute,
@@ -47,121 +49,283 @@ from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
 
-# What WordPress core, common themes and SEO plugins print; registry selectors are tried first.
-SELECTORS = {
-    "article": ('article[id^="post-"]', "article.post", "article", "main", "body"),
-    "title": ("h1.entry-title", "h1.post-title", "h1.single-title", "article h1", "h1",
-              'meta[property="og:title"]::attr(content)'),
-    "body": (".entry-content", ".post-content", ".single-content", ".td-post-content", '[itemprop="articleBody"]',
-             ".content-inner"),
-    "lead": (".entry-summary", ".post-excerpt", ".lead"),
-    "published": ('meta[property="article:published_time"]::attr(content)', "time.entry-date.published::attr(datetime)",
-                  "time.published::attr(datetime)", "time.entry-date::attr(datetime)", "time::attr(datetime)"),
-    "modified": ('meta[property="article:modified_time"]::attr(content)', "time.updated::attr(datetime)"),
-    "shown_date": (".entry-date", ".post-date", ".posted-on", "time"),
-    "author": ('meta[name="author"]::attr(content)', 'a[rel="author"]', ".author .fn", ".author-name", ".byline a"),
-    "tags": ('a[rel~="tag"]:not([rel~="category"])',),
-    "categories": ('a[rel~="category"]',),
-    "featured_image": ("img.wp-post-image",),
-    "description": ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)'),
-}
-# What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml); body_exclude is a list.
-SITE_SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
-
-# Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
-BODY_JUNK = (
-    ".sharedaddy", ".jp-relatedposts", ".yarpp-related", ".crp_related", ".related-posts", ".related_posts",
-    ".addtoany_share_save_container", ".a2a_kit", ".share-buttons", ".post-share", ".social-share", ".heateor_sss_sharing_container",
-    "#comments", ".comments-area", ".comment-respond", ".post-views", ".printfriendly", ".wp-block-buttons",
-    ".adsbygoogle", ".ads", ".advertisement",
-    # themes and plugins we have not seen name their boxes alike
-    '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
-    '[class*="yarpp"]',
-)
-_BODY_JUNK = ", ".join(BODY_JUNK)
 # An excerpt WordPress made itself (the first 55 words and an ellipsis) is not a lead.
 _AUTO_EXCERPT = re.compile(r"(\[…\]|\[\.\.\.\]|…|\.\.\.)\s*$")
 _POST_ID_CLASS = re.compile(r"\bpostid-(\d+)\b")
 _POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
 
 
-def selector_problems(selectors: dict) -> list[str]:
-    """What is wrong with a registry entry's selectors, one line each: unknown names and queries that are not CSS.
-    Checked when a spider starts, so a typo stops that crawl with its reason instead of failing on every page."""
-    found = []
-    for name, value in selectors.items():
-        if name not in SITE_SELECTORS:
-            found.append(f"unknown selector {name!r} (known: {', '.join(SITE_SELECTORS)})")
-            continue
-        queries = value if name == "body_exclude" and isinstance(value, list) else [value]
-        for query in queries:
-            if not isinstance(query, str) or not query.strip():
-                found.append(f"{name} = {query!r}: a CSS selector (text) is needed"
-                             + (", body_exclude takes a list of them" if name == "body_exclude" else ""))
-                continue
-            try:
-                compiled(query)
-            except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
-                found.append(f"{name} = {query!r} is not a CSS selector we can use: {error}")
-    return found
 
+class WordPressParser:
+    """Reads the posts of one WordPress site, from the REST API (JSON) or their pages (HTML), and its feed and sitemaps;
+    built once per site, every method is pure. The site's own selectors (registry [<key>.selectors]) are tried before
+    the generic ones."""
 
-def from_rest(post: dict, site: WordPressSite, terms: dict[int, str] | None = None,
-              authors: dict[int, str] | None = None) -> Article:
-    """A post of /wp/v2/posts (with _embed, or with `terms` and `authors`: names by id looked up separately).
+    # What WordPress core, common themes and SEO plugins print; registry selectors are tried first.
+    SELECTORS = {
+        "article": ('article[id^="post-"]', "article.post", "article", "main", "body"),
+        "title": ("h1.entry-title", "h1.post-title", "h1.single-title", "article h1", "h1",
+                  'meta[property="og:title"]::attr(content)'),
+        "body": (".entry-content", ".post-content", ".single-content", ".td-post-content", '[itemprop="articleBody"]',
+                 ".content-inner"),
+        "lead": (".entry-summary", ".post-excerpt", ".lead"),
+        "published": ('meta[property="article:published_time"]::attr(content)', "time.entry-date.published::attr(datetime)",
+                      "time.published::attr(datetime)", "time.entry-date::attr(datetime)", "time::attr(datetime)"),
+        "modified": ('meta[property="article:modified_time"]::attr(content)', "time.updated::attr(datetime)"),
+        "shown_date": (".entry-date", ".post-date", ".posted-on", "time"),
+        "author": ('meta[name="author"]::attr(content)', 'a[rel="author"]', ".author .fn", ".author-name", ".byline a"),
+        "tags": ('a[rel~="tag"]:not([rel~="category"])',),
+        "categories": ('a[rel~="category"]',),
+        "featured_image": ("img.wp-post-image",),
+        "description": ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)'),
+    }
+    # What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml); body_exclude is a list.
+    SITE_SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
 
-    The JSON is read defensively: a field of the wrong type (a number for a date, a list for a name, an object for
-    a list) counts as missing, so a broken or hostile API gives a record without that field or NotAnArticle, never
-    an exception."""
-    if not isinstance(post, dict):
-        raise NotAnArticle(f"not a post object: {str(post)[:80]}")
-    post_id = post.get("id") if isinstance(post.get("id"), int) and not isinstance(post.get("id"), bool) else None
-    embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
-    names = {key: value for key, value in (terms or {}).items() if isinstance(value, str)}
-    categories, tags = [], []
-    for term in (term for group in _dicts_or_lists(embedded.get("wp:term")) for term in _dicts(group)):
-        term_id, name = term.get("id"), _string(term.get("name"))
-        if name and _is_id(term_id):
-            names[term_id] = name
-            {"category": categories, "post_tag": tags}.get(term.get("taxonomy"), []).append(term_id)
-    categories = categories or _ids(post.get("categories"))
-    tags = tags or _ids(post.get("tags"))
-    published = _rest_time(_string(post.get("date_gmt")), _string(post.get("date")))
-    modified = _rest_time(_string(post.get("modified_gmt")), _string(post.get("modified")))
-    title = _html_text(_rendered(post.get("title")))
-    content = clean_body(_rendered(post.get("content")), site)
-    body = body_paragraphs(content)
-    if not title and not body:
-        raise NotAnArticle(f"post {post_id} has no title and no text")
-    author_id = post.get("author")
-    author = tidy((authors or {}).get(author_id)) if _is_id(author_id) and isinstance((authors or {}).get(author_id), str) else None
-    for person in _dicts(embedded.get("author")):
-        if _string(person.get("name")):
-            author = tidy(person["name"])
-            break
-    url = own_url(_string(post.get("link")), f"{site.base_url}/?p={post_id}" if post_id else site.base_url,
-                  _site_hosts(site))
-    images = [Image(url=src, caption=tidy(_string(media.get("alt_text"))) or None)
-              for media in _dicts(embedded.get("wp:featuredmedia"))
-              if (src := absolute(media.get("source_url"), url))]
-    images += _body_images(content, url)
-    return Article(
-        site=site.key,
-        url=url,
-        news_id=str(post_id) if post_id is not None else None,
-        title=title,
-        lead=_lead(_html_text(_rendered(post.get("excerpt")))),
-        body="\n\n".join(body) or None,
-        published_at=to_tehran_iso(published) if published else None,
-        published_jalali=to_jalali_string(published) if published else None,
-        modified_at=to_tehran_iso(modified) if modified else None,
-        category=_first(names.get(term) for term in categories),
-        categories=unique(tidy(names.get(term)) for term in categories),
-        author=author,
-        province=site.province,
-        tags=unique(tidy(names.get(term)) for term in tags),
-        images=_unique_images(images),
+    # Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
+    BODY_JUNK = (
+        ".sharedaddy", ".jp-relatedposts", ".yarpp-related", ".crp_related", ".related-posts", ".related_posts",
+        ".addtoany_share_save_container", ".a2a_kit", ".share-buttons", ".post-share", ".social-share", ".heateor_sss_sharing_container",
+        "#comments", ".comments-area", ".comment-respond", ".post-views", ".printfriendly", ".wp-block-buttons",
+        ".adsbygoogle", ".ads", ".advertisement",
+        # themes and plugins we have not seen name their boxes alike
+        '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
+        '[class*="yarpp"]',
     )
+
+    def __init__(self, site: Site):
+        problems = self.selector_problems(site.selectors)
+        if site.facts:
+            problems.append(f"unknown keys {', '.join(sorted(site.facts))} (the wordpress family has no site facts)")
+        if problems:
+            raise SiteEntryError(f"the registry entry [{site.key}] in {SITES_FILE} has bad selectors: " + "; ".join(problems))
+        self.site = site
+
+    @classmethod
+    def selector_problems(cls, selectors: dict) -> list[str]:
+        """What is wrong with a registry entry's selectors, one line each: unknown names and queries that are not CSS.
+        Checked when a spider starts, so a typo stops that crawl with its reason instead of failing on every page."""
+        found = []
+        for name, value in selectors.items():
+            if name not in cls.SITE_SELECTORS:
+                found.append(f"unknown selector {name!r} (known: {', '.join(cls.SITE_SELECTORS)})")
+                continue
+            queries = value if name == "body_exclude" and isinstance(value, list) else [value]
+            for query in queries:
+                if not isinstance(query, str) or not query.strip():
+                    found.append(f"{name} = {query!r}: a CSS selector (text) is needed"
+                                 + (", body_exclude takes a list of them" if name == "body_exclude" else ""))
+                    continue
+                try:
+                    compiled(query)
+                except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
+                    found.append(f"{name} = {query!r} is not a CSS selector we can use: {error}")
+        return found
+
+    def rest_article(self, post: dict, terms: dict[int, str] | None = None,
+                     authors: dict[int, str] | None = None) -> Article:
+        """A post of /wp/v2/posts (with _embed, or with `terms` and `authors`: names by id looked up separately).
+
+        The JSON is read defensively: a field of the wrong type (a number for a date, a list for a name, an object for
+        a list) counts as missing, so a broken or hostile API gives a record without that field or NotAnArticle, never
+        an exception."""
+        site = self.site
+        if not isinstance(post, dict):
+            raise NotAnArticle(f"not a post object: {str(post)[:80]}")
+        post_id = post.get("id") if isinstance(post.get("id"), int) and not isinstance(post.get("id"), bool) else None
+        embedded = post.get("_embedded") if isinstance(post.get("_embedded"), dict) else {}
+        names = {key: value for key, value in (terms or {}).items() if isinstance(value, str)}
+        categories, tags = [], []
+        for term in (term for group in _dicts_or_lists(embedded.get("wp:term")) for term in _dicts(group)):
+            term_id, name = term.get("id"), _string(term.get("name"))
+            if name and _is_id(term_id):
+                names[term_id] = name
+                {"category": categories, "post_tag": tags}.get(term.get("taxonomy"), []).append(term_id)
+        categories = categories or _ids(post.get("categories"))
+        tags = tags or _ids(post.get("tags"))
+        published = _rest_time(_string(post.get("date_gmt")), _string(post.get("date")))
+        modified = _rest_time(_string(post.get("modified_gmt")), _string(post.get("modified")))
+        title = _html_text(_rendered(post.get("title")))
+        content = self.clean_body(_rendered(post.get("content")))
+        body = body_paragraphs(content)
+        if not title and not body:
+            raise NotAnArticle(f"post {post_id} has no title and no text")
+        author_id = post.get("author")
+        author = tidy((authors or {}).get(author_id)) if _is_id(author_id) and isinstance((authors or {}).get(author_id), str) else None
+        for person in _dicts(embedded.get("author")):
+            if _string(person.get("name")):
+                author = tidy(person["name"])
+                break
+        url = own_url(_string(post.get("link")), f"{site.base_url}/?p={post_id}" if post_id else site.base_url,
+                      _site_hosts(site))
+        images = [Image(url=src, caption=tidy(_string(media.get("alt_text"))) or None)
+                  for media in _dicts(embedded.get("wp:featuredmedia"))
+                  if (src := absolute(media.get("source_url"), url))]
+        images += _body_images(content, url)
+        return Article(
+            site=site.key,
+            url=url,
+            news_id=str(post_id) if post_id is not None else None,
+            title=title,
+            lead=_lead(_html_text(_rendered(post.get("excerpt")))),
+            body="\n\n".join(body) or None,
+            published_at=to_tehran_iso(published) if published else None,
+            published_jalali=to_jalali_string(published) if published else None,
+            modified_at=to_tehran_iso(modified) if modified else None,
+            category=_first(names.get(term) for term in categories),
+            categories=unique(tidy(names.get(term)) for term in categories),
+            author=author,
+            province=site.province,
+            tags=unique(tidy(names.get(term)) for term in tags),
+            images=_unique_images(images),
+        )
+
+    def article(self, page: Page, url: str) -> Article:
+        """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
+        site = self.site
+        page_root = root_of(page, url)
+        own = site.selectors or {}
+        article_root = select_first(page_root, *self.SELECTORS["article"])
+        article_root = page_root if article_root is None else article_root
+        ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
+
+        title = _first_of(article_root, own.get("title"), *self.SELECTORS["title"]) or tidy(_string(ld.get("headline")))
+        if title is None:
+            title = first_text(page_root, *self.SELECTORS["title"])
+        body_node = self._body_node(page_root, article_root, own)
+        content = self.clean_body(body_node)
+        body = body_paragraphs(content)
+        if not title and not body:
+            raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
+
+        published = self._page_time(page_root, article_root, own, ld.get("datePublished"), self.SELECTORS["published"], url)
+        modified = self._page_time(page_root, article_root, {}, ld.get("dateModified"), self.SELECTORS["modified"], url, shown=False)
+        author = _ld_author(ld) or _first_of(article_root, own.get("author"), *self.SELECTORS["author"]) \
+            or first_text(page_root, *self.SELECTORS["author"][:1])
+        tags = [element_text(node) for node in select(article_root, own.get("tags") or self.SELECTORS["tags"][0])]
+        if not any(tags) and article_root is not page_root:
+            tags = [element_text(node) for node in select(page_root, self.SELECTORS["tags"][0])]
+        categories = [element_text(node) for node in select(article_root, self.SELECTORS["categories"][0])] \
+            or [element_text(node) for node in select(page_root, self.SELECTORS["categories"][0])]
+        base = page_base(page_root, url)
+        images = [Image(url=src, caption=tidy(node.get("alt")) or None)
+                  for node in select(page_root, self.SELECTORS["featured_image"][0])
+                  if (src := absolute(node.get("src"), base))]
+        images += _body_images(content, base)
+        lead = _first_of(article_root, own.get("lead"), *self.SELECTORS["lead"]) or _lead(first_text(page_root, *self.SELECTORS["description"]))
+        return Article(
+            site=site.key,
+            url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site), base),
+            news_id=_post_id(page_root, article_root),
+            title=title,
+            lead=lead,
+            body="\n\n".join(body) or None,
+            published_at=to_tehran_iso(published) if published else None,
+            published_jalali=to_jalali_string(published) if published else None,
+            modified_at=to_tehran_iso(modified) if modified else None,
+            category=_first(categories) or tidy(_string(ld.get("articleSection"))),
+            categories=unique(tidy(name) for name in categories) or unique([tidy(_string(ld.get("articleSection")))]),
+            author=author,
+            province=site.province,
+            tags=unique(tags),
+            images=_unique_images(images),
+        )
+
+    def clean_body(self, body: str | etree._Element | None) -> etree._Element | None:
+        """The post body (HTML, or an element of the page) as an element tree with plugin junk and the registry's
+        body_exclude removed; an element is copied, never changed."""
+        if body is None or body == "":
+            return None
+        root = copy.deepcopy(body) if isinstance(body, etree._Element) else _fragment(body)
+        excludes = self.site.selectors.get("body_exclude") or ()
+        for query in (", ".join(self.BODY_JUNK), *([excludes] if isinstance(excludes, str) else excludes)):
+            for node in select(root, query):
+                if node is not root and node.getparent() is not None:
+                    _remove_keeping_tail(node)
+        return root
+
+    def _body_node(self, page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
+        for query in ([own["body"]] if own.get("body") else []) + list(self.SELECTORS["body"]):
+            for scope in _scopes(page_root, article_root):
+                found = select(scope, query)
+                if found:
+                    return found[0]
+        return None
+
+    def _page_time(self, page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
+                   shown: bool = True) -> datetime | None:
+        candidates = itertools.chain(  # lazily: the queries after the first readable date are never run
+            [from_ld] if isinstance(from_ld, str) else [],
+            (value for query in machine_queries for scope in _scopes(page_root, root) for value in select(scope, query)))
+        for candidate in candidates:
+            try:
+                return parse_machine_datetime(candidate)
+            except DateParseError as error:
+                logger.debug("%s: ignoring date %r: %s", url, candidate, error)
+        if not shown:
+            return None
+        for query in ([own["date"]] if own.get("date") else []) + list(self.SELECTORS["shown_date"]):
+            for node in select(root, query):
+                try:
+                    return parse_jalali_datetime(element_text(node) or "")
+                except DateParseError:
+                    continue
+        return None
+
+    # -- listings: the feed and the sitemaps ------------------------------------------------------------------------
+
+    def feed_entries(self, page: Page, url: str) -> list[FeedEntry]:
+        """The posts of an RSS feed page, in its order."""
+        root = root_of(page, url)
+        entries = []
+        for item in root.iter("item"):
+            link = absolute(item.findtext("link"), url)
+            if link:
+                entries.append(FeedEntry(link, _post_id_of(item.findtext("guid") or ""), _rss_date(item.findtext("pubDate"))))
+        return entries
+
+    def sitemap_links(self, page: Page, url: str) -> tuple[list[str], list[str]]:
+        """(the sitemaps of post URLs a sitemap index names, the page URLs a sitemap lists)."""
+        root = root_of(page, url)
+        sitemaps, pages = [], []
+        for node in root.iter():
+            if not isinstance(node.tag, str) or node.tag.rpartition("}")[2] != "loc" or node.getparent() is None:
+                continue
+            link = absolute(node.text, url)
+            kind = node.getparent().tag.rpartition("}")[2] if isinstance(node.getparent().tag, str) else ""
+            if not link:
+                continue
+            if kind == "sitemap" and any(hint in link.rsplit("/", 1)[-1] for hint in POST_SITEMAP_HINTS):
+                sitemaps.append(link)
+            elif kind == "url":
+                pages.append(link)
+        return sitemaps, pages
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    link: str
+    post_id: str | None
+    published: datetime | None
+
+
+# Sitemaps of an index that list posts (WordPress core: wp-sitemap-posts-post-1.xml; Yoast: post-sitemap.xml).
+POST_SITEMAP_HINTS = ("post", "news", "article")
+
+
+def _post_id_of(guid: str) -> str | None:
+    marker = "?p="
+    if marker in guid:
+        digits = guid.split(marker, 1)[1].split("&")[0]
+        return digits if digits.isdigit() else None
+    return None
+
+
+def _rss_date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 # -- reading JSON of unknown shape ---------------------------------------------------------------------------------
@@ -193,77 +357,12 @@ def _dicts_or_lists(value) -> list[list]:
     return [item for item in value if isinstance(item, list)] if isinstance(value, list) else []
 
 
-def _site_hosts(site: WordPressSite) -> set[str]:
+def _site_hosts(site: Site) -> set[str]:
     host = (urlsplit(site.base_url).hostname or "").lower().removeprefix("www.")
     return {host, "www." + host}
 
 
-def from_page(page: Page, url: str, site: WordPressSite) -> Article:
-    """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
-    page_root = root_of(page, url)
-    own = site.selectors or {}
-    article_root = select_first(page_root, *SELECTORS["article"])
-    article_root = page_root if article_root is None else article_root
-    ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
-
-    title = _first_of(article_root, own.get("title"), *SELECTORS["title"]) or tidy(_string(ld.get("headline")))
-    if title is None:
-        title = first_text(page_root, *SELECTORS["title"])
-    body_node = _body_node(page_root, article_root, own)
-    content = clean_body(body_node, site)
-    body = body_paragraphs(content)
-    if not title and not body:
-        raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
-
-    published = _page_time(page_root, article_root, own, ld.get("datePublished"), SELECTORS["published"], url)
-    modified = _page_time(page_root, article_root, {}, ld.get("dateModified"), SELECTORS["modified"], url, shown=False)
-    author = _ld_author(ld) or _first_of(article_root, own.get("author"), *SELECTORS["author"]) \
-        or first_text(page_root, *SELECTORS["author"][:1])
-    tags = [element_text(node) for node in select(article_root, own.get("tags") or SELECTORS["tags"][0])]
-    if not any(tags) and article_root is not page_root:
-        tags = [element_text(node) for node in select(page_root, SELECTORS["tags"][0])]
-    categories = [element_text(node) for node in select(article_root, SELECTORS["categories"][0])] \
-        or [element_text(node) for node in select(page_root, SELECTORS["categories"][0])]
-    base = page_base(page_root, url)
-    images = [Image(url=src, caption=tidy(node.get("alt")) or None)
-              for node in select(page_root, SELECTORS["featured_image"][0])
-              if (src := absolute(node.get("src"), base))]
-    images += _body_images(content, base)
-    lead = _first_of(article_root, own.get("lead"), *SELECTORS["lead"]) or _lead(first_text(page_root, *SELECTORS["description"]))
-    return Article(
-        site=site.key,
-        url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site), base),
-        news_id=_post_id(page_root, article_root),
-        title=title,
-        lead=lead,
-        body="\n\n".join(body) or None,
-        published_at=to_tehran_iso(published) if published else None,
-        published_jalali=to_jalali_string(published) if published else None,
-        modified_at=to_tehran_iso(modified) if modified else None,
-        category=_first(categories) or tidy(_string(ld.get("articleSection"))),
-        categories=unique(tidy(name) for name in categories) or unique([tidy(_string(ld.get("articleSection")))]),
-        author=author,
-        province=site.province,
-        tags=unique(tags),
-        images=_unique_images(images),
-    )
-
-
 # -- body ----------------------------------------------------------------------------------------------------------
-
-def clean_body(body: str | etree._Element | None, site: WordPressSite) -> etree._Element | None:
-    """The post body (HTML, or an element of the page) as an element tree with plugin junk and the registry's
-    body_exclude removed; an element is copied, never changed."""
-    if body is None or body == "":
-        return None
-    root = copy.deepcopy(body) if isinstance(body, etree._Element) else _fragment(body)
-    excludes = (site.selectors or {}).get("body_exclude") or ()
-    for query in (_BODY_JUNK, *([excludes] if isinstance(excludes, str) else excludes)):
-        for node in select(root, query):
-            if node is not root and node.getparent() is not None:
-                _remove_keeping_tail(node)
-    return root
-
 
 def body_paragraphs(root: etree._Element | None) -> list[str]:
     return paragraphs(root) if root is not None else []
@@ -284,15 +383,6 @@ def _remove_keeping_tail(node: etree._Element) -> None:
 def _scopes(page_root: etree._Element, article_root: etree._Element) -> tuple[etree._Element, ...]:
     """Where to look: the post's own element, then the whole page (once, when the post has no element of its own)."""
     return (article_root,) if article_root is page_root else (article_root, page_root)
-
-
-def _body_node(page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
-    for query in ([own["body"]] if own.get("body") else []) + list(SELECTORS["body"]):
-        for scope in _scopes(page_root, article_root):
-            found = select(scope, query)
-            if found:
-                return found[0]
-    return None
 
 
 def _body_images(root: etree._Element | None, base: str) -> list[Image]:
@@ -316,27 +406,6 @@ def _rest_time(gmt: str | None, local: str | None) -> datetime | None:
         if value:
             try:
                 return parse(value)
-            except DateParseError:
-                continue
-    return None
-
-
-def _page_time(page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
-               shown: bool = True) -> datetime | None:
-    candidates = itertools.chain(  # lazily: the queries after the first readable date are never run
-        [from_ld] if isinstance(from_ld, str) else [],
-        (value for query in machine_queries for scope in _scopes(page_root, root) for value in select(scope, query)))
-    for candidate in candidates:
-        try:
-            return parse_machine_datetime(candidate)
-        except DateParseError as error:
-            logger.debug("%s: ignoring date %r: %s", url, candidate, error)
-    if not shown:
-        return None
-    for query in ([own["date"]] if own.get("date") else []) + list(SELECTORS["shown_date"]):
-        for node in select(root, query):
-            try:
-                return parse_jalali_datetime(element_text(node) or "")
             except DateParseError:
                 continue
     return None

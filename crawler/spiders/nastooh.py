@@ -7,73 +7,44 @@ Three modes, chosen by spider arguments:
   -a url=ARTICLE_URL             exactly that article.
   -a base_url=http://host:port   sends every request to that host instead of the site's own (mirrors, tests).
 
-Extraction is the site extractor's job (crawler/sites/); the spider only hands it each article page.
+Reading pages is the family parser's job (crawler/sites/nastooh.py: articles and archive listings); the spider only
+decides what to fetch, in what order, and when to stop.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import jdatetime
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import Request, Response
 
-from crawler.dates import (
-    DateParseError,
-    jalali_days,
-    parse_jalali_datetime,
-    tehran_jalali_day,
-    to_jalali_string,
-)
+from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
 from crawler.record import Article, article_key
-from crawler.sites import site_config
-from crawler.sites.html import absolute
-from crawler.sites.nastooh import NastoohArticleExtractor
+from crawler.sites import parser_for, registered_site
+from crawler.sites.nastooh import ListedArticle
 from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
-# Archive list markup: li > figure + div.desc > [h4 kicker] + h3 > a + p + time[title]. Items in the sidebar
-# and in advertising boxes («لینکستان») are not part of the archive.
-ARCHIVE_ITEMS = (
-    "//li[.//h3/a[@href]][not(ancestor::aside)][not(ancestor::section[contains(concat(' ', @class, ' '), ' ads ')])]"
-)
-ARCHIVE_MAIN = "//div[contains(concat(' ', @class, ' '), ' items ')]"
-PAGINATION_LINKS = "//*[contains(concat(' ', @class, ' '), ' pagination ')]//a/@href"
-PAGINATION_NEXT = (
-    "//ul[contains(@class, 'pagination')]/li[contains(concat(' ', @class, ' '), ' active ')]"
-    "/following-sibling::li[1]//a/@href",
-    "//ul[contains(@class, 'pagination')]//a[normalize-space() = 'بعدی']/@href",
-)
-
-
-@dataclass(frozen=True)
-class ArchiveItem:
-    url: str
-    news_id: str
-    listed_at: datetime | None  # the absolute time in time@title, Tehran
-
-
 class NastoohSpider(NewsSpider):
-    """Base spider of a Nastooh site; a subclass names the site (its key in sites.toml)."""
+    """The spider of a Nastooh site; crawler/spiders/registry.py makes one for each registry entry of the family."""
 
     site_key: str = ""
     options = (*NewsSpider.options, "base_url")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.config = site_config(self.site_key)
-        self.extractor = NastoohArticleExtractor(self.config)
-        self.base_url = checked_base_url(self.arguments.get("base_url") or self.config.base_url)
+        self.site = registered_site(self.site_key)
+        self.parser = parser_for(self.site)
+        self.base_url = checked_base_url(self.arguments.get("base_url") or self.site.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
-        self.latest_pages = self.max_pages or self.config.latest_pages
-        self._article_path = re.compile(self.config.article_path)
-        self._site_hosts = {host.lower() for host in self.config.hosts} | {urlsplit(self.config.base_url).netloc.lower()}
+        self.latest_pages = self.max_pages or self.parser.latest_pages
+        self._site_hosts = {host.lower() for host in self.site.hosts} | {urlsplit(self.site.base_url).netloc.lower()}
         if self.article_url:
             self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
-                                                   self.config.name)
+                                                   self.site.name)
         self._requested_ids: set[str] = set()
         self._archive_urls: set[str] = set()
         self._days_done: set[str] = set()
@@ -90,14 +61,14 @@ class NastoohSpider(NewsSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         if self.state and not self.article_url and not self.first_day:
-            covered = self.state.store.covered_until(self.config.key)
+            covered = self.state.store.covered_until(self.site.key)
             self.had_coverage = covered is not None
             if covered and not self.pages_given:
                 overlap = timedelta(minutes=self.settings.getint("INCREMENTAL_OVERLAP_MINUTES"))
                 self.catchup_from = datetime.fromisoformat(covered) - overlap
                 self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
                                  to_jalali_string(self.catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
-        for request in self.retries(self.config.key, self._retry_request):
+        for request in self.retries(self.site.key, self._retry_request):
             yield request
         if self.article_url:
             self.logger.info("fetching one article: %s", self.article_url)
@@ -107,11 +78,11 @@ class NastoohSpider(NewsSpider):
             self.crawler.stats.set_value("progress/days_total", len(days))
             self.logger.info("archive crawl of %d Jalali day(s), %s to %s", len(days), str(self.first_day), str(self.last_day))
             for day in days:
-                yield self._archive_request(self.config.day_archive, 1, day)
+                yield self._archive_request(self.parser.day_archive, 1, day)
         else:
             if self.catchup_from is None:
                 self.logger.info("latest news: the first %d archive page(s)", self.latest_pages)
-            yield self._archive_request(self.config.latest_archive, 1, None)
+            yield self._archive_request(self.parser.latest_archive, 1, None)
 
     def _retry_request(self, url: str, meta: dict) -> Request | None:
         news_id = meta["article"][1].removeprefix("id:")
@@ -136,7 +107,8 @@ class NastoohSpider(NewsSpider):
         if self.not_html(response):
             return
         self._archive_urls.add(response.url)
-        items = list(self.archive_items(response))
+        listing = self.parser.listing(response.selector, response.url, page)
+        items = [dataclasses.replace(item, url=self.local_url(item.url)) for item in listing.articles]
         self.crawler.stats.inc_value("archive/pages")
         if not items:
             if day is None and page == 1:
@@ -159,12 +131,12 @@ class NastoohSpider(NewsSpider):
             if item.news_id in self._requested_ids:
                 continue
             self._requested_ids.add(item.news_id)
-            if self.is_stored(self.config.key, article_key(item.news_id, None)):
+            if self.is_stored(self.site.key, article_key(item.news_id, None)):
                 known += 1
                 continue
             new += 1
             yield Request(item.url, callback=self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
-                          meta=self.article_meta(self.config.key, article_key(item.news_id, None), item.listed_at))
+                          meta=self.article_meta(self.site.key, article_key(item.news_id, None), item.listed_at))
         self.crawler.stats.inc_value("archive/already_stored", known)
         self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 
@@ -173,7 +145,7 @@ class NastoohSpider(NewsSpider):
         if day is not None and reached_older:
             self._day_done(day)
             return  # the archive is newest first: everything after this is before the day
-        next_url = self.next_page_url(response, page)
+        next_url = self.local_url(listing.next_url) if listing.next_url else None
         if next_url in self._archive_urls:
             self.logger.warning("%s: the next-page link points back to a page already read (%s); the listing ends here",
                                 where, next_url)
@@ -193,12 +165,12 @@ class NastoohSpider(NewsSpider):
         """How many archive pages a listing may take: a day's safety stop; for the latest news the page budget
         (-a pages=, or a first run's), or CATCHUP_MAX_PAGES when catching up after earlier runs."""
         if day is not None:
-            return self.config.max_archive_pages
+            return self.parser.max_archive_pages
         if self.catchup_from is not None:
             return self.settings.getint("CATCHUP_MAX_PAGES")
         return self.latest_pages
 
-    def _latest_done(self, page: int, items: list["ArchiveItem"], known: int) -> bool:
+    def _latest_done(self, page: int, items: list[ListedArticle], known: int) -> bool:
         """Whether the latest-news run has paged back far enough: its page budget on a first run (or with
         -a pages=), else until the items reach where the last healthy run was complete (less an overlap)."""
         listed = [item.listed_at for item in items if item.listed_at is not None and not self._in_future(item)]
@@ -236,7 +208,7 @@ class NastoohSpider(NewsSpider):
         # Articles that could not be stored are on the retry list (crawler/run.py), so the watermark may pass them.
         return self.newest_listed.isoformat()
 
-    def _in_future(self, item: ArchiveItem) -> bool:
+    def _in_future(self, item: ListedArticle) -> bool:
         """An item dated after now (a typo on the site): it must not move the coverage watermark, or the next run
         would page back only to that date and miss what was published before it."""
         tolerance = timedelta(minutes=self.settings.getint("FUTURE_TOLERANCE_MINUTES"))
@@ -253,48 +225,10 @@ class NastoohSpider(NewsSpider):
             self._days_done.add(str(day))
             self.crawler.stats.inc_value("progress/days_done")
 
-    def archive_items(self, response: TextResponse) -> Iterator[ArchiveItem]:
-        scope = response.xpath(ARCHIVE_MAIN) or [response]
-        for container in scope:
-            for entry in container.xpath("." + ARCHIVE_ITEMS):
-                href = absolute(entry.xpath(".//h3/a/@href").get(), response.url)
-                if href is None:
-                    continue
-                url = self.local_url(href)
-                match = self._article_path.search(unquote(urlsplit(url).path))
-                if not match:
-                    continue
-                yield ArchiveItem(url=url, news_id=match.group(1), listed_at=self._listed_at(entry, response.url))
-
-    def _listed_at(self, entry, page_url: str) -> datetime | None:
-        shown = entry.xpath(".//time/@title").get()
-        if not shown:
-            return None
-        try:
-            return parse_jalali_datetime(shown)
-        except DateParseError as error:
-            self.logger.warning("%s: archive item with an unreadable date: %s", page_url, error)
-            return None
-
-    def next_page_url(self, response: TextResponse, page: int) -> str | None:
-        """The next archive page: the pagination link whose `pi` is this page's plus one (every page link has one,
-        and on this CMS every one of them may carry rel="next"), else the link after the active item, or «بعدی»."""
-        for href in response.xpath(PAGINATION_LINKS).getall():
-            link = absolute(href, response.url)
-            values = parse_qs(urlsplit(link).query).get("pi") if link else None
-            if values and values[0].isdigit() and int(values[0]) == page + 1:
-                return self.local_url(link)
-        for query in PAGINATION_NEXT:
-            link = absolute(response.xpath(query).get(), response.url)
-            if link:
-                url = self.local_url(link)
-                return url if url != response.url else None
-        return None
-
     # -- article pages -------------------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Article]:
-        yield from self.records_from(response, self.extractor.extract)
+        yield from self.records_from(response, self.parser.article)
 
     # -- URLs --------------------------------------------------------------------------------------------------------
 

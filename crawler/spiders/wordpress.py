@@ -1,5 +1,6 @@
-"""Discovery for WordPress news sites: `scrapy crawl wordpress -a site_url=https://example.ir/`, and one spider per
-WordPress entry of the registry (`scrapy crawl nazirkerman`), generated below with no code per site.
+"""Discovery for WordPress news sites: `scrapy crawl wordpress -a site_url=https://example.ir/`, and the spider of
+every WordPress entry of the registry (`scrapy crawl nazirkerman`, made in crawler/spiders/registry.py). Reading
+posts, feeds and sitemaps is the family parser's job (crawler/sites/wordpress.py).
 
 Route, decided automatically and logged:
   1. the REST API, /wp-json/wp/v2/posts (or ?rest_route=/wp/v2/posts where pretty permalinks are off), 100 posts a
@@ -14,10 +15,8 @@ of posts or feed), -a refresh=1; -a site_url= (or base_url=) sends registry spid
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -27,14 +26,12 @@ from twisted.python.failure import Failure
 
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
-from crawler.sites import SITES_FILE, NotAnArticle, SiteEntryError, WordPressSite, wordpress_keys, wordpress_site
+from crawler.sites import NotAnArticle, Site, parser_for, registered_site
 from crawler.sites.html import absolute
-from crawler.sites.wordpress import from_page, from_rest, selector_problems
 from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
 
 POSTS_PER_PAGE = 100
 REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
-POST_SITEMAP_HINTS = ("post", "news", "article")
 
 
 class WordPressSpider(NewsSpider):
@@ -46,18 +43,15 @@ class WordPressSpider(NewsSpider):
         super().__init__(*args, **kwargs)
         given = self.arguments.get("site_url") or self.arguments.get("base_url")
         if self.site_key:
-            self.site = wordpress_site(self.site_key)
-            problems = selector_problems(self.site.selectors or {})
-            if problems:
-                raise SiteEntryError(f"the registry entry [{self.site_key}] in {SITES_FILE} has bad selectors: "
-                                     + "; ".join(problems))
+            self.site = registered_site(self.site_key)
             self.base_url = checked_base_url(given or self.site.base_url, "site_url")
         else:
             if not given:
                 raise UsageError("scrapy crawl wordpress needs the site: -a site_url=https://example.ir/")
             self.base_url = checked_base_url(given, "site_url")
             host = urlsplit(self.base_url).hostname.removeprefix("www.")
-            self.site = WordPressSite(key=host, name=host, base_url=self.base_url)
+            self.site = Site(key=host, name=host, family="wordpress", base_url=self.base_url)
+        self.parser = parser_for(self.site)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         if self.article_url:
             own = urlsplit(self.base_url).netloc.lower()
@@ -145,7 +139,7 @@ class WordPressSpider(NewsSpider):
     def _rest_records(self, posts: list[dict]) -> Iterator[Article]:
         for post in posts:
             try:
-                article = from_rest(post, self.site, self.term_names, self.author_names)
+                article = self.parser.rest_article(post, self.term_names, self.author_names)
             except NotAnArticle as reason:
                 self.skip(str(post.get("link")), str(reason))
                 continue
@@ -215,10 +209,11 @@ class WordPressSpider(NewsSpider):
                        meta={"handle_httpstatus_list": REFUSED}, cb_kwargs={"page": page})
 
     def parse_feed(self, response: Response, page: int) -> Iterator[Request]:
-        items = response.xpath("//channel/item") if response.status == 200 and isinstance(response, TextResponse) else []
+        usable = response.status == 200 and isinstance(response, TextResponse)
+        entries = self.parser.feed_entries(response.selector, response.url) if usable else []
         if response.status == 200:
             self.fetched()
-        if not items:
+        if not entries:
             if page == 1:
                 self.logger.info("no feed at %s (status %d): reading the sitemaps", response.url, response.status)
             yield from self._sitemaps()
@@ -226,26 +221,23 @@ class WordPressSpider(NewsSpider):
         self.crawler.stats.inc_value("archive/pages")
         new = known = 0
         reached_older = False
-        for item in items:
-            link = (item.xpath("link/text()").get() or "").strip()
-            post_id = _post_id_of(item.xpath("guid/text()").get() or "")
-            published = _rss_date(item.xpath("pubDate/text()").get())
-            if published and self.first_day:
+        for entry in entries:
+            if entry.published and self.first_day:
                 start, end = self._range_bounds()
-                reached_older = reached_older or published < start
-                if not start <= published < end:
+                reached_older = reached_older or entry.published < start
+                if not start <= entry.published < end:
                     continue
-            if post_id and self.is_stored(self.site.key, article_key(post_id, None)):
+            if entry.post_id and self.is_stored(self.site.key, article_key(entry.post_id, None)):
                 known += 1
                 continue
-            request = self._page_request(link, post_id)
+            request = self._page_request(entry.link, entry.post_id)
             if request:
                 new += 1
                 yield request
-        self.logger.info("feed page %d: %d items, %d to fetch, %d already stored", page, len(items), new, known)
+        self.logger.info("feed page %d: %d items, %d to fetch, %d already stored", page, len(entries), new, known)
         if reached_older or (self.max_pages and page >= self.max_pages):
             return
-        if self.state and known == len(items):
+        if self.state and known == len(entries):
             self.logger.info("stopping at feed page %d: every post on it is already stored", page)
             return
         if new == 0 and known == 0 and not reached_older and page > 1:
@@ -266,16 +258,15 @@ class WordPressSpider(NewsSpider):
                           meta={"handle_httpstatus_list": REFUSED})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        if response.status != 200:
+        if response.status != 200 or not isinstance(response, TextResponse):
             return
         self.fetched()
-        response.selector.remove_namespaces()
-        for loc in response.xpath("//sitemap/loc/text()").getall():
-            if any(hint in loc.rsplit("/", 1)[-1] for hint in POST_SITEMAP_HINTS):
-                yield Request(loc.strip(), callback=self.parse_sitemap, errback=self.sitemap_failed,
-                              meta={"handle_httpstatus_list": REFUSED})
-        for loc in response.xpath("//url/loc/text()").getall():
-            request = self._page_request(loc.strip())
+        sitemaps, pages = self.parser.sitemap_links(response.selector, response.url)
+        for link in sitemaps:
+            yield Request(link, callback=self.parse_sitemap, errback=self.sitemap_failed,
+                          meta={"handle_httpstatus_list": REFUSED})
+        for link in pages:
+            request = self._page_request(link)
             if request:
                 yield request
 
@@ -299,7 +290,7 @@ class WordPressSpider(NewsSpider):
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=ARTICLE_PRIORITY, meta=meta)
 
     def parse_page(self, response: Response) -> Iterator[Article]:
-        yield from self.records_from(response, lambda page, url: from_page(page, url, self.site))
+        yield from self.records_from(response, self.parser.article)
 
 
 def _json_list(response: Response) -> tuple[list | None, str | None]:
@@ -321,31 +312,3 @@ def _int(value: bytes | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
-
-
-def _post_id_of(guid: str) -> str | None:
-    marker = "?p="
-    if marker in guid:
-        digits = guid.split(marker, 1)[1].split("&")[0]
-        return digits if digits.isdigit() else None
-    return None
-
-
-def _rss_date(value: str | None):
-    try:
-        return parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _registry_spiders() -> None:
-    """One spider class per WordPress entry of the registry, named by its key."""
-    module = sys.modules[__name__]
-    for key in wordpress_keys():
-        class_name = "".join(part.capitalize() for part in key.replace("-", "_").split("_")) + "Spider"
-        spider = type(class_name, (WordPressSpider,), {"name": key, "site_key": key, "__module__": __name__,
-                                                         "__doc__": f"`scrapy crawl {key}`: {wordpress_site(key).name}"})
-        setattr(module, class_name, spider)
-
-
-_registry_spiders()

@@ -354,7 +354,7 @@ def render_archive(items: list[ArticleSpec], page: int, pages: int, link) -> str
 
 # Article layouts the mock can serve: the real one, a redesign whose markup the extractor does not know, and the
 # real one with every publication date removed.
-LAYOUTS = ("nastooh", "redesigned", "no-dates")
+LAYOUTS = ("nastooh", "redesigned", "no-dates", "sister")
 
 
 class MockSite:
@@ -381,6 +381,10 @@ class MockSite:
             html = (html.replace('id="item"', 'id="story"').replace("first-title", "story-title")
                     .replace('itemprop="headline"', "").replace('class="item-text"', 'class="story-text"')
                     .replace('itemprop="articleBody"', "").replace("meta-news", "story-meta"))
+            html = re.sub(r'<meta property="og:title"[^>]*>', "", html)
+        elif self.layout == "sister":  # a sister site of the same CMS whose headline and body have other classes
+            html = (html.replace('class="first-title"', 'class="headline"').replace('itemprop="headline"', "")
+                    .replace('class="item-text"', 'class="news-text"').replace('itemprop="articleBody"', ""))
             html = re.sub(r'<meta property="og:title"[^>]*>', "", html)
         elif self.layout == "no-dates":
             html = re.sub(r'<li><i class="fa fa-calendar-o"></i>.*?</li>', "", html)
