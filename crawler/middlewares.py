@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware

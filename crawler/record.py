@@ -84,8 +84,8 @@ class Article:
     crawled_at: str | None = _field("When the page was fetched, UTC.", default=None, pattern=UTC_TIMESTAMP)
 
 
-# Fields a record cannot be written without; the validator names the ones that are missing.
-REQUIRED_VALUES = ("site", "url", "title", "body", "published_at", "crawled_at")
+# Fields a written record never has null; the validator names the ones that are missing.
+NON_NULL_FIELDS = ("site", "url", "title", "body", "published_at", "crawled_at")
 
 
 def article_key(news_id: str | None, url: str | None) -> str:
@@ -141,7 +141,7 @@ def _object_schema(cls: type) -> dict[str, Any]:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one JSONL line, as written for a record that passed validation."""
     schema = _object_schema(Article)
-    for name in REQUIRED_VALUES:
+    for name in NON_NULL_FIELDS:
         # Required values may not be null in a written record.
         schema["properties"][name]["type"] = "string"
     return {

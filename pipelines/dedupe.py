@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from crawler.record import Article
-from crawler.record import article_key as record_key
-
-
-def article_key(article: Article) -> tuple[str, str]:
-    return (article.site, record_key(article.news_id, article.url))
+from crawler.record import Article, article_key
 
 
 class DedupePipeline:
@@ -23,7 +18,7 @@ class DedupePipeline:
         return cls(crawler)
 
     def process_item(self, item: Article) -> Article:
-        key = article_key(item)
+        key = (item.site, article_key(item.news_id, item.url))
         if key in self.seen:
             self.crawler.stats.inc_value("records/duplicate")
             raise DropItem(f"duplicate of an article already written in this run: {key[1]}")

@@ -71,7 +71,11 @@ class HazmCharacters:
     def __init__(self) -> None:
         # tests/test_text_quality.py holds the result equal to hazm's own Normalizer(**HAZM_OPTIONS) on real text,
         # so a hazm release that normalizes differently fails the tests rather than drifting unnoticed.
-        from hazm.constants import TRANSLATION_DST, TRANSLATION_SRC, UNICODE_REPLACEMENTS
+        from hazm.constants import (
+            TRANSLATION_DST,
+            TRANSLATION_SRC,
+            UNICODE_REPLACEMENTS,
+        )
         from hazm.utils import maketrans
 
         self._table = maketrans(TRANSLATION_SRC, TRANSLATION_DST)

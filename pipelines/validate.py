@@ -14,7 +14,14 @@ from jsonschema import Draft202012Validator
 from scrapy.exceptions import DropItem
 
 from crawler.dates import utc_now_iso
-from crawler.record import HTTP_URL, LETTERED_TEXT, TEXT, Article, article_key, json_schema
+from crawler.record import (
+    HTTP_URL,
+    LETTERED_TEXT,
+    TEXT,
+    Article,
+    article_key,
+    json_schema,
+)
 from crawler.run import rejects_dir
 from crawler.state import StorageProblem, append_line
 

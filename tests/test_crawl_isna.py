@@ -11,29 +11,21 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.helpers import letters
+from tests.helpers import FAST, ROOT, SCRAPY, letters
 from tests.mocksite.server import MockIsnaServer
-from tests.mocksite.site import REAL_ARTICLE_CODE, REAL_ARTICLE_SLUG, ArticleSpec, MockSite
+from tests.mocksite.site import (
+    REAL_ARTICLE_CODE,
+    REAL_ARTICLE_SLUG,
+    ArticleSpec,
+    MockSite,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRAPY = Path(sys.executable).with_name("scrapy")
 SCHEMA = Draft202012Validator(json.loads((ROOT / "data" / "schema" / "article.schema.json").read_text(encoding="utf-8")))
-# Politeness delays off so the suite stays quick; everything else as configured.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-
-
-@pytest.fixture(scope="module")
-def mock_site():
-    server = MockIsnaServer(MockSite()).start_in_thread()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def crawl(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -89,12 +81,12 @@ def expected_fields(spec: ArticleSpec) -> dict:
     }
 
 
-def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(mock_site, tmp_path):
+def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(shared_isna_site, tmp_path):
     out = tmp_path / "out.jsonl"
-    result = crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24",
+    result = crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24",
                    "-O", str(out), *FAST)
     records = read_jsonl(out)
-    wanted = mock_site.site.articles_on((1402, 5, 20), (1402, 5, 24))
+    wanted = shared_isna_site.site.articles_on((1402, 5, 20), (1402, 5, 24))
     assert len(wanted) == 22  # 21 generated + the Khuzestan story; the photo page and the advertorial are not articles
     ids = [record["news_id"] for record in records]
     assert len(ids) == len(set(ids)), "an article was written twice"
@@ -120,12 +112,12 @@ def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(mock_
     assert not list((tmp_path / "data" / "rejects").rglob("*.jsonl"))  # nothing rejected
 
 
-def test_date_range_stops_paging_at_the_end_of_each_day(mock_site, tmp_path):
-    before = len(mock_site.requests)
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1402-05-22", "-a", "to=1402-05-22",
+def test_date_range_stops_paging_at_the_end_of_each_day(shared_isna_site, tmp_path):
+    before = len(shared_isna_site.requests)
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1402-05-22", "-a", "to=1402-05-22",
           "-O", str(tmp_path / "out.jsonl"), *FAST)
-    archive_pages = [path for path in mock_site.requests[before:] if path.startswith("/archive")]
-    site = mock_site.site
+    archive_pages = [path for path in shared_isna_site.requests[before:] if path.startswith("/archive")]
+    site = shared_isna_site.site
     listing = site.day_listing(1402, 5, 22)
     _, pages = site.page_of(listing, 1)
     assert pages == 3
@@ -134,19 +126,19 @@ def test_date_range_stops_paging_at_the_end_of_each_day(mock_site, tmp_path):
     assert {record["news_id"] for record in records} == {spec.code for spec in site.articles_on((1402, 5, 22), (1402, 5, 22))}
 
 
-def test_summer_day_before_2023_gets_the_plus_0430_offset(mock_site, tmp_path):
+def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site, tmp_path):
     out = tmp_path / "out.jsonl"
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "from=1401-05-24", "-a", "to=1401-05-24",
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1401-05-24", "-a", "to=1401-05-24",
           "-O", str(out), *FAST)
     records = read_jsonl(out)
     assert len(records) == 2
     assert {record["published_at"] for record in records} == {"2022-08-15T00:07:00+04:30", "2022-08-15T23:52:00+04:30"}
 
 
-def test_single_real_article_by_url(mock_site, tmp_path):
+def test_single_real_article_by_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
-    url = f"{mock_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={url}", "-O", str(out))
+    url = f"{shared_isna_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", f"url={url}", "-O", str(out))
     (record,) = read_jsonl(out)
     expected = json.loads((ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2025-03-20.expected.json").read_text(encoding="utf-8"))
     expected["body"] = "\n\n".join(expected["body"])
@@ -154,27 +146,27 @@ def test_single_real_article_by_url(mock_site, tmp_path):
         key: value for key, value in expected.items() if key != "crawled_at"}
 
 
-def test_site_urls_are_sent_to_base_url(mock_site, tmp_path):
+def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
-    before = len(mock_site.requests)
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a",
+    before = len(shared_isna_site.requests)
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a",
           "url=https://www.isna.ir/news/1402052415139/صنایع-بزرگ-خوزستان", "-O", str(out), *FAST)
     (record,) = read_jsonl(out)
     assert record["news_id"] == "1402052415139"
     assert record["lead"].startswith("ایسنا/خوزستان معاون هماهنگی امور اقتصادی استانداری خوزستان")
     assert record["published_at"] == "2023-08-15T12:46:00+03:30"
     assert record["reporter_code"] == "50227"
-    assert any(path.startswith("/news/1402052415139/") for path in mock_site.requests[before:])
+    assert any(path.startswith("/news/1402052415139/") for path in shared_isna_site.requests[before:])
 
 
-def test_latest_news_reads_the_first_archive_pages(mock_site, tmp_path):
+def test_latest_news_reads_the_first_archive_pages(shared_isna_site, tmp_path):
     out = tmp_path / "latest.jsonl"
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=2", "-O", str(out), *FAST)
-    newest = [spec for spec in mock_site.site.newest_first()[:8] if spec.is_article]
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "pages=2", "-O", str(out), *FAST)
+    newest = [spec for spec in shared_isna_site.site.newest_first()[:8] if spec.is_article]
     assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
 
 
-def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(mock_site, tmp_path):
+def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(shared_isna_site, tmp_path):
     """Scrapy's scheduler, with the project's settings, fed what the spider yields for a three-day archive crawl:
     after each archive page come the articles it listed, in its order, and only then the next archive page. So
     the listing never runs ahead of its articles (a long backfill does not queue every article in memory) and
@@ -195,7 +187,7 @@ def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(moc
         install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     settings = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
     crawler = get_crawler(IsnaSpider, {**settings, "DATA_DIR": str(tmp_path)})
-    spider = IsnaSpider.from_crawler(crawler, base_url=mock_site.base_url, **{"from": "1402-05-21", "to": "1402-05-23"})
+    spider = IsnaSpider.from_crawler(crawler, base_url=shared_isna_site.base_url, **{"from": "1402-05-21", "to": "1402-05-23"})
     crawler.spider = spider
     crawler.engine = ExecutionEngine(crawler, lambda _: None)  # the scheduler's queue asks the downloader for its slots
     scheduler = Scheduler.from_crawler(crawler)
@@ -224,8 +216,8 @@ def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(moc
     assert archive_pages >= 6 and articles >= 12  # three days, two or three archive pages each
 
 
-def test_without_an_output_option_records_go_to_the_incremental_dump(mock_site, tmp_path):
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", f"url={mock_site.base_url}/news/1402052415139/x", *FAST)
+def test_without_an_output_option_records_go_to_the_incremental_dump(shared_isna_site, tmp_path):
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", f"url={shared_isna_site.base_url}/news/1402052415139/x", *FAST)
     (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")
     (record,) = read_jsonl(written)
     assert record["news_id"] == "1402052415139" and record["revision"] == 1
@@ -275,8 +267,8 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
     assert f"cannot start `scrapy crawl isna`: {message}" in result.stderr
 
 
-def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(mock_site, tmp_path):
+def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(shared_isna_site, tmp_path):
     out = tmp_path / "latest.jsonl"
-    crawl(tmp_path, "-a", f"base_url={mock_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)
     assert {record["news_id"] for record in read_jsonl(out)} == {
-        spec.code for spec in mock_site.site.newest_first()[:16] if spec.is_article}
+        spec.code for spec in shared_isna_site.site.newest_first()[:16] if spec.is_article}

@@ -24,6 +24,7 @@ import pytest
 from tests.faultserver import FaultyIsnaServer, TrapProxy
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.site import MockSite
+from tests.serving import running
 
 ROOT_USER = os.geteuid() == 0
 # What lets root write where permission bits say no; dropped so that chmod means for root what it means for a user.
@@ -253,14 +254,9 @@ def trap():
     proxy.server_close()
 
 
-@contextlib.contextmanager
 def faulty_site(faults: dict[str, str]):
-    server = FaultyIsnaServer(MockSite(), faults).start_in_thread()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The mock ISNA site behind the fault server, running for a with-block."""
+    return running(FaultyIsnaServer(MockSite(), faults))
 
 
 def crawl_through(trap: TrapProxy, server, data: Path, *args: str) -> subprocess.CompletedProcess:
@@ -495,15 +491,11 @@ def test_xxe_and_entity_bombs_in_feeds_and_sitemaps_are_harmless(trap, tmp_path,
                 "<urlset", "<!-- &secret; --><urlset").replace("</urlset>", "<url><loc>&secret;&lol9;</loc></url></urlset>")
 
     site = Hostile(rest="off")
-    server = MockWordPressServer(site).start_in_thread()
-    try:
+    with running(MockWordPressServer(site)) as server:
         command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}", "-s", f"DATA_DIR={tmp_path}",
                    *FAST]
         environment = {**os.environ, "http_proxy": trap.url, "no_proxy": "127.0.0.1"}
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=environment)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert trap.caught == []
     assert result.returncode == 0, result.stderr[-3000:]
     written = [json.loads(line) for path in (tmp_path / "wordpress").glob("*.jsonl")

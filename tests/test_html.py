@@ -1,18 +1,15 @@
 """The HTML helpers the extractors share: CSS queries compiled once."""
 
-from pathlib import Path
 
-import pytest
 from lxml import etree, html
 from parsel import Selector
 
+from crawler.sites.html import select
 from crawler.sites.nastooh import NastoohParser
 from crawler.sites.wordpress import WordPressParser
-from crawler.sites.html import select
+from tests.helpers import ROOT
 from tests.mocksite.site import MockSite, render_article
 from tests.mockwp.site import MockWordPress
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def pages() -> list[etree._Element]:

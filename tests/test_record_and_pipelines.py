@@ -2,17 +2,16 @@
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from crawler.record import Article, Image, article_from_dict, schema_text
-from pipelines.dedupe import article_key
+from pipelines.dedupe import DedupePipeline
 from pipelines.normalize import normalize_article
 from pipelines.validate import date_problems, is_valid, problems
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "data" / "schema" / "article.schema.json"
 EXPECTED = sorted((ROOT / "tests" / "fixtures" / "isna").glob("*.expected.json"))
 
@@ -130,9 +129,15 @@ def test_normalize_unifies_arabic_letters_and_tidies_space_but_keeps_zwnj_and_me
     assert article.news_id == "1402052415139"
 
 
-def test_dedupe_key_is_site_and_news_id_else_url():
-    with_id = Article(site="isna", url="https://www.isna.ir/news/1/a", news_id="1")
-    same_id_other_url = Article(site="isna", url="https://www.isna.ir/amp/1/", news_id="1")
-    without_id = Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5")
-    assert article_key(with_id) == article_key(same_id_other_url)
-    assert article_key(without_id) == ("nazirkerman", "url:https://nazirkerman.ir/?p=5")
+def test_dedupe_drops_a_second_record_of_the_same_site_and_news_id_else_url():
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    dedupe = DedupePipeline(get_crawler())
+    dedupe.process_item(Article(site="isna", url="https://www.isna.ir/news/1/a", news_id="1"))
+    with pytest.raises(DropItem, match="id:1"):
+        dedupe.process_item(Article(site="isna", url="https://www.isna.ir/amp/1/", news_id="1"))
+    dedupe.process_item(Article(site="mehr", url="https://www.mehrnews.com/news/1/", news_id="1"))  # another site
+    dedupe.process_item(Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))
+    with pytest.raises(DropItem, match="url:https://nazirkerman.ir/\\?p=5"):
+        dedupe.process_item(Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))

@@ -16,12 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import LayoutNotRecognized, SiteEntryError, parser_for, registered_site, registry, site_keys
+from crawler.sites import (
+    LayoutNotRecognized,
+    SiteEntryError,
+    parser_for,
+    registered_site,
+    registry,
+    site_keys,
+)
 from crawler.sites.nastooh import NastoohParser
 from pipelines.reprocess import process_record
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
+from tests.serving import running
 
 FIXTURES = ROOT / "tests" / "fixtures"
 STORED = sorted(FIXTURES.glob("*/*.expected.json"))
@@ -123,8 +131,7 @@ def test_a_nastooh_sister_site_is_added_as_data_and_crawled(tmp_path, extra, how
     key = "sister"
     registry_file = tmp_path / "sites.toml"
     registry_file.write_text(SISTER_ENTRY.format(key=key, extra=extra.format(key=key)), encoding="utf-8")
-    server = MockIsnaServer(MockSite(layout="sister")).start_in_thread()
-    try:
+    with running(MockIsnaServer(MockSite(layout="sister"))) as server:
         out = tmp_path / "out.jsonl"
         result = subprocess.run(
             [str(SCRAPY), "crawl", key, "-a", f"base_url={server.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-21",
@@ -132,9 +139,6 @@ def test_a_nastooh_sister_site_is_added_as_data_and_crawled(tmp_path, extra, how
             cwd=ROOT, capture_output=True, text=True, timeout=180,
             env={**os.environ, "PERSIAN_NEWS_SITES": str(registry_file), "PYTHONIOENCODING": "utf-8"})
         wanted = {spec.code: spec for spec in server.site.articles_on((1402, 5, 20), (1402, 5, 21))}
-    finally:
-        server.shutdown()
-        server.server_close()
     assert result.returncode == 0, how + "\n" + result.stderr[-3000:]
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {record["news_id"] for record in records} == set(wanted)

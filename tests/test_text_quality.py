@@ -16,10 +16,10 @@ from crawler.text import tidy
 from pipelines.clean import clean_article
 from pipelines.normalize import HAZM_OPTIONS, HazmCharacters, lost_zwnj, normalizer
 from pipelines.reprocess import process_record
+from tests.helpers import ROOT
 
 extract = parser_for(registered_site("isna")).article  # the ISNA parser's article reader
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 ZWNJ = "\u200c"
 ISNA_SEED = (FIXTURES / "isna-khuzestan-1402052415139.txt").read_text(encoding="utf-8")

@@ -9,28 +9,24 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from crawler.dates import jalali_to_tehran
+from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite, later_articles
+from tests.serving import running
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRAPY = Path(sys.executable).with_name("scrapy")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0.05"]
 AFTER_THE_LAST_ARTICLE = jalali_to_tehran(1402, 5, 26, 8, 0)
 
 
 @pytest.fixture
-def site():
-    server = MockIsnaServer(MockSite()).start_in_thread()
-    yield server
-    server.shutdown()
-    server.server_close()
+def site(isna_site):
+    """The mock ISNA site, one per test (conftest.py): these tests publish and change its articles."""
+    return isna_site
 
 
 def command(server: MockIsnaServer, data: Path, *args: str) -> list[str]:
@@ -156,8 +152,7 @@ def wait_for(condition, seconds: float = 60.0, step: float = 0.05) -> None:
 
 def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(tmp_path):
     data = tmp_path / "data"
-    slow = MockIsnaServer(MockSite(), delay=0.4).start_in_thread()
-    try:
+    with running(MockIsnaServer(MockSite(), delay=0.4)) as slow:
         process = subprocess.Popen(command(slow, data, "-a", "from=1402-05-19", "-a", "to=1402-05-25"), cwd=ROOT,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         parts = lambda: list((data / "isna").glob(".isna-*.jsonl.part"))  # noqa: E731
@@ -174,9 +169,6 @@ def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(t
         wanted = {spec.code for spec in slow.site.articles_on((1402, 5, 19), (1402, 5, 25))}
         assert sorted(article_ids(records)) == sorted(wanted)  # every article, each exactly once
         assert len(dumps(data)) == 2  # the recovered file and the second run's
-    finally:
-        slow.shutdown()
-        slow.server_close()
 
 
 def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path):
@@ -208,8 +200,7 @@ def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path)
 ])
 def test_a_changed_article_layout_fails_the_run_naming_the_missing_fields(tmp_path, layout, named):
     data = tmp_path / "data"
-    server = MockIsnaServer(MockSite(layout=layout)).start_in_thread()
-    try:
+    with running(MockIsnaServer(MockSite(layout=layout))) as server:
         result = run(server, data)
         assert result.returncode == 1
         entry = runs_log(data)[-1]
@@ -221,22 +212,15 @@ def test_a_changed_article_layout_fails_the_run_naming_the_missing_fields(tmp_pa
         if layout == "no-dates":
             assert entry["field_coverage"]["published_at"] == 0.0 and entry["field_coverage"]["title"] == 1.0
             assert entry["rejected"] > 0  # records without a date are not written, they are rejected with the reason
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path):
-    slow = MockIsnaServer(MockSite(), delay=0.5).start_in_thread()
-    try:
+    with running(MockIsnaServer(MockSite(), delay=0.5)) as slow:
         quiet = subprocess.run(command(slow, tmp_path / "quiet", "-a", "from=1402-05-20", "-a", "to=1402-05-21"),
                                cwd=ROOT, capture_output=True, timeout=300)
         watched = subprocess.run(command(slow, tmp_path / "watched", "-a", "from=1402-05-20", "-a", "to=1402-05-21",
                                          "-s", "PROGRESS=on", "-s", "LOG_LEVEL=WARNING"),
                                  cwd=ROOT, capture_output=True, timeout=300)
-    finally:
-        slow.shutdown()
-        slow.server_close()
     assert quiet.returncode == 0 and watched.returncode == 0
     assert b"\r[isna]" not in quiet.stderr  # standard error is not a terminal here, as in cron
     progress = watched.stderr.decode("utf-8")
@@ -275,8 +259,7 @@ def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_wr
     """Recovery has two steps that a kill can fall between: the part file's lines into the final file, and the
     articles into the store. Kill inside each; the next runs must end with every article once, on disk and known."""
     data = tmp_path / "data"
-    slow = MockIsnaServer(MockSite()).start_in_thread()
-    try:
+    with running(MockIsnaServer(MockSite())) as slow:
         days = ["-a", "from=1402-05-20", "-a", "to=1402-05-22"]
         export = tmp_path / "export.jsonl"
         assert run(slow, tmp_path / "elsewhere", *days, "-O", str(export)).returncode == 0
@@ -306,6 +289,3 @@ def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_wr
         ids = article_ids(all_records(data))
         assert len(ids) == len(set(ids)) == 100_000 + len(real)  # nothing lost, nothing twice
         assert set(ids) >= {record["news_id"] for record in real}
-    finally:
-        slow.shutdown()
-        slow.server_close()

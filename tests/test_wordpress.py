@@ -7,21 +7,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import letters
-from tests.mockwp.site import AUTHORS, CATEGORIES, TAGS, MockWordPress, MockWordPressServer, Post
-
-ROOT = Path(__file__).resolve().parent.parent
-SCRAPY = Path(sys.executable).with_name("scrapy")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+from tests.helpers import FAST, ROOT, SCRAPY, letters
+from tests.mockwp.site import (
+    AUTHORS,
+    CATEGORIES,
+    TAGS,
+    MockWordPress,
+    MockWordPressServer,
+    Post,
+)
+from tests.serving import running
 
 
 def serve(rest: str) -> MockWordPressServer:
-    return MockWordPressServer(MockWordPress(rest=rest)).start_in_thread()
+    return MockWordPressServer(MockWordPress(rest=rest))
 
 
 def crawl(tmp_path: Path, spider: str, *args: str, env: dict | None = None) -> tuple[list[dict], str]:
@@ -51,12 +54,8 @@ def check_post(record: dict, post: Post) -> None:
 
 @pytest.mark.parametrize("rest", ["on", "off", "rest_route", "no-embed"])
 def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, rest):
-    server = serve(rest)
-    try:
+    with running(serve(rest)) as server:
         records, log = crawl(tmp_path, "wordpress", "-a", f"site_url={server.base_url}/")
-    finally:
-        server.shutdown()
-        server.server_close()
     posts = server.site.posts
     assert sorted(record["news_id"] for record in records) == sorted(str(post.id) for post in posts)
     for record in records:
@@ -72,12 +71,8 @@ def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, 
 def test_both_routes_give_the_same_records(tmp_path):
     results = {}
     for rest in ("on", "off"):
-        server = serve(rest)
-        try:
+        with running(serve(rest)) as server:
             records, _ = crawl(tmp_path / rest, "wordpress", "-a", f"site_url={server.base_url}/")
-        finally:
-            server.shutdown()
-            server.server_close()
         host = server.base_url
         results[rest] = {record["news_id"]: json.loads(json.dumps(record).replace(host, "http://site"))
                          for record in records}
@@ -90,13 +85,9 @@ def test_both_routes_give_the_same_records(tmp_path):
 
 @pytest.mark.parametrize("rest", ["on", "off"])
 def test_date_range_on_both_routes(tmp_path, rest):
-    server = serve(rest)
-    try:
+    with running(serve(rest)) as server:
         records, _ = crawl(tmp_path, "wordpress", "-a", f"site_url={server.base_url}/", "-a", "from=1402-05-22",
                            "-a", "to=1402-05-23")
-    finally:
-        server.shutdown()
-        server.server_close()
     wanted = {str(post.id) for post in server.site.posts if post.jalali.strftime("%Y-%m-%d") in ("1402-05-22", "1402-05-23")}
     assert len(wanted) == 5
     assert sorted(record["news_id"] for record in records) == sorted(wanted)
@@ -112,12 +103,8 @@ def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
     assert listed.returncode == 0
     assert {"isna", "wordpress", "nazirkerman", "kermaneno", "khuzpress", "goldashtkerman", "fardayekerman",
             "yazdfarda"} <= set(listed.stdout.split())
-    server = serve("off")
-    try:
+    with running(serve("off")) as server:
         records, _ = crawl(tmp_path, "yazdfarda", "-a", f"site_url={server.base_url}", env=env)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert len(records) == len(server.site.posts)
     assert {record["site"] for record in records} == {"yazdfarda"}
     assert {record["province"] for record in records} == {"یزد"}
@@ -150,25 +137,17 @@ def test_shipped_registry_selectors_are_all_usable():
 
 
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
-    server = serve("on")
-    try:
+    with running(serve("on")) as server:
         records, _ = crawl(tmp_path, "nazirkerman", "-a", f"site_url={server.base_url}", "-a", "from=1402-05-25")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert records and {(record["site"], record["province"]) for record in records} == {("nazirkerman", "کرمان")}
 
 
 def test_incremental_runs_skip_stored_posts(tmp_path):
-    server = serve("on")
-    try:
+    with running(serve("on")) as server:
         command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
         first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         before = len(server.requests)
         second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
     files = list((tmp_path / "wordpress").glob("wordpress-*.jsonl"))
     assert len(files) == 1 and len(files[0].read_text(encoding="utf-8").splitlines()) == len(server.site.posts)

@@ -31,7 +31,13 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, SiteEntryError, province_in
+from crawler.sites import (
+    LayoutNotRecognized,
+    NotAnArticle,
+    Site,
+    SiteEntryError,
+    province_in,
+)
 from crawler.sites.html import (
     Page,
     absolute,

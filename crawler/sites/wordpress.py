@@ -29,7 +29,13 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import SITES_FILE, LayoutNotRecognized, NotAnArticle, Site, SiteEntryError
+from crawler.sites import (
+    SITES_FILE,
+    LayoutNotRecognized,
+    NotAnArticle,
+    Site,
+    SiteEntryError,
+)
 from crawler.sites.html import (
     Page,
     absolute,

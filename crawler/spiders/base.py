@@ -20,9 +20,15 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.dates import TEHRAN, DateParseError, parse_day_argument, tehran_jalali_day, utc_now_iso
+from crawler.dates import (
+    TEHRAN,
+    DateParseError,
+    parse_day_argument,
+    tehran_jalali_day,
+    utc_now_iso,
+)
 from crawler.record import Article, article_key
-from crawler.run import REQUIRED_FIELDS
+from crawler.run import COVERAGE_FIELDS
 from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteEntryError
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
@@ -101,7 +107,7 @@ class NewsSpider(scrapy.Spider):
         """Article pages and the required fields missing on them: what tells a redesign from a quiet day."""
         stats = self.crawler.stats
         stats.inc_value("articles/pages")
-        for name in REQUIRED_FIELDS:
+        for name in COVERAGE_FIELDS:
             if article is None or not getattr(article, name):
                 stats.inc_value(f"articles/missing/{name}")
 

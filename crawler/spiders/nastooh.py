@@ -26,7 +26,13 @@ from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
 from crawler.record import Article, article_key
 from crawler.sites import parser_for, registered_site
 from crawler.sites.nastooh import ListedArticle
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
+from crawler.spiders.base import (
+    ARTICLE_PRIORITY,
+    NewsSpider,
+    checked_article_url,
+    checked_base_url,
+)
+
 
 class NastoohSpider(NewsSpider):
     """The spider of a Nastooh site; crawler/spiders/registry.py makes one for each registry entry of the family."""

@@ -28,7 +28,12 @@ from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
 from crawler.sites import NotAnArticle, Site, parser_for, registered_site
 from crawler.sites.html import absolute
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider, checked_article_url, checked_base_url
+from crawler.spiders.base import (
+    ARTICLE_PRIORITY,
+    NewsSpider,
+    checked_article_url,
+    checked_base_url,
+)
 
 POSTS_PER_PAGE = 100
 REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
