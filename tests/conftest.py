@@ -21,3 +21,16 @@ def shared_isna_site():
     """The mock ISNA site, one server for a test module: for tests that only read it."""
     with running(MockIsnaServer(MockSite())) as server:
         yield server
+
+
+async def crawl_in_process(spider_class, settings: dict, **arguments):
+    """A crawl run in the test's own process (on pytest-twisted's asyncio reactor) with the project's settings and
+    ``settings`` over them: the crawler comes back with its stats and the run's verdict (crawler.exit_status).
+    Subprocess crawls are for what needs a real process: the exit status of the command, the lock, kill -9."""
+    from scrapy.utils.project import get_project_settings
+    from scrapy.utils.test import get_crawler
+
+    project = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
+    crawler = get_crawler(spider_class, {**project, "PROGRESS": "off", **settings})
+    await crawler.crawl_async(**arguments)
+    return crawler

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from scrapy.utils.defer import deferred_f_from_coro_f
 
+from tests.conftest import crawl_in_process
 from tests.helpers import FAST, ROOT, SCRAPY, letters
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import (
@@ -112,25 +114,31 @@ def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(share
     assert not list((tmp_path / "data" / "rejects").rglob("*.jsonl"))  # nothing rejected
 
 
-def test_date_range_stops_paging_at_the_end_of_each_day(shared_isna_site, tmp_path):
-    before = len(shared_isna_site.requests)
-    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1402-05-22", "-a", "to=1402-05-22",
-          "-O", str(tmp_path / "out.jsonl"), *FAST)
-    archive_pages = [path for path in shared_isna_site.requests[before:] if path.startswith("/archive")]
+async def crawl_here(server, tmp_path: Path, **arguments: str) -> tuple[list[dict], dict]:
+    """An export crawl of the mock site in this process: (the records written, the crawler's stats)."""
+    from crawler.spiders.registry import IsnaSpider
+
+    out = tmp_path / "out.jsonl"
+    crawler = await crawl_in_process(
+        IsnaSpider, {"DATA_DIR": str(tmp_path / "data"), "FEEDS": {str(out): {"format": "jsonlines"}},
+                     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}, base_url=server.base_url, **arguments)
+    assert crawler.exit_status == 0
+    return read_jsonl(out), crawler.stats.get_stats()
+
+
+@deferred_f_from_coro_f
+async def test_date_range_stops_paging_at_the_end_of_each_day(shared_isna_site, tmp_path):
+    records, stats = await crawl_here(shared_isna_site, tmp_path, **{"from": "1402-05-22", "to": "1402-05-22"})
     site = shared_isna_site.site
-    listing = site.day_listing(1402, 5, 22)
-    _, pages = site.page_of(listing, 1)
+    _, pages = site.page_of(site.day_listing(1402, 5, 22), 1)
     assert pages == 3
-    assert len(archive_pages) == pages
-    records = read_jsonl(tmp_path / "out.jsonl")
+    assert stats["archive/pages"] == pages and stats["progress/days_done"] == 1
     assert {record["news_id"] for record in records} == {spec.code for spec in site.articles_on((1402, 5, 22), (1402, 5, 22))}
 
 
-def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site, tmp_path):
-    out = tmp_path / "out.jsonl"
-    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1401-05-24", "-a", "to=1401-05-24",
-          "-O", str(out), *FAST)
-    records = read_jsonl(out)
+@deferred_f_from_coro_f
+async def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site, tmp_path):
+    records, _ = await crawl_here(shared_isna_site, tmp_path, **{"from": "1401-05-24", "to": "1401-05-24"})
     assert len(records) == 2
     assert {record["published_at"] for record in records} == {"2022-08-15T00:07:00+04:30", "2022-08-15T23:52:00+04:30"}
 
@@ -159,32 +167,30 @@ def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     assert any(path.startswith("/news/1402052415139/") for path in shared_isna_site.requests[before:])
 
 
-def test_latest_news_reads_the_first_archive_pages(shared_isna_site, tmp_path):
-    out = tmp_path / "latest.jsonl"
-    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "pages=2", "-O", str(out), *FAST)
+@deferred_f_from_coro_f
+async def test_latest_news_reads_the_first_archive_pages(shared_isna_site, tmp_path):
+    records, stats = await crawl_here(shared_isna_site, tmp_path, pages="2")
     newest = [spec for spec in shared_isna_site.site.newest_first()[:8] if spec.is_article]
-    assert {record["news_id"] for record in read_jsonl(out)} == {spec.code for spec in newest}
+    assert {record["news_id"] for record in records} == {spec.code for spec in newest}
+    assert stats["archive/pages"] == 2 and stats.get("articles/skipped", 0) == 8 - len(newest)
 
 
-def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(shared_isna_site, tmp_path):
+@deferred_f_from_coro_f
+async def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(shared_isna_site, tmp_path):
     """Scrapy's scheduler, with the project's settings, fed what the spider yields for a three-day archive crawl:
     after each archive page come the articles it listed, in its order, and only then the next archive page. So
     the listing never runs ahead of its articles (a long backfill does not queue every article in memory) and
     articles are fetched, and written, newest first as listed."""
-    import asyncio
     import urllib.request
 
     from scrapy.core.engine import ExecutionEngine
     from scrapy.core.scheduler import Scheduler
     from scrapy.http import HtmlResponse, Request
     from scrapy.utils.project import get_project_settings
-    from scrapy.utils.reactor import install_reactor, is_reactor_installed
     from scrapy.utils.test import get_crawler
 
     from crawler.spiders.registry import IsnaSpider
 
-    if not is_reactor_installed():
-        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     settings = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
     crawler = get_crawler(IsnaSpider, {**settings, "DATA_DIR": str(tmp_path)})
     spider = IsnaSpider.from_crawler(crawler, base_url=shared_isna_site.base_url, **{"from": "1402-05-21", "to": "1402-05-23"})
@@ -196,7 +202,7 @@ def test_each_listing_s_articles_are_scheduled_before_any_other_listing_page(sha
     async def start() -> list[Request]:
         return [request async for request in spider.start()]
 
-    for request in asyncio.run(start()):
+    for request in await start():
         scheduler.enqueue_request(request)
     expected_next: list[str] = []  # the articles the last archive page listed, still to come
     archive_pages = articles = 0

@@ -4,6 +4,7 @@ import asyncio
 
 from scrapy import Spider
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares import BackoffRetryMiddleware
@@ -40,21 +41,19 @@ def test_retry_after_is_honoured_when_within_the_maximum():
     assert delays == [2.0]
 
 
-def test_the_delay_is_waited_once_before_the_retried_request():
+@deferred_f_from_coro_f
+async def test_the_delay_is_waited_once_before_the_retried_request():
     mw = middleware(RETRY_BACKOFF_BASE=0.05)
     delays, retry = retries(mw, times=1)
     assert delays == [0.05]
-    loop = asyncio.new_event_loop()
-    try:
-        started = loop.time()
-        loop.run_until_complete(mw.process_request(retry))
-        assert loop.time() - started >= 0.05
-        assert "retry_backoff_delay" not in retry.meta
-        started = loop.time()
-        loop.run_until_complete(mw.process_request(retry))
-        assert loop.time() - started < 0.05
-    finally:
-        loop.close()
+    loop = asyncio.get_running_loop()  # the reactor's (pytest-twisted, asyncio)
+    started = loop.time()
+    await mw.process_request(retry)
+    assert loop.time() - started >= 0.05
+    assert "retry_backoff_delay" not in retry.meta
+    started = loop.time()
+    await mw.process_request(retry)
+    assert loop.time() - started < 0.05
 
 
 def test_responses_that_are_not_retried_pass_through():
