@@ -9,12 +9,11 @@ matrix are pointed at it for every host but 127.0.0.1, so a request that would h
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.mocksite.server import MockIsnaServer, _Handler
 from tests.mocksite.site import render_archive
+from tests.serving import LoopbackServer, PageHandler
 
 FAULTS = (
     "503-once",         # one 503, then the page
@@ -188,22 +187,20 @@ class _FaultyHandler(_Handler):
         return site.real_article_html.encode("utf-8")
 
 
-class TrapProxy(ThreadingHTTPServer):
+class TrapProxy(LoopbackServer):
     """An HTTP proxy on 127.0.0.1 that forwards nothing: every request that reaches it is recorded and refused."""
 
-    daemon_threads = True
-
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _TrapHandler)
+        super().__init__(_TrapHandler)
         self.caught: list[str] = []
-        threading.Thread(target=self.serve_forever, name="trap-proxy", daemon=True).start()
+        self.start_in_thread()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return self.base_url
 
 
-class _TrapHandler(BaseHTTPRequestHandler):
+class _TrapHandler(PageHandler):
     server: TrapProxy
 
     def _refuse(self) -> None:
@@ -213,9 +210,6 @@ class _TrapHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     do_GET = do_POST = do_HEAD = do_CONNECT = _refuse  # noqa: N815
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass
 
 
 class FailingPipeline:

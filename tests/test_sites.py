@@ -27,6 +27,7 @@ from crawler.sites import (
 from crawler.sites.nastooh import NastoohParser
 from pipelines.reprocess import process_record
 from tests.helpers import FAST, ROOT, SCRAPY
+from tests.mockiransamaneh import MockIranSamanehServer, listed_ids
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
 from tests.serving import running
@@ -174,3 +175,60 @@ def test_the_shipped_registry_has_the_big_nastooh_outlets_unverified():
     nastooh = {key for key, entry in entries.items() if entry["family"] == "nastooh"}
     assert {"isna", "mehr", "irna", "hamshahri", "khabaronline"} <= nastooh
     assert all(not entries[key].get("verified") for key in nastooh - {"isna"})
+
+
+# -- IranSamaneh -----------------------------------------------------------------------------------------------------
+
+def test_the_iransamaneh_listing_of_the_real_irib_home_page():
+    html = (FIXTURES / "irinn" / "irinn_homepage_fetched2017-05-24.html").read_text(encoding="utf-8")
+    listing = parser_for(registered_site("irinn")).listing(html, "http://www.irinn.ir/")
+    # Checked by eye against the page: the first «.linear_news a.title5» links, each with «HH:MM - 1396/03/03» in
+    # its title; the a.title6 links before them carry no time.
+    by_id = {article.news_id: article for article in listing.articles}
+    assert [(news_id, by_id[news_id].listed_at.isoformat()) for news_id in ("500399", "500381", "500392")] == [
+        ("500399", "2017-05-24T15:22:00+04:30"), ("500381", "2017-05-24T15:09:00+04:30"),
+        ("500392", "2017-05-24T14:58:00+04:30")]
+    assert listing.articles[0].news_id == "500397" and listing.articles[0].listed_at is None
+    assert [article.news_id for article in listing.articles] == listed_ids()  # every one, in page order
+    assert by_id["500399"].url.startswith("http://www.irinn.ir/fa/news/500399/")
+
+
+def crawl_irinn(server, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCRAPY), "crawl", "irinn", "-a", f"base_url={server.base_url}",
+                           "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def test_an_iransamaneh_site_s_latest_news_are_crawled_incrementally(tmp_path):
+    with running(MockIranSamanehServer()) as server:
+        first = crawl_irinn(server, tmp_path)
+        before = len(server.requests)
+        second = crawl_irinn(server, tmp_path)
+        asked_again = server.requests[before:]
+    assert first.returncode == 0, first.stderr[-3000:]
+    records = [json.loads(line) for path in sorted((tmp_path / "data" / "irinn").glob("irinn-*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(record["news_id"] for record in records) == sorted(listed_ids())  # each once
+    assert all(record["url"] == f"http://www.irinn.ir/fa/news/{record['news_id']}" for record in records)
+    assert second.returncode == 0 and "0 new article(s)" in second.stderr
+    assert not [path for path in asked_again if path.startswith("/fa/news/")]  # stored articles are not asked for
+
+
+def test_one_iransamaneh_article_by_url_is_its_expected_record(tmp_path):
+    out = tmp_path / "one.jsonl"
+    with running(MockIranSamanehServer()) as server:
+        result = crawl_irinn(server, tmp_path, "-a", "url=http://www.irinn.ir/fa/news/499654/انتخابات-96-به-روایت-آمار",
+                             "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    wanted = json.loads((FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.expected.json").read_text(encoding="utf-8"))
+    wanted["body"] = "\n\n".join(wanted["body"])
+    assert {key: value for key, value in record.items() if key != "crawled_at"} == \
+        {key: value for key, value in wanted.items() if key != "crawled_at"}
+
+
+def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_path):
+    result = subprocess.run([str(SCRAPY), "crawl", "irinn", "-a", "from=1396-02-28", "-s", f"DATA_DIR={tmp_path}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "the day archives of" in result.stderr and "are not known yet" in result.stderr

@@ -24,6 +24,7 @@ SITES_FILE = Path(os.environ.get("PERSIAN_NEWS_SITES") or Path(__file__).with_na
 # Each family's parser; a registry entry's `family` is one of these keys.
 FAMILIES = {
     "nastooh": "crawler.sites.nastooh:NastoohParser",
+    "iransamaneh": "crawler.sites.iransamaneh:IranSamanehParser",
     "wordpress": "crawler.sites.wordpress:WordPressParser",
 }
 

@@ -31,17 +31,11 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Image
-from crawler.sites import (
-    LayoutNotRecognized,
-    NotAnArticle,
-    Site,
-    SiteEntryError,
-    province_in,
-)
+from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
+from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
     absolute,
-    compiled,
     element_text,
     first_meta,
     first_text,
@@ -101,7 +95,7 @@ class Listing:
     next_url: str | None
 
 
-class NastoohParser:
+class NastoohParser(FamilyParser):
     """Reads the pages of one Nastooh site; built once per site, every method is pure."""
 
     # -- article page: CSS selectors, each a tuple of forms tried in order ---------------------------------------
@@ -143,20 +137,7 @@ class NastoohParser:
              "advertorial_categories", "dateline_prefix")
 
     def __init__(self, site: Site):
-        self.site = site
-        for name, value in site.selectors.items():
-            if name not in self.SELECTORS:
-                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown selector {name!r} "
-                                     f"(known: {', '.join(self.SELECTORS)})")
-            queries = (value,) if isinstance(value, str) else tuple(value)
-            for query in queries:
-                _check_css(site.key, name, query)
-            setattr(self, name, queries)
-        for name, value in site.facts.items():
-            if name not in self.FACTS:
-                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown key {name!r} "
-                                     f"(known for the {site.family} family: {', '.join(self.FACTS)})")
-            setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        super().__init__(site)
         self._article_path = re.compile(self.article_path)
 
     # -- article page ----------------------------------------------------------------------------------------------
@@ -349,16 +330,6 @@ class NastoohParser:
             if link:
                 return link if link != url else None
         return None
-
-
-def _check_css(key: str, name: str, query) -> None:
-    if not isinstance(query, str) or not query.strip():
-        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not a CSS selector")
-    try:
-        compiled(query)
-    except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
-        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not CSS we can use: "
-                             f"{error}") from None
 
 
 def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import jdatetime
 import scrapy
@@ -93,6 +93,26 @@ class NewsSpider(scrapy.Spider):
         """The run's incremental state (crawler/run.py), or None in an export run."""
         state = getattr(self.crawler, "run_state", None)
         return state if state is not None and state.incremental else None
+
+    # -- where requests go ----------------------------------------------------------------------------------------
+
+    def set_base_url(self, given: str | None) -> None:
+        """Requests go to -a base_url= (a mirror, a test server) or to the site's own base_url; -a url= must be on the
+        site. Needs self.site."""
+        self.base_url = checked_base_url(given or self.site.base_url)
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
+        self._site_hosts = {host.lower() for host in self.site.hosts} | {urlsplit(self.site.base_url).netloc.lower()}
+        if self.article_url:
+            self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
+                                                   self.site.name)
+
+    def local_url(self, url: str) -> str:
+        """The URL with the site's own host replaced by base_url's, so that every request goes to base_url."""
+        parts = urlsplit(url)
+        if parts.netloc.lower() not in self._site_hosts:
+            return url
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def is_stored(self, site: str, key: str) -> bool:
         """Whether an incremental run may skip this article (not with -a refresh=1)."""

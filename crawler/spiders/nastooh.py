@@ -17,7 +17,6 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import jdatetime
 from scrapy.http import Request, Response
@@ -26,12 +25,7 @@ from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
 from crawler.record import Article, article_key
 from crawler.sites import parser_for, registered_site
 from crawler.sites.nastooh import ListedArticle
-from crawler.spiders.base import (
-    ARTICLE_PRIORITY,
-    NewsSpider,
-    checked_article_url,
-    checked_base_url,
-)
+from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider
 
 
 class NastoohSpider(NewsSpider):
@@ -44,13 +38,8 @@ class NastoohSpider(NewsSpider):
         super().__init__(*args, **kwargs)
         self.site = registered_site(self.site_key)
         self.parser = parser_for(self.site)
-        self.base_url = checked_base_url(self.arguments.get("base_url") or self.site.base_url)
-        self.allowed_domains = [urlsplit(self.base_url).hostname]
+        self.set_base_url(self.arguments.get("base_url"))
         self.latest_pages = self.max_pages or self.parser.latest_pages
-        self._site_hosts = {host.lower() for host in self.site.hosts} | {urlsplit(self.site.base_url).netloc.lower()}
-        if self.article_url:
-            self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
-                                                   self.site.name)
         self._requested_ids: set[str] = set()
         self._archive_urls: set[str] = set()
         self._days_done: set[str] = set()
@@ -235,13 +224,3 @@ class NastoohSpider(NewsSpider):
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, self.parser.article)
-
-    # -- URLs --------------------------------------------------------------------------------------------------------
-
-    def local_url(self, url: str) -> str:
-        """The URL with the site's own host replaced by base_url's, so that every request goes to base_url."""
-        parts = urlsplit(url)
-        if parts.netloc.lower() not in self._site_hosts:
-            return url
-        base = urlsplit(self.base_url)
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))

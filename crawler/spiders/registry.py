@@ -6,11 +6,12 @@ from __future__ import annotations
 import sys
 
 from crawler.sites import registry
+from crawler.spiders.iransamaneh import IranSamanehSpider
 from crawler.spiders.nastooh import NastoohSpider
 from crawler.spiders.wordpress import WordPressSpider
 
 # The spider that crawls each family's sites.
-FAMILY_SPIDERS = {"nastooh": NastoohSpider, "wordpress": WordPressSpider}
+FAMILY_SPIDERS = {"nastooh": NastoohSpider, "iransamaneh": IranSamanehSpider, "wordpress": WordPressSpider}
 
 
 def _make_spiders() -> None:

@@ -6,21 +6,19 @@ import itertools
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.mocksite.site import REAL_ARTICLE_CODE, MockSite, render_archive
+from tests.serving import LoopbackServer, PageHandler
 
 logger = logging.getLogger(__name__)
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /redirect/\nDisallow: /print/\n"
 
 
-class MockIsnaServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class MockIsnaServer(LoopbackServer):
     def __init__(self, site: MockSite, port: int = 0, fail_every: int = 0, delay: float = 0.0):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.site = site
         self.fail_every = fail_every
         self.delay = delay  # seconds before each answer: a slow site, for runs that must last
@@ -28,23 +26,14 @@ class MockIsnaServer(ThreadingHTTPServer):
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start_in_thread(self) -> "MockIsnaServer":
-        threading.Thread(target=self.serve_forever, name="mock-isna", daemon=True).start()
-        return self
-
     def record(self, path: str) -> int:
         with self._lock:
             self.requests.append(path)
             return next(self._counter)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     server: MockIsnaServer
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         number = self.server.record(self.path)
@@ -85,14 +74,3 @@ class _Handler(BaseHTTPRequestHandler):
             return "/archive?" + urlencode({**query, "pi": number})
 
         self._send(200, "text/html;charset=UTF-8", render_archive(items, page, pages, link))
-
-    def _send(self, status: int, content_type: str, text: str) -> None:
-        body = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        logger.debug("%s %s", self.address_string(), format % args)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jdatetime
 
 from crawler.dates import TEHRAN, jalali_to_tehran
+from tests.serving import LoopbackServer, PageHandler
 
 HERE = Path(__file__).resolve().parent
 SENTENCES = HERE.parent / "mocksite" / "seraji-test-sentences.txt"
@@ -220,26 +219,15 @@ class MockWordPress:
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>"""
 
 
-class MockWordPressServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class MockWordPressServer(LoopbackServer):
     def __init__(self, site: MockWordPress, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.site = site
         self.requests: list[str] = []
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def start_in_thread(self) -> "MockWordPressServer":
-        threading.Thread(target=self.serve_forever, name="mock-wordpress", daemon=True).start()
-        return self
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     server: MockWordPressServer
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802
         self.server.requests.append(self.path)
@@ -290,16 +278,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, data, headers: dict[str, str] | None = None) -> None:
         self._send(status, "application/json; charset=UTF-8", json.dumps(data, ensure_ascii=False), headers)
-
-    def _send(self, status: int, content_type: str, text: str, headers: dict[str, str] | None = None) -> None:
-        body = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass

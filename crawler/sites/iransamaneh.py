@@ -1,0 +1,196 @@
+"""The IranSamaneh CMS (IRIB News, Tabnak, YJC, Asriran, Fararu, Kayhan, Mizan...): article pages and home-page
+listings, page in, record or links out.
+
+What is known of the markup is in ../shared/notes/cms-families.md: [real] for IRIB News 2017 (the stored page in
+tests/fixtures/irinn), [hearsay] for the class names other sites of the family use, which the selector tuples try
+after the real ones. Everything is a class attribute, overridden per site like the Nastooh parser's. Two things
+differ from Nastooh: `article:published_time` is a numeric Jalali string with Persian digits
+(«۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷»), and the body is often one element whose paragraphs are runs of <br>.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from urllib.parse import unquote, urlsplit
+
+from crawler.dates import (
+    DateParseError,
+    parse_jalali,
+    tehran_jalali_day,
+    to_jalali_string,
+    to_tehran_iso,
+)
+from crawler.record import Article, Image
+from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
+from crawler.sites.family import FamilyParser
+from crawler.sites.html import (
+    Page,
+    absolute,
+    element_text,
+    first_meta,
+    first_text,
+    meta_index,
+    own_url,
+    page_base,
+    paragraphs,
+    root_of,
+    select,
+    select_first,
+    unique,
+)
+from crawler.sites.nastooh import ListedArticle, Listing
+from crawler.text import tidy
+
+logger = logging.getLogger(__name__)
+
+
+class IranSamanehParser(FamilyParser):
+    """Reads the pages of one IranSamaneh site; built once per site, every method is pure."""
+
+    # -- article page ([real] IRIB News first, then [hearsay] forms of other sites) ----------------------------------
+    title = ("h1.title", ".news-title", ".title-news", "div.title")
+    kicker = (".rutitr", ".news-rutitr")
+    lead = (".subtitle", ".news-subtitle", ".subtitle-news")
+    body = ("div.body", ".news-body", ".body")
+    shown_date = (".news_pdate_c", ".news-date", ".fa_date")
+    shown_id = (".news_id_c",)
+    tags = (".tags_title a", ".tags li a", ".tags li")
+    breadcrumb = (".news_path a",)
+    images = ("div.body img", ".news_image img", ".image_top_primary img")
+    # -- home page and list pages: links to articles, with the time in their title («15:22 - 1396/03/03») ----------
+    listing_link = ("a.title5", "a.title6", ".linear_news a", ".news_list a")
+
+    SELECTORS = ("title", "kicker", "lead", "body", "shown_date", "shown_id", "tags", "breadcrumb", "images",
+                 "listing_link")
+
+    # -- site facts -------------------------------------------------------------------------------------------------
+    home_path = "/"  # the latest news: the links of the home page
+    article_path = r"^/(?:[a-z]{2}/)?news/(\d+)(?:/|$)"  # /fa/news/<id>/<slug>; photo and video pages are elsewhere
+    non_article_paths = (r"^/(?:[a-z]{2}/)?(?:photos|videos|media|gallery)/",)
+
+    FACTS = ("home_path", "article_path", "non_article_paths")
+
+    def __init__(self, site: Site):
+        super().__init__(site)
+        self._article_path = re.compile(self.article_path)
+        self._non_article_paths = tuple(re.compile(pattern) for pattern in self.non_article_paths)
+
+    # -- article page -------------------------------------------------------------------------------------------------
+
+    def article(self, page: Page, url: str) -> Article:
+        """The article on ``page`` fetched from ``url``; NotAnArticle with the reason for other pages."""
+        path = unquote(urlsplit(url).path)
+        if any(pattern.search(path) for pattern in self._non_article_paths):
+            raise NotAnArticle(f"not a text article page ({path})")
+        root = root_of(page, url)
+        base = page_base(root, url)
+        metas = meta_index(root)
+        title = first_text(root, *self.title) or first_meta(metas, "og:title", "dc.title")
+        body_element = select_first(root, *self.body)
+        body = paragraphs(body_element) if body_element is not None else []
+        if title is None and not body:
+            raise LayoutNotRecognized("no headline and no article text (h1.title, div.body): not an article page, "
+                                      "or the layout changed")
+        published = self._published(metas, first_text(root, *self.shown_date), url)
+        modified = _jalali_meta(metas, "article:modified_time", url)
+        crumbs = [element_text(node) for query in self.breadcrumb for node in select(root, query)]
+        section = first_meta(metas, "article:section")
+        categories = unique([*(crumb for crumb in reversed(crumbs)), section])
+        tags = [element_text(node) for query in self.tags for node in select(root, query)]
+        if not any(tags):
+            tags = [tidy(tag) for tag in (first_meta(metas, "article:tag", "keywords") or "").replace("،", ",").split(",")]
+        author = first_meta(metas, "article:author")
+        return Article(
+            site=self.site.key,
+            url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
+                        self.site.host_names, base),
+            news_id=self._news_id(root, url),
+            title=title,
+            kicker=first_text(root, *self.kicker),
+            lead=first_text(root, *self.lead),
+            body="\n\n".join(body) or None,
+            published_at=to_tehran_iso(published) if published else None,
+            published_jalali=to_jalali_string(published) if published else None,
+            modified_at=to_tehran_iso(modified) if modified else None,
+            category=categories[0] if categories else None,
+            categories=categories,
+            # article:author names the outlet itself on this CMS, not a person
+            author=None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author,
+            province=self.site.province,
+            tags=unique(tags),
+            images=_images([node for query in self.images for node in select(root, query)], title, base),
+        )
+
+    def _news_id(self, root, url: str) -> str | None:
+        match = self._article_path.search(unquote(urlsplit(url).path))
+        if match:
+            return match.group(1)
+        shown = first_text(root, *self.shown_id) or ""
+        digits = re.search(r"\d+", shown.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")))
+        return digits.group() if digits else None
+
+    def _published(self, metas: dict[str, list[str]], shown: str | None, url: str) -> datetime | None:
+        """`article:published_time` (Jalali, to the minute) when it agrees with the date shown on the page, else the
+        shown one, with a warning naming both."""
+        machine = _jalali_meta(metas, "article:published_time", url)
+        visible, has_time = None, False
+        if shown:
+            try:
+                visible, has_time = parse_jalali(shown)
+            except DateParseError as error:
+                logger.warning("%s: unreadable publication date on the page: %s", url, error)
+        if machine is None or visible is None:
+            return machine or visible
+        agrees = (tehran_jalali_day(machine) == tehran_jalali_day(visible)) if not has_time else machine == visible
+        if agrees:
+            return machine
+        logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
+                       url, to_tehran_iso(visible), to_tehran_iso(machine))
+        return visible
+
+    # -- listings -------------------------------------------------------------------------------------------------------
+
+    def listing(self, page: Page, url: str, page_number: int = 1) -> Listing:
+        """The articles a home or list page links, in page order, each once, with the time a link's title gives."""
+        root = root_of(page, url)
+        articles: dict[str, ListedArticle] = {}
+        for link in select(root, ", ".join(self.listing_link)):  # one union of the queries: page order
+            href = absolute(link.get("href"), url)
+            match = self._article_path.search(unquote(urlsplit(href).path)) if href else None
+            if match and match.group(1) not in articles:
+                articles[match.group(1)] = ListedArticle(href, match.group(1), _listed_at(link.get("title"), url))
+        return Listing(list(articles.values()), None)
+
+
+def _jalali_meta(metas: dict[str, list[str]], name: str, url: str) -> datetime | None:
+    value = first_meta(metas, name)
+    if not value:
+        return None
+    try:
+        moment, has_time = parse_jalali(value)
+    except DateParseError as error:
+        logger.debug("%s: ignoring %s: %s", url, name, error)
+        return None
+    return moment if has_time else None  # a day without its time is no machine time
+
+
+def _listed_at(title: str | None, url: str) -> datetime | None:
+    if not title:
+        return None
+    try:
+        moment, has_time = parse_jalali(title)
+    except DateParseError:
+        return None  # a link title is often just the headline
+    return moment if has_time else None
+
+
+def _images(nodes, title: str | None, base: str) -> list[Image]:
+    images: dict[str, Image] = {}
+    for node in nodes:
+        src = absolute(node.get("src") or node.get("data-src"), base)
+        if src and src not in images:
+            caption = tidy(node.get("alt"))
+            images[src] = Image(url=src, caption=None if caption == title else caption)
+    return list(images.values())
