@@ -213,6 +213,30 @@ def parse_machine_datetime(text: str) -> datetime:
     return parse_iso_datetime(cleaned)
 
 
+def publication_time(machine: datetime | None, shown: str | None, url: str) -> datetime | None:
+    """The publication time from a page's machine-readable time and the date it shows readers: the machine time
+    when the two agree (to the minute, or on the day when the page shows no time of day), else the shown one (what
+    readers and the archive see), with a warning naming both; either one alone when the other is missing or
+    unreadable (that is logged too)."""
+    visible, has_time = None, False
+    if shown:
+        try:
+            visible, has_time = parse_jalali(shown)
+        except DateParseError as error:
+            logger.warning("%s: unreadable publication date on the page: %s", url, error)
+    if machine is None or visible is None:
+        return machine or visible
+    if has_time:
+        agrees = abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) < 60
+    else:
+        agrees = tehran_jalali_day(machine) == tehran_jalali_day(visible)
+    if agrees:
+        return machine
+    logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
+                   url, to_tehran_iso(visible), to_tehran_iso(machine))
+    return visible
+
+
 def to_tehran_iso(moment: datetime) -> str:
     """``2023-08-15T12:46:00+03:30``: the moment in Tehran local time with the offset in force on that date."""
     return tehran_local(moment).replace(microsecond=0).isoformat()

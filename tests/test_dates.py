@@ -12,6 +12,7 @@ from crawler.dates import (
     parse_jalali_datetime,
     parse_jalali_day,
     parse_machine_datetime,
+    publication_time,
     to_jalali_string,
     to_tehran_iso,
 )
@@ -149,3 +150,16 @@ def test_command_line_days_may_be_gregorian_and_are_converted_never_read_as_jala
     assert parse_day_argument("1402-05-24") == (jdatetime.date(1402, 5, 24), False)
     with pytest.raises(DateParseError, match="neither Jalali"):
         parse_day_argument("1800-01-01")
+
+
+@pytest.mark.parametrize(("machine", "shown", "expected"), [
+    ("2017-01-18T11:29:36Z", "۲۹ دی ۱۳۹۵ / ۱۴:۵۹", "2017-01-18T14:59:36+03:30"),  # agree to the minute: machine
+    ("2017-01-18T11:29:36Z", "۲۹ دی ۱۳۹۵", "2017-01-18T14:59:36+03:30"),  # shown day without a time: machine
+    ("2017-01-18T11:29:36Z", "۲۹ دی ۱۳۹۵ / ۱۶:۰۰", "2017-01-18T16:00:00+03:30"),  # disagree: what readers see
+    ("2017-01-18T11:29:36Z", "۳۰ دی ۱۳۹۵", "2017-01-19T00:00:00+03:30"),  # another day: what readers see
+    (None, "۲۹ دی ۱۳۹۵ / ۱۴:۵۹", "2017-01-18T14:59:00+03:30"),
+    ("2017-01-18T11:29:36Z", "نامعلوم", "2017-01-18T14:59:36+03:30"),
+])
+def test_the_publication_time_weighs_the_machine_time_against_the_shown_date(machine, shown, expected):
+    moment = publication_time(parse_iso_datetime(machine) if machine else None, shown, "https://example.ir/1")
+    assert to_tehran_iso(moment) == expected

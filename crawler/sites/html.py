@@ -18,6 +18,7 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
+from crawler.record import Image
 from crawler.text import tidy
 
 logger = logging.getLogger(__name__)
@@ -237,3 +238,17 @@ def own_url(candidate, fetched: str, hosts: set[str], base: str | None = None) -
     host = (urlsplit(canonical).hostname or "").lower()
     allowed = {name.lower() for name in hosts} | {(urlsplit(fetched).hostname or "").lower()}
     return canonical if host in allowed else fetched
+
+
+def images_of(nodes: list[etree._Element], title: str | None, base: str) -> list[Image]:
+    """Images in page order, each once, with absolute http(s) URLs; the caption is the figure's caption or the alt
+    text, unless that only repeats the headline (news CMSs put the headline into alt)."""
+    images: dict[str, Image] = {}
+    for image in nodes:
+        src = absolute(image.get("src") or image.get("data-src"), base)
+        if not src or src in images:
+            continue
+        figure = next(image.iterancestors("figure"), None)
+        caption = first_text(figure, "figcaption") or tidy(image.get("alt"))
+        images[src] = Image(url=src, caption=None if caption == title else caption)
+    return list(images.values())

@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit
 from crawler.dates import (
     DateParseError,
     parse_jalali,
-    tehran_jalali_day,
+    publication_time,
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article, Image
+from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
@@ -31,6 +31,7 @@ from crawler.sites.html import (
     element_text,
     first_meta,
     first_text,
+    images_of,
     meta_index,
     own_url,
     page_base,
@@ -93,7 +94,7 @@ class IranSamanehParser(FamilyParser):
         if title is None and not body:
             raise LayoutNotRecognized("no headline and no article text (h1.title, div.body): not an article page, "
                                       "or the layout changed")
-        published = self._published(metas, first_text(root, *self.shown_date), url)
+        published = publication_time(_jalali_meta(metas, "article:published_time", url), first_text(root, *self.shown_date), url)
         modified = _jalali_meta(metas, "article:modified_time", url)
         crumbs = [element_text(node) for query in self.breadcrumb for node in select(root, query)]
         section = first_meta(metas, "article:section")
@@ -120,7 +121,7 @@ class IranSamanehParser(FamilyParser):
             author=None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author,
             province=self.site.province,
             tags=unique(tags),
-            images=_images([node for query in self.images for node in select(root, query)], title, base),
+            images=images_of([node for query in self.images for node in select(root, query)], title, base),
         )
 
     def _news_id(self, root, url: str) -> str | None:
@@ -130,25 +131,6 @@ class IranSamanehParser(FamilyParser):
         shown = first_text(root, *self.shown_id) or ""
         digits = re.search(r"\d+", shown.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")))
         return digits.group() if digits else None
-
-    def _published(self, metas: dict[str, list[str]], shown: str | None, url: str) -> datetime | None:
-        """`article:published_time` (Jalali, to the minute) when it agrees with the date shown on the page, else the
-        shown one, with a warning naming both."""
-        machine = _jalali_meta(metas, "article:published_time", url)
-        visible, has_time = None, False
-        if shown:
-            try:
-                visible, has_time = parse_jalali(shown)
-            except DateParseError as error:
-                logger.warning("%s: unreadable publication date on the page: %s", url, error)
-        if machine is None or visible is None:
-            return machine or visible
-        agrees = (tehran_jalali_day(machine) == tehran_jalali_day(visible)) if not has_time else machine == visible
-        if agrees:
-            return machine
-        logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
-                       url, to_tehran_iso(visible), to_tehran_iso(machine))
-        return visible
 
     # -- listings -------------------------------------------------------------------------------------------------------
 
@@ -184,13 +166,3 @@ def _listed_at(title: str | None, url: str) -> datetime | None:
     except DateParseError:
         return None  # a link title is often just the headline
     return moment if has_time else None
-
-
-def _images(nodes, title: str | None, base: str) -> list[Image]:
-    images: dict[str, Image] = {}
-    for node in nodes:
-        src = absolute(node.get("src") or node.get("data-src"), base)
-        if src and src not in images:
-            caption = tidy(node.get("alt"))
-            images[src] = Image(url=src, caption=None if caption == title else caption)
-    return list(images.values())

@@ -24,13 +24,12 @@ from crawler.dates import (
     DateParseError,
     ascii_digits,
     parse_iso_datetime,
-    parse_jalali,
     parse_jalali_datetime,
-    tehran_jalali_day,
+    publication_time,
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article, Image
+from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
@@ -39,6 +38,7 @@ from crawler.sites.html import (
     element_text,
     first_meta,
     first_text,
+    images_of,
     json_ld_of_type,
     meta_index,
     own_url,
@@ -73,10 +73,6 @@ META_FIELDS = (
     ("news_id", "fa-newspaper", ("کد خبر",)),
     ("reporter_code", "fa-microphone", ("خبرنگار",)),
 )
-
-# Two readings of the publication time agree when they fall in the same minute.
-_SAME_MINUTE = 60
-
 
 @dataclass(frozen=True)
 class ListedArticle:
@@ -188,7 +184,7 @@ class NastoohParser(FamilyParser):
             editor=self._editor(article_root),
             province=self._province(lead, category),
             tags=self._tags(article_root, metas),
-            images=_images([image for query in self.main_image for image in select(article_root, query)] + body_images, title, base),
+            images=images_of([image for query in self.main_image for image in select(article_root, query)] + body_images, title, base),
         )
 
     # -- page kind ---------------------------------------------------------------------------------------
@@ -253,25 +249,8 @@ class NastoohParser(FamilyParser):
     # -- dates -----------------------------------------------------------------------------------------------
 
     def _published(self, metas: dict[str, list[str]], ld: dict, shown: str | None, url: str) -> datetime | None:
-        """The publication time: the machine-readable one when it agrees with the date shown to readers,
-        else the shown one (what readers and the archive see), with a warning naming both."""
-        visible, has_time = None, False
-        if shown:
-            try:
-                visible, has_time = parse_jalali(shown)
-            except DateParseError as error:
-                logger.warning("%s: unreadable publication date on the page: %s", url, error)
         candidates = [value for key in METAS["published_time"] for value in metas.get(key, ())]
-        machine = _first_timestamp(candidates, ld.get("datePublished"), url)
-        if machine and visible and not has_time:
-            # A shown day without a time of day: the machine time wins when it falls on that day.
-            if tehran_jalali_day(machine) == tehran_jalali_day(visible):
-                return machine
-        if machine and visible and abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) >= _SAME_MINUTE:
-            logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
-                           url, to_tehran_iso(visible), to_tehran_iso(machine))
-            return visible
-        return machine or visible
+        return publication_time(_first_timestamp(candidates, ld.get("datePublished"), url), shown, url)
 
     # -- body and images -----------------------------------------------------------------------------------------
 
@@ -345,20 +324,6 @@ def _meta_item(item: etree._Element) -> tuple[str, str, str | None]:
         elif value is None and "text-meta" in classes:
             value = element_text(node)
     return " ".join(icons), label or "", value
-
-
-def _images(nodes: list[etree._Element], title: str | None, base: str) -> list[Image]:
-    """Images in page order, each once; the caption is the figure's caption or the alt text, unless that only
-    repeats the headline (the CMS puts the headline into alt)."""
-    images: dict[str, Image] = {}
-    for image in nodes:
-        src = absolute(image.get("src") or image.get("data-src"), base)
-        if not src or src in images:
-            continue
-        figure = next(image.iterancestors("figure"), None)
-        caption = first_text(figure, "figcaption") or tidy(image.get("alt"))
-        images[src] = Image(url=src, caption=None if caption == title else caption)
-    return list(images.values())
 
 
 def _first_timestamp(candidates: list[str], from_json_ld, url: str) -> datetime | None:
