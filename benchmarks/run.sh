@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every benchmark in one command, after the README's setup: installs trafilatura (the `bench` extra) and nginx
+# Every benchmark in one command, after the README's setup: installs nginx
 # (Debian, when missing and when run as root), then prints each benchmark's table and writes its JSON under
 # benchmarks/results/. Takes about ten minutes on 2 cores, most of it the 20,000-page crawl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pip install --quiet -e '.[test,bench]'
+bash setup.sh --if-needed
 if ! command -v nginx >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
         apt-get install -y -qq nginx-light >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }

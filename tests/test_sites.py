@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -232,3 +234,142 @@ def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_p
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "the day archives of" in result.stderr and "are not known yet" in result.stderr
+
+
+# -- any site: detection and the generic parser -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("page", "family"), [
+    ("isna/isna_article_95102918901_fetched2017-05-29.html", "nastooh"),
+    ("isna/isna_article_95102918901_fetched2025-03-20.html", "nastooh"),
+    ("isna/isna_homepage_fetched2017-05-23.html", "nastooh"),
+    ("irinn/irinn_article_499654_fetched2017-05-24.html", "iransamaneh"),
+    ("irinn/irinn_homepage_fetched2017-05-24.html", "iransamaneh"),
+])
+def test_the_family_of_every_stored_page_is_detected(page, family):
+    from crawler.sites.detect import detect_family
+
+    detection = detect_family((FIXTURES / page).read_text(encoding="utf-8"), "http://example.ir/")
+    assert detection is not None and detection.family == family
+
+
+def test_the_family_of_every_mock_site_is_detected_and_a_plain_page_has_none():
+    from crawler.sites.detect import detect_family
+    from tests.mocksite.site import render_archive
+    from tests.mockwp.site import MockWordPress
+
+    site = MockSite()
+    wordpress = MockWordPress()
+    assert detect_family(site.article_html(site.newest_first()[0]), "http://x/").family == "nastooh"
+    assert detect_family(render_archive(site.newest_first()[:4], 1, 2, lambda number: "/a"), "http://x/").family == "nastooh"
+    assert detect_family(wordpress.post_page(wordpress.posts[0], "http://x"), "http://x/").family == "wordpress"
+    assert detect_family("<html><head><title>x</title></head><body><p>متن</p></body></html>", "http://x/") is None
+    assert detect_family("<html><body></body></html>", "http://x/", {"server": "sepehr-proxy-12"}).family == "iransamaneh"
+
+
+def shingle_f1(found: str | None, expected: str) -> float:
+    """F1 of word 4-gram shingles, ZWNJs aside (as benchmarks/extraction.py scores bodies)."""
+    from collections import Counter
+
+    def shingles(text):
+        words = re.findall(r"\w+", (text or "").replace("\u200c", ""))
+        return Counter(tuple(words[index:index + 4]) for index in range(max(0, len(words) - 3)))
+
+    ours, theirs = shingles(found), shingles(expected)
+    overlap = sum((ours & theirs).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+@pytest.mark.parametrize("expected", STORED, ids=[f"{path.parent.name}/{path.name.split('.')[0]}" for path in STORED])
+def test_the_generic_parser_reads_every_stored_page_with_its_family_parser_switched_off(expected):
+    from crawler.sites import Site
+    from crawler.sites.generic import GenericParser
+
+    key, html, url = stored_page(expected)
+    host = re.sub(r"^https?://([^/]+)/.*$", r"\1", url)
+    site = Site(key=host, name=host, family="generic", base_url=f"http://{host}")
+    record = dataclasses.asdict(process_record(GenericParser(site).article(html, url))[0])
+    wanted = json.loads(expected.read_text(encoding="utf-8"))
+    for field in ("title", "news_id", "published_at", "url"):
+        assert record[field] == wanted[field], field
+    assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
+    assert record["body"].count("\u200c") >= 0.95 * "".join(wanted["body"]).count("\u200c")  # the site's spelling
+
+
+@pytest.mark.parametrize(("title", "names", "headline"), [
+    ("خبرگزاری فارس - حمله به کاروان امدادی در غزه", {"خبرگزاری فارس"}, "حمله به کاروان امدادی در غزه"),
+    ("افزایش قیمت بنزین تکذیب شد | عصر ایران", {"عصر ایران"}, "افزایش قیمت بنزین تکذیب شد"),
+    ("افزایش قیمت بنزین تکذیب شد | عصر ایران", set(), "افزایش قیمت بنزین تکذیب شد"),
+    ("انتخابات 96 به روایت آمار", {"شبکه خبر"}, "انتخابات 96 به روایت آمار"),
+])
+def test_the_site_name_is_cut_from_the_headline(title, names, headline):
+    from crawler.sites.generic import strip_site_name
+
+    assert strip_site_name(title, names) == headline
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2014-07-09T01:14:00+03:30", "2014-07-09T01:14:00+04:30"),  # a summer date before 2023 printed with +03:30
+    ("2023-08-15T12:46:00+03:30", "2023-08-15T12:46:00+03:30"),
+    ("2017-01-18T11:29:36Z", "2017-01-18T14:59:36+03:30"),
+    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷", "2017-05-18T22:57:00+04:30"),
+    ("1402-05-24T12:46:00+04:30", "2023-08-15T12:46:00+03:30"),  # a Jalali date in ISO form (WordPress plugins)
+])
+def test_machine_times_are_tehran_wall_times(value, expected):
+    from crawler.dates import to_tehran_iso
+    from crawler.sites.generic import tehran_time
+
+    assert to_tehran_iso(tehran_time(value)) == expected
+
+
+def serve_pages(pages: dict[str, str]):
+    """A site on 127.0.0.1 that serves these pages at these paths (and a permissive robots.txt)."""
+    from tests.serving import LoopbackServer, PageHandler
+
+    class Handler(PageHandler):
+        def do_GET(self):  # noqa: N802
+            path = unquote(urlsplit(self.path).path)
+            if path == "/robots.txt":
+                return self._send(200, "text/plain", "User-agent: *\nAllow: /\n")
+            page = pages.get(path)
+            self._send(200 if page else 404, "text/html; charset=UTF-8", page or "<html><body>404</body></html>")
+
+    return running(LoopbackServer(Handler))
+
+
+@pytest.mark.parametrize("expected", STORED, ids=[f"{path.parent.name}/{path.name.split('.')[0]}" for path in STORED])
+def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(tmp_path, expected):
+    key, html, url = stored_page(expected)
+    path = re.sub(r"^https?://[^/]+", "", url)
+    out = tmp_path / "one.jsonl"
+    with serve_pages({unquote(path): html}) as server:
+        result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={server.base_url}{path}", "-O", str(out),
+                                 "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    family = {"isna": "nastooh", "irinn": "iransamaneh"}[key]
+    assert f"family: {family} (detected from" in result.stderr
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    wanted = json.loads(expected.read_text(encoding="utf-8"))
+    for field in ("title", "news_id", "published_at"):
+        assert record[field] == wanted[field], field
+    assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
+    assert record["site"] == "127.0.0.1"
+
+
+def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(tmp_path):
+    # The IRIB article without what tells IranSamaneh apart: a site on a CMS of its own.
+    html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
+    html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
+    out = tmp_path / "one.jsonl"
+    with serve_pages({"/fa/news/499654/x": html}) as server:
+        result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={server.base_url}/fa/news/499654/x", "-O",
+                                 str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True,
+                                text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "family: generic (no CMS marker found)" in result.stderr
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (record["title"], record["news_id"], record["published_at"]) == (
+        "انتخابات 96 به روایت آمار", "499654", "2017-05-18T22:57:00+04:30")

@@ -26,6 +26,7 @@ FAMILIES = {
     "nastooh": "crawler.sites.nastooh:NastoohParser",
     "iransamaneh": "crawler.sites.iransamaneh:IranSamanehParser",
     "wordpress": "crawler.sites.wordpress:WordPressParser",
+    "generic": "crawler.sites.generic:GenericParser",  # a site on a CMS of its own
 }
 
 

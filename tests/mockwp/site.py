@@ -157,7 +157,7 @@ class MockWordPress:
         description = f'<meta name="description" content="{escape(post.excerpt)}" />' if post.excerpt else ""
         image = f'<img class="attachment-post-thumbnail wp-post-image" src="{base}{post.image}.jpg" alt="{escape(post.title[:20])}" />' if post.image else ""
         return f"""<!DOCTYPE html>
-<html dir="rtl" lang="fa-IR"><head><meta charset="UTF-8" />
+<html dir="rtl" lang="fa-IR"><head><meta charset="UTF-8" /><link rel="https://api.w.org/" href="{base}/wp-json/" />
 <title>{escape(post.title)} – نذیر آزمایشی</title>
 {description}
 <link rel="canonical" href="{base}{post.path}" />
