@@ -373,3 +373,24 @@ def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(
     (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert (record["title"], record["news_id"], record["published_at"]) == (
         "انتخابات 96 به روایت آمار", "499654", "2017-05-18T22:57:00+04:30")
+
+
+def test_scrapy_sites_prints_the_registry_with_the_stored_pages_of_each_entry():
+    result = subprocess.run([str(SCRAPY), "sites"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:] if line.strip() and " sites in " not in line}
+    assert rows["isna"][-3:] == ["-", "yes", "2"] and rows["irinn"][-2:] == ["yes", "1"]
+    assert rows["nazirkerman"][-3:] == ["کرمان", "no", "0"]
+    assert f"{len(registry())} sites in" in result.stdout
+    assert len(registry()) >= 30  # national agencies and provincial outlets, across the families
+
+
+def test_an_entry_of_a_family_without_a_site_spider_refuses_to_start_with_the_reason(tmp_path):
+    registry_file = tmp_path / "sites.toml"
+    registry_file.write_text('[lonely]\nname = "x"\nfamily = "generic"\nbase_url = "https://lonely.example"\n',
+                             encoding="utf-8")
+    result = subprocess.run([str(SCRAPY), "crawl", "lonely", "-s", f"DATA_DIR={tmp_path / 'data'}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PERSIAN_NEWS_SITES": str(registry_file)})
+    assert result.returncode == 1
+    assert "is of the generic family, which has no spider for a whole site yet" in result.stderr
