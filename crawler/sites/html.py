@@ -74,6 +74,15 @@ def select_first(node: etree._Element, *queries: str):
     return None
 
 
+def first_found(node: etree._Element, *queries: str) -> list:
+    """All results of the first query that finds anything (the forms of one thing, tried in order), or []."""
+    for query in queries:
+        found = select(node, query)
+        if found:
+            return found
+    return []
+
+
 def paragraphs(element: etree._Element) -> list[str]:
     """The text of an article body as paragraphs in page order, white space tidied, empty ones dropped.
 

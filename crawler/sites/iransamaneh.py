@@ -30,6 +30,7 @@ from crawler.sites.html import (
     absolute,
     element_text,
     first_meta,
+    first_found,
     first_text,
     images_of,
     meta_index,
@@ -96,10 +97,10 @@ class IranSamanehParser(FamilyParser):
                                       "or the layout changed")
         published = publication_time(_jalali_meta(metas, "article:published_time", url), first_text(root, *self.shown_date), url)
         modified = _jalali_meta(metas, "article:modified_time", url)
-        crumbs = [element_text(node) for query in self.breadcrumb for node in select(root, query)]
+        crumbs = [element_text(node) for node in first_found(root, *self.breadcrumb)]
         section = first_meta(metas, "article:section")
         categories = unique([*(crumb for crumb in reversed(crumbs)), section])
-        tags = [element_text(node) for query in self.tags for node in select(root, query)]
+        tags = [element_text(node) for node in first_found(root, *self.tags)]
         if not any(tags):
             tags = [tidy(tag) for tag in (first_meta(metas, "article:tag", "keywords") or "").replace("،", ",").split(",")]
         author = first_meta(metas, "article:author")
@@ -121,7 +122,7 @@ class IranSamanehParser(FamilyParser):
             author=None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author,
             province=self.site.province,
             tags=unique(tags),
-            images=images_of([node for query in self.images for node in select(root, query)], title, base),
+            images=images_of(first_found(root, *self.images), title, base),
         )
 
     def _news_id(self, root, url: str) -> str | None:
