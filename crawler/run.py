@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
@@ -136,6 +137,9 @@ class RunManager:
 
     @classmethod
     def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("RUN_CONTROL"):
+            # `scrapy parse`, `shell`, `check`, `bench`: no lock, no seen-store, no runs log, nothing under DATA_DIR.
+            raise NotConfigured
         return cls(crawler)
 
     # -- incremental state ---------------------------------------------------------------------------------

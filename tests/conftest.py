@@ -31,6 +31,6 @@ async def crawl_in_process(spider_class, settings: dict, **arguments):
     from scrapy.utils.test import get_crawler
 
     project = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
-    crawler = get_crawler(spider_class, {**project, "PROGRESS": "off", **settings})
+    crawler = get_crawler(spider_class, {**project, "PROGRESS": "off", "RUN_CONTROL": True, **settings})
     await crawler.crawl_async(**arguments)
     return crawler

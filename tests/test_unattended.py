@@ -289,3 +289,24 @@ def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_wr
         ids = article_ids(all_records(data))
         assert len(ids) == len(set(ids)) == 100_000 + len(real)  # nothing lost, nothing twice
         assert set(ids) >= {record["news_id"] for record in real}
+
+
+def test_a_crawl_with_jobdir_pauses_state_where_scrapy_keeps_it_and_runs_healthy(site, tmp_path):
+    data, job = tmp_path / "data", tmp_path / "job"
+    result = run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-20", "-s", f"JOBDIR={job}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "AttributeError" not in result.stderr and "Traceback" not in result.stderr
+    assert (job / "spider.state").exists()  # Scrapy's own spider.state, no longer hidden by ours
+    assert sorted(article_ids(all_records(data))) == sorted(
+        spec.code for spec in site.site.articles_on((1402, 5, 20), (1402, 5, 20)))
+
+
+def test_scrapy_parse_touches_nothing_under_data(site, tmp_path):
+    data = tmp_path / "data"
+    url = f"{site.base_url}/news/1402052415139/x"
+    result = subprocess.run([str(SCRAPY), "parse", "--spider", "isna", "-a", f"base_url={site.base_url}",
+                             "-s", f"DATA_DIR={data}", "-c", "parse_article", url], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1402052415139" in result.stdout  # it parsed the article
+    assert not data.exists()  # no lock, no seen-store, no runs log, no rejects folder

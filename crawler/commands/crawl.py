@@ -58,6 +58,7 @@ class Command(ScrapyCrawlCommand):
                 logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
                 self.exitcode = EXIT_FAILED
                 return
+            self.settings.set("RUN_CONTROL", True, priority="cmdline")
             crawler = self._create_crawler(name)
             crawler.run_lock = lock
             self.crawler_process.crawl(crawler, **opts.spargs)

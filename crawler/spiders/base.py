@@ -89,10 +89,11 @@ class NewsSpider(scrapy.Spider):
         self.last_problem: str | None = None  # the last page lost or skipped, for a run that must say why
 
     @property
-    def state(self):
-        """The run's incremental state (crawler/run.py), or None in an export run."""
-        state = getattr(self.crawler, "run_state", None)
-        return state if state is not None and state.incremental else None
+    def incremental(self):
+        """The run's incremental state (crawler/run.py), or None in an export run. (Not `state`: that is Scrapy's own
+        attribute, the dict JOBDIR keeps between a paused and a resumed crawl.)"""
+        run = getattr(self.crawler, "run_state", None)
+        return run if run is not None and run.incremental else None
 
     # -- where requests go ----------------------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class NewsSpider(scrapy.Spider):
 
     def is_stored(self, site: str, key: str) -> bool:
         """Whether an incremental run may skip this article (not with -a refresh=1)."""
-        return bool(self.state and not self.refresh and self.state.is_known(site, key))
+        return bool(self.incremental and not self.refresh and self.incremental.is_known(site, key))
 
     # -- accounting ----------------------------------------------------------------------------------------------
 
@@ -181,27 +182,27 @@ class NewsSpider(scrapy.Spider):
         return {"article": (site, key), "listed_at": listed_at}
 
     def article_failed(self, meta: dict, url: str, reason: str) -> None:
-        if self.state and meta.get("article"):
+        if self.incremental and meta.get("article"):
             site, key = meta["article"]
             listed_at = meta.get("listed_at")
-            self.state.note_failure(site, key, url, listed_at.isoformat() if listed_at else None, reason)
+            self.incremental.note_failure(site, key, url, listed_at.isoformat() if listed_at else None, reason)
 
     def article_settled(self, meta: dict) -> None:
         """The article of this request needs no retry: it is no article, or was read under another key."""
-        if self.state and meta.get("article"):
-            self.state.forget_failure(*meta["article"])
+        if self.incremental and meta.get("article"):
+            self.incremental.forget_failure(*meta["article"])
 
     def retries(self, site: str, request_for: Callable[[str, dict], Request | None]) -> Iterator[Request]:
         """Latest-news runs first try again the articles earlier runs could not store. ``request_for(url, meta)``
         makes the spider's article request (None when this run already asked for it)."""
-        if not self.state or self.article_url or self.first_day:
+        if not self.incremental or self.article_url or self.first_day:
             return
-        due = self.state.retries_due(site)
+        due = self.incremental.retries_due(site)
         if due:
             self.logger.info("trying again %d article(s) that earlier runs could not store", len(due))
         for retry in due:
-            if self.state.is_known(site, retry.key):
-                self.state.forget_failure(site, retry.key)
+            if self.incremental.is_known(site, retry.key):
+                self.incremental.forget_failure(site, retry.key)
                 continue
             listed_at = datetime.fromisoformat(retry.listed_at) if retry.listed_at else None
             request = request_for(retry.url, self.article_meta(site, retry.key, listed_at))

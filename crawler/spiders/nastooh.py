@@ -55,8 +55,8 @@ class NastoohSpider(NewsSpider):
     # -- start -----------------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
-        if self.state and not self.article_url and not self.first_day:
-            covered = self.state.store.covered_until(self.site.key)
+        if self.incremental and not self.article_url and not self.first_day:
+            covered = self.incremental.store.covered_until(self.site.key)
             self.had_coverage = covered is not None
             if covered and not self.pages_given:
                 overlap = timedelta(minutes=self.settings.getint("INCREMENTAL_OVERLAP_MINUTES"))

@@ -136,7 +136,7 @@ class WordPressSpider(NewsSpider):
         last_page = total_pages if total_pages is not None else (page + 1 if len(posts) == POSTS_PER_PAGE else page)
         if page >= last_page or (self.max_pages and page >= self.max_pages):
             return
-        if self.state and posts and known == len(posts):
+        if self.incremental and posts and known == len(posts):
             self.logger.info("stopping at REST page %d: every post on it is already stored", page)
             return
         yield self._rest_request(page + 1, flavour)
@@ -242,7 +242,7 @@ class WordPressSpider(NewsSpider):
         self.logger.info("feed page %d: %d items, %d to fetch, %d already stored", page, len(entries), new, known)
         if reached_older or (self.max_pages and page >= self.max_pages):
             return
-        if self.state and known == len(entries):
+        if self.incremental and known == len(entries):
             self.logger.info("stopping at feed page %d: every post on it is already stored", page)
             return
         if new == 0 and known == 0 and not reached_older and page > 1:
