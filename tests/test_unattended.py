@@ -310,3 +310,23 @@ def test_scrapy_parse_touches_nothing_under_data(site, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "1402052415139" in result.stdout  # it parsed the article
     assert not data.exists()  # no lock, no seen-store, no runs log, no rejects folder
+
+
+def test_a_jobdir_crawl_paused_with_ctrl_c_resumes_with_the_same_command(tmp_path):
+    data, job = tmp_path / "data", tmp_path / "job"
+    days = ["-a", "from=1402-05-19", "-a", "to=1402-05-25", "-s", f"JOBDIR={job}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    with running(MockIsnaServer(MockSite(), delay=1.0)) as slow:
+        process = subprocess.Popen(command(slow, data, *days), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        parts = lambda: list((data / "isna").glob(".isna-*.jsonl.part"))  # noqa: E731
+        wait_for(lambda: parts() and parts()[0].read_bytes().count(b"\n") >= 2)  # paused with articles written
+        process.send_signal(signal.SIGINT)
+        paused = process.communicate(timeout=120)[1]
+        slow.delay = 0
+        resumed = run(slow, data, *days)
+        wanted = {spec.code for spec in slow.site.articles_on((1402, 5, 19), (1402, 5, 25))}
+    assert process.returncode == 1 and "the run stopped early: shutdown" in paused
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    ids = article_ids(all_records(data))
+    assert len(ids) == len(set(ids)) and set(ids) == wanted  # every article once, across the pause
+    assert len(dumps(data)) == 2  # what the paused run wrote, and the rest
