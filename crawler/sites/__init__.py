@@ -60,8 +60,10 @@ class Site:
 
     @property
     def host_names(self) -> set[str]:
+        """The site's host names, each with and without `www.` (a site answers on both)."""
         own = (urlsplit(self.base_url).hostname or "").lower()
-        return {host.lower() for host in self.hosts} | {own}
+        bare = {host.lower().removeprefix("www.") for host in (*self.hosts, own) if host}
+        return bare | {"www." + host for host in bare}
 
 
 _SITE_FIELDS = {"name", "family", "base_url", "hosts", "province", "verified", "selectors", "parser"}

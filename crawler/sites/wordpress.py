@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -163,7 +162,7 @@ class WordPressParser:
                 author = tidy(person["name"])
                 break
         url = own_url(_string(post.get("link")), f"{site.base_url}/?p={post_id}" if post_id else site.base_url,
-                      _site_hosts(site))
+                      site.host_names)
         images = [Image(url=src, caption=tidy(_string(media.get("alt_text"))) or None)
                   for media in _dicts(embedded.get("wp:featuredmedia"))
                   if (src := absolute(media.get("source_url"), url))]
@@ -221,7 +220,7 @@ class WordPressParser:
         lead = _first_of(article_root, own.get("lead"), *self.SELECTORS["lead"]) or _lead(first_text(page_root, *self.SELECTORS["description"]))
         return Article(
             site=site.key,
-            url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, _site_hosts(site), base),
+            url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, site.host_names, base),
             news_id=_post_id(page_root, article_root),
             title=title,
             lead=lead,
@@ -361,11 +360,6 @@ def _dicts(value) -> list[dict]:
 
 def _dicts_or_lists(value) -> list[list]:
     return [item for item in value if isinstance(item, list)] if isinstance(value, list) else []
-
-
-def _site_hosts(site: Site) -> set[str]:
-    host = (urlsplit(site.base_url).hostname or "").lower().removeprefix("www.")
-    return {host, "www." + host}
 
 
 # -- body ----------------------------------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ from crawler.dates import (
 )
 from crawler.record import Article, article_key
 from crawler.run import COVERAGE_FIELDS
-from crawler.sites import LayoutNotRecognized, NotAnArticle, SiteEntryError
+from crawler.sites import (
+    LayoutNotRecognized,
+    NotAnArticle,
+    SiteEntryError,
+    parser_for,
+    registered_site,
+)
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
 # (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
@@ -94,26 +100,6 @@ class NewsSpider(scrapy.Spider):
         attribute, the dict JOBDIR keeps between a paused and a resumed crawl.)"""
         run = getattr(self.crawler, "run_state", None)
         return run if run is not None and run.incremental else None
-
-    # -- where requests go ----------------------------------------------------------------------------------------
-
-    def set_base_url(self, given: str | None) -> None:
-        """Requests go to -a base_url= (a mirror, a test server) or to the site's own base_url; -a url= must be on the
-        site. Needs self.site."""
-        self.base_url = checked_base_url(given or self.site.base_url)
-        self.allowed_domains = [urlsplit(self.base_url).hostname]
-        self._site_hosts = {host.lower() for host in self.site.hosts} | {urlsplit(self.site.base_url).netloc.lower()}
-        if self.article_url:
-            self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
-                                                   self.site.name)
-
-    def local_url(self, url: str) -> str:
-        """The URL with the site's own host replaced by base_url's, so that every request goes to base_url."""
-        parts = urlsplit(url)
-        if parts.netloc.lower() not in self._site_hosts:
-            return url
-        base = urlsplit(self.base_url)
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def is_stored(self, site: str, key: str) -> bool:
         """Whether an incremental run may skip this article (not with -a refresh=1)."""
@@ -341,3 +327,54 @@ def _day_argument(name: str, text: str, notes: list[str]) -> jdatetime.date:
     if gregorian:
         notes.append(f"-a {name}={text.strip()} is a Gregorian date: read as the Jalali day {day!s}")
     return day
+
+
+class SiteSpider(NewsSpider):
+    """The spider of one registry site (crawler/spiders/registry.py gives `site_key`): its Site and its family's
+    parser, requests sent to -a base_url= when given, and each article asked for once a run."""
+
+    site_key: str = ""
+    options = (*NewsSpider.options, "base_url")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.site = registered_site(self.site_key)
+        self.parser = parser_for(self.site)
+        self._set_base_url(self.arguments.get("base_url"))
+        self._requested_ids: set[str] = set()
+
+    # -- where requests go ----------------------------------------------------------------------------------------
+
+    def _set_base_url(self, given: str | None) -> None:
+        """Requests go to -a base_url= (a mirror, a test server) or to the site's own base_url; -a url= must be on the
+        site."""
+        self.base_url = checked_base_url(given or self.site.base_url)
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
+        self._site_hosts = {host.lower() for host in self.site.hosts} | {urlsplit(self.site.base_url).netloc.lower()}
+        if self.article_url:
+            self.article_url = checked_article_url(self.article_url, self._site_hosts | {urlsplit(self.base_url).netloc.lower()},
+                                                   self.site.name)
+
+    def local_url(self, url: str) -> str:
+        """The URL with the site's own host replaced by base_url's, so that every request goes to base_url."""
+        parts = urlsplit(url)
+        if parts.netloc.lower() not in self._site_hosts:
+            return url
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def article_request(self, url: str, meta: dict, *, retry: bool = False) -> Request | None:
+        """The request for an article page (`meta` from article_meta); None when this run already asked for it. A
+        retry passes Scrapy's duplicate filter, which may remember the URL from the run that failed (JOBDIR)."""
+        news_id = meta["article"][1].removeprefix("id:")
+        if news_id in self._requested_ids:
+            return None
+        self._requested_ids.add(news_id)
+        return Request(self.local_url(url), callback=self.parse_article, errback=self.on_error, meta=meta,
+                       priority=ARTICLE_PRIORITY, dont_filter=retry)
+
+    def retry_request(self, url: str, meta: dict) -> Request | None:
+        return self.article_request(url, meta, retry=True)
+
+    def parse_article(self, response: Response) -> Iterator[Article]:
+        yield from self.records_from(response, self.parser.article)

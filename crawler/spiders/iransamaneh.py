@@ -16,30 +16,22 @@ from typing import Any
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response
 
-from crawler.record import Article, article_key
-from crawler.sites import parser_for, registered_site
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider
+from crawler.record import article_key
+from crawler.spiders.base import SiteSpider
 
 
-class IranSamanehSpider(NewsSpider):
+class IranSamanehSpider(SiteSpider):
     """The spider of an IranSamaneh site; crawler/spiders/registry.py makes one for each registry entry of the
     family."""
 
-    site_key: str = ""
-    options = (*NewsSpider.options, "base_url")
-
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.site = registered_site(self.site_key)
-        self.parser = parser_for(self.site)
         if self.first_day:
             raise UsageError(f"-a from/to: the day archives of {self.site.name} ({self.site.family}) are not known yet; "
                              "crawl the latest news (no -a) or one article (-a url=)")
-        self.set_base_url(self.arguments.get("base_url"))
-        self._requested_ids: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
-        for request in self.retries(self.site.key, self._article_request):
+        for request in self.retries(self.site.key, self.retry_request):
             yield request
         if self.article_url:
             self.logger.info("fetching one article: %s", self.article_url)
@@ -64,20 +56,9 @@ class IranSamanehSpider(NewsSpider):
             if self.is_stored(self.site.key, key):
                 known += 1
                 continue
-            request = self._article_request(item.url, self.article_meta(self.site.key, key, item.listed_at))
+            request = self.article_request(item.url, self.article_meta(self.site.key, key, item.listed_at))
             if request is not None:
                 new += 1
                 yield request
         self.crawler.stats.inc_value("archive/already_stored", known)
         self.logger.info("home page: %d articles, %d to fetch, %d already stored", len(listing.articles), new, known)
-
-    def _article_request(self, url: str, meta: dict) -> Request | None:
-        news_id = meta["article"][1].removeprefix("id:")
-        if news_id in self._requested_ids:
-            return None
-        self._requested_ids.add(news_id)
-        return Request(self.local_url(url), callback=self.parse_article, errback=self.on_error, meta=meta,
-                       priority=ARTICLE_PRIORITY)
-
-    def parse_article(self, response: Response) -> Iterator[Article]:
-        yield from self.records_from(response, self.parser.article)

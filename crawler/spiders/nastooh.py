@@ -22,25 +22,17 @@ import jdatetime
 from scrapy.http import Request, Response
 
 from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
-from crawler.record import Article, article_key
-from crawler.sites import parser_for, registered_site
+from crawler.record import article_key
 from crawler.sites.nastooh import ListedArticle
-from crawler.spiders.base import ARTICLE_PRIORITY, NewsSpider
+from crawler.spiders.base import SiteSpider
 
 
-class NastoohSpider(NewsSpider):
+class NastoohSpider(SiteSpider):
     """The spider of a Nastooh site; crawler/spiders/registry.py makes one for each registry entry of the family."""
-
-    site_key: str = ""
-    options = (*NewsSpider.options, "base_url")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.site = registered_site(self.site_key)
-        self.parser = parser_for(self.site)
-        self.set_base_url(self.arguments.get("base_url"))
         self.latest_pages = self.max_pages or self.parser.latest_pages
-        self._requested_ids: set[str] = set()
         self._archive_urls: set[str] = set()
         self._days_done: set[str] = set()
         # Latest-news runs in incremental mode: where to stop paging back, and what this run covered.
@@ -63,7 +55,7 @@ class NastoohSpider(NewsSpider):
                 self.catchup_from = datetime.fromisoformat(covered) - overlap
                 self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
                                  to_jalali_string(self.catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
-        for request in self.retries(self.site.key, self._retry_request):
+        for request in self.retries(self.site.key, self.retry_request):
             yield request
         if self.article_url:
             self.logger.info("fetching one article: %s", self.article_url)
@@ -78,14 +70,6 @@ class NastoohSpider(NewsSpider):
             if self.catchup_from is None:
                 self.logger.info("latest news: the first %d archive page(s)", self.latest_pages)
             yield self._archive_request(self.parser.latest_archive, 1, None)
-
-    def _retry_request(self, url: str, meta: dict) -> Request | None:
-        news_id = meta["article"][1].removeprefix("id:")
-        if news_id in self._requested_ids:
-            return None
-        self._requested_ids.add(news_id)
-        return Request(self.local_url(url), callback=self.parse_article, errback=self.on_error, meta=meta,
-                       priority=ARTICLE_PRIORITY, dont_filter=True)
 
     def _archive_request(self, template: str, page: int, day: jdatetime.date | None) -> Request:
         fields = {"page": page}
@@ -123,15 +107,15 @@ class NastoohSpider(NewsSpider):
                 reached_older = reached_older or listed_day < day
                 if not self.first_day <= listed_day <= self.last_day:
                     continue
+            key = article_key(item.news_id, None)
             if item.news_id in self._requested_ids:
                 continue
-            self._requested_ids.add(item.news_id)
-            if self.is_stored(self.site.key, article_key(item.news_id, None)):
+            if self.is_stored(self.site.key, key):
+                self._requested_ids.add(item.news_id)  # listed again on a later page: counted once
                 known += 1
                 continue
             new += 1
-            yield Request(item.url, callback=self.parse_article, errback=self.on_error, priority=ARTICLE_PRIORITY,
-                          meta=self.article_meta(self.site.key, article_key(item.news_id, None), item.listed_at))
+            yield self.article_request(item.url, self.article_meta(self.site.key, key, item.listed_at))
         self.crawler.stats.inc_value("archive/already_stored", known)
         self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 
@@ -219,8 +203,3 @@ class NastoohSpider(NewsSpider):
         if day is not None and str(day) not in self._days_done:
             self._days_done.add(str(day))
             self.crawler.stats.inc_value("progress/days_done")
-
-    # -- article pages -------------------------------------------------------------------------------------------
-
-    def parse_article(self, response: Response) -> Iterator[Article]:
-        yield from self.records_from(response, self.parser.article)
