@@ -26,6 +26,7 @@ FAMILIES = {
     "nastooh": "crawler.sites.nastooh:NastoohParser",
     "iransamaneh": "crawler.sites.iransamaneh:IranSamanehParser",
     "wordpress": "crawler.sites.wordpress:WordPressParser",
+    "asam": "crawler.sites.asam:AsamParser",  # [hearsay] the generic parser with the family's selectors
     "generic": "crawler.sites.generic:GenericParser",  # a site on a CMS of its own
 }
 
