@@ -276,3 +276,26 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+# Tehran's offsets: a timestamp carrying one of them is Tehran wall time, whatever the offset in force was.
+_TEHRAN_OFFSETS = ("+03:30", "+04:30", "+0330", "+0430")
+
+
+def tehran_time(text) -> datetime | None:
+    """A machine-readable time as Tehran time: ISO (a Tehran offset read as wall time in Tehran, since sites print
+    +03:30 for summer dates before 2023), a Jalali date in ISO form, or a numeric Jalali date with its time."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    value = text.strip()
+    wall = next((value[: -len(offset)] for offset in _TEHRAN_OFFSETS if value.endswith(offset)), None)
+    try:
+        if wall is not None:
+            moment = parse_machine_datetime(wall)
+            return moment if moment.tzinfo == TEHRAN else moment.replace(tzinfo=TEHRAN)
+        return parse_machine_datetime(value)
+    except DateParseError:
+        pass
+    try:
+        moment, has_time = parse_jalali(value)
+    except DateParseError:
+        return None
+    return moment if has_time else None

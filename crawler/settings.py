@@ -80,6 +80,9 @@ RUN_MIN_ARTICLE_PAGES = 3
 INCREMENTAL_OVERLAP_MINUTES = 30
 # ...but no further than this many archive pages (a longer gap is reported, with the backfill command to close it).
 CATCHUP_MAX_PAGES = 100
+# Sites crawled from their feeds and sitemaps (crawler/spiders/discovery.py): a latest-news run takes the articles the
+# sitemaps date in this many last days (a general sitemap lists every article a site ever had).
+LATEST_NEWS_DAYS = 2
 # Articles that failed for a reason that may pass (a fetch error, an empty page, a refused redirect, a rejected record)
 # are remembered and tried again by the next latest-news runs, this many times; then they are reported as given up.
 RETRY_FAILED_ARTICLES = 3

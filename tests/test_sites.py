@@ -319,7 +319,7 @@ def test_the_site_name_is_cut_from_the_headline(title, names, headline):
 ])
 def test_machine_times_are_tehran_wall_times(value, expected):
     from crawler.dates import to_tehran_iso
-    from crawler.sites.generic import tehran_time
+    from crawler.dates import tehran_time
 
     assert to_tehran_iso(tehran_time(value)) == expected
 
@@ -369,7 +369,7 @@ def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(
                                  str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True,
                                 text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "family: generic (no CMS marker found)" in result.stderr
+    assert "family: generic (no CMS marker found on" in result.stderr
     (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert (record["title"], record["news_id"], record["published_at"]) == (
         "انتخابات 96 به روایت آمار", "499654", "2017-05-18T22:57:00+04:30")
@@ -385,12 +385,34 @@ def test_scrapy_sites_prints_the_registry_with_the_stored_pages_of_each_entry():
     assert len(registry()) >= 30  # national agencies and provincial outlets, across the families
 
 
-def test_an_entry_of_a_family_without_a_site_spider_refuses_to_start_with_the_reason(tmp_path):
-    registry_file = tmp_path / "sites.toml"
-    registry_file.write_text('[lonely]\nname = "x"\nfamily = "generic"\nbase_url = "https://lonely.example"\n',
-                             encoding="utf-8")
-    result = subprocess.run([str(SCRAPY), "crawl", "lonely", "-s", f"DATA_DIR={tmp_path / 'data'}"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PERSIAN_NEWS_SITES": str(registry_file)})
-    assert result.returncode == 1
-    assert "is of the generic family, which has no spider for a whole site yet" in result.stderr
+# A page written from what is known of the Asam markup (hearsay: ../shared/notes/cms-families.md), since no real Asam
+# page is stored yet: the «aasaam» comment, kicker, lead and body classes, and the junk blocks inside the body.
+ASAM_PAGE = """<!--
+   aasaam software development group
+   if you are a developer, contact aasaam
+-->
+<!DOCTYPE html><html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>تسنیم - افزایش صادرات غیرنفتی</title>
+<meta property="og:site_name" content="خبرگزاری تسنیم"></head><body>
+<div class="breadcrumb_list"><ul><li><a href="/">خانه</a></li><li><a href="/fa/service/7">اقتصادی</a></li></ul></div>
+<article><h2 class="uptitle">گزارش گمرک</h2><h1 class="title">افزایش صادرات غیرنفتی در هشت ماه نخست</h1>
+<p class="lead">صادرات غیرنفتی کشور در هشت ماه نخست امسال افزایش یافت.</p>
+<time datetime="2024-11-20T09:30:00+03:30">۳۰ آبان ۱۴۰۳ - ۰۹:۳۰</time>
+<div class="article_body"><div class="echo_detail"><p>به گزارش گمرک، ارزش صادرات غیرنفتی به ۳۵ میلیارد دلار رسید.</p>
+<div class="short_link_cnt">لینک کوتاه: https://tn.ai/3156789</div>
+<p>بیشترین صادرات به چین و عراق بوده است.</p><div class="share_news"><a href="#">اشتراک‌گذاری</a></div></div></div>
+<div class="article_tags"><ul><li>صادرات</li><li>گمرک</li></ul></div></article>
+<form class="comment"><textarea></textarea></form></body></html>"""
+
+
+def test_an_asam_page_is_detected_and_read_with_the_family_s_selectors():
+    from crawler.sites.detect import detect_family
+
+    url = "https://www.tasnimnews.com/fa/news/1403/08/30/3156789/x"
+    assert detect_family(ASAM_PAGE, url).family == "asam"
+    article = parser_for(registered_site("tasnim")).article(ASAM_PAGE, url)
+    assert (article.kicker, article.title) == ("گزارش گمرک", "افزایش صادرات غیرنفتی در هشت ماه نخست")
+    assert article.lead == "صادرات غیرنفتی کشور در هشت ماه نخست امسال افزایش یافت."
+    assert article.body == ("به گزارش گمرک، ارزش صادرات غیرنفتی به ۳۵ میلیارد دلار رسید.\n\n"
+                            "بیشترین صادرات به چین و عراق بوده است.")  # no short link, no share box
+    assert (article.news_id, article.published_at) == ("3156789", "2024-11-20T09:30:00+03:30")
+    assert (article.tags, article.category) == (["صادرات", "گمرک"], "اقتصادی")

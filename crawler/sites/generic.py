@@ -18,26 +18,26 @@ import copy
 import logging
 import re
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
 
 import trafilatura
 
 from crawler.dates import (
-    TEHRAN,
     DateParseError,
     parse_jalali,
-    parse_machine_datetime,
     publication_time,
+    tehran_time,
     to_jalali_string,
     to_tehran_iso,
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, Site
+from crawler.sites.discovery import NEWS_ID_IN_URL, news_id_in_url
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
     absolute,
     element_text,
+    first_found,
     first_meta,
     first_text,
     images_of,
@@ -46,6 +46,7 @@ from crawler.sites.html import (
     own_url,
     page_base,
     paragraphs,
+    remove_keeping_tail,
     root_of,
     select,
     unique,
@@ -57,8 +58,6 @@ logger = logging.getLogger(__name__)
 ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting")
 # Between a headline and a site name in <title> or og:title.
 _TITLE_SEPARATORS = re.compile(r"\s+[-–—|:»«•]\s+|\s*\|\s*")
-# Tehran's offsets: a timestamp carrying one of them is Tehran wall time, whatever the offset in force was.
-_TEHRAN_OFFSETS = ("+03:30", "+04:30", "+0330", "+0430")
 
 
 class GenericParser(FamilyParser):
@@ -68,10 +67,16 @@ class GenericParser(FamilyParser):
     shown_date = ('[class*="date"]', '[class*="time"]', "time")
     breadcrumb = ('[class*="breadcrumb"] a', '[class*="path"] a')
     tags = ('a[rel~="tag"]', '[class*="tag"] a')
-    SELECTORS = ("title", "shown_date", "breadcrumb", "tags")
+    # Empty for a site of unknown markup; a registry entry (or a family built on this parser, crawler/sites/asam.py)
+    # may name them. The body's node, when found, replaces trafilatura's choice; body_exclude is removed from it.
+    kicker: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    body_exclude: tuple[str, ...] = ()
+    SELECTORS = ("title", "shown_date", "breadcrumb", "tags", "kicker", "lead", "body", "body_exclude")
 
     # The news id: the longest run of digits in the article's path (or a `nn=`/`id=` query value).
-    news_id_pattern = r"(?:[?&](?:nn|id|newsid|news_id)=|/)(\d{4,})(?=[/?#&.]|$)"
+    news_id_pattern = NEWS_ID_IN_URL.pattern
     FACTS = ("news_id_pattern",)
 
     def __init__(self, site: Site):
@@ -84,16 +89,16 @@ class GenericParser(FamilyParser):
         metas = meta_index(root)
         ld = json_ld_of_type(root, *ARTICLE_TYPES) or {}
         title = self._title(root, metas, ld)
-        body = self._body(root)
+        body = self._own_body(root) or self._body(root)
         if not title and not body:
             raise LayoutNotRecognized("no headline and no article text found on the page")
         published = publication_time(self._machine_time(root, metas, ld, "published"), self._shown_date(root), url)
         modified = self._machine_time(root, metas, ld, "modified")
         section = first_meta(metas, "article:section") or _text(ld.get("articleSection"))
         section = tidy(section.split(">")[-1]) if section else None  # «جهان > سیاست خارجی»: the last level
-        crumbs = [element_text(node) for query in self.breadcrumb for node in select(root, query)]
+        crumbs = [element_text(node) for node in first_found(root, *self.breadcrumb)]
         categories = unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
-        tags = [element_text(node) for query in self.tags for node in select(root, query)]
+        tags = [element_text(node) for node in first_found(root, *self.tags)]
         if not any(tags):
             declared = first_meta(metas, "article:tag", "news_keywords", "keywords") or _text(ld.get("keywords")) or ""
             tags = [tidy(tag) for tag in re.split(r"[,،]", declared)]
@@ -102,13 +107,14 @@ class GenericParser(FamilyParser):
         main_image = absolute(first_meta(metas, "og:image"), base)
         if main_image and main_image not in {image.url for image in images}:
             images = [Image(url=main_image), *images]
-        description = first_meta(metas, "og:description", "description", "dc.description")
+        description = first_text(root, *self.lead) or first_meta(metas, "og:description", "description", "dc.description")
         return Article(
             site=self.site.key,
             url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
                         self.site.host_names, base),
             news_id=self._id(url, metas),
             title=title,
+            kicker=first_text(root, *self.kicker),
             lead=description if description and not (body and body[0].startswith(description[:40])) else None,
             body="\n\n".join(body) or None,
             published_at=to_tehran_iso(published) if published else None,
@@ -134,6 +140,18 @@ class GenericParser(FamilyParser):
         return None
 
     # -- body -------------------------------------------------------------------------------------------------------
+
+    def _own_body(self, root) -> list[str]:
+        """The paragraphs of the body's node named by the body selectors, without what body_exclude names."""
+        node = next((found for query in self.body for found in select(root, query)), None)
+        if node is None:
+            return []
+        node = copy.deepcopy(node)
+        for query in self.body_exclude:
+            for junk in select(node, query):
+                if junk is not node and junk.getparent() is not None:
+                    remove_keeping_tail(junk)
+        return paragraphs(node)
 
     def _body(self, root) -> list[str]:
         chosen = trafilatura.extract(copy.deepcopy(root), favor_precision=True, include_comments=False,
@@ -173,13 +191,13 @@ class GenericParser(FamilyParser):
 
     def _id(self, url: str, metas) -> str | None:
         for candidate in (url, first_meta(metas, "dc.identifier", "og:url")):
-            if not candidate:
-                continue
-            parts = urlsplit(candidate)
-            found = self._news_id.findall(unquote(parts.path) + ("?" + parts.query if parts.query else ""))
+            found = self.news_id_in_url(candidate) if candidate else None
             if found:
-                return max(found, key=len)
+                return found
         return None
+
+    def news_id_in_url(self, url: str) -> str | None:
+        return news_id_in_url(url, self._news_id)
 
 
 def strip_site_name(title: str, site_names: set[str]) -> str | None:
@@ -196,27 +214,6 @@ def strip_site_name(title: str, site_names: set[str]) -> str | None:
         elif len(parts[0].split()) <= 3 < len(parts[-1].split()):
             kept = parts[1:]
     return tidy(" - ".join(kept)) if kept else None
-
-
-def tehran_time(text) -> datetime | None:
-    """A machine-readable time as Tehran time: ISO (a Tehran offset read as wall time in Tehran, since sites print
-    +03:30 for summer dates before 2023), a Jalali date in ISO form, or a numeric Jalali date with its time."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    value = text.strip()
-    wall = next((value[: -len(offset)] for offset in _TEHRAN_OFFSETS if value.endswith(offset)), None)
-    try:
-        if wall is not None:
-            moment = parse_machine_datetime(wall)
-            return moment if moment.tzinfo == TEHRAN else moment.replace(tzinfo=TEHRAN)
-        return parse_machine_datetime(value)
-    except DateParseError:
-        pass
-    try:
-        moment, has_time = parse_jalali(value)
-    except DateParseError:
-        return None
-    return moment if has_time else None
 
 
 def _key(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -261,3 +262,20 @@ def images_of(nodes: list[etree._Element], title: str | None, base: str) -> list
         caption = first_text(figure, "figcaption") or tidy(image.get("alt"))
         images[src] = Image(url=src, caption=None if caption == title else caption)
     return list(images.values())
+
+
+# Characters lxml refuses in text it sets (controls the HTML parser let through, lone surrogates).
+XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def remove_keeping_tail(node: etree._Element) -> None:
+    """Take an element out of the tree, keeping the text that follows it (its tail) in place."""
+    parent = node.getparent()
+    if node.tail:
+        tail = XML_INCOMPATIBLE.sub("", node.tail)  # lxml refuses to set text with controls the parser let through
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = XML_INCOMPATIBLE.sub("", previous.tail or "") + tail
+        else:
+            parent.text = XML_INCOMPATIBLE.sub("", parent.text or "") + tail
+    parent.remove(node)

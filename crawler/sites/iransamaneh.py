@@ -24,6 +24,7 @@ from crawler.dates import (
 )
 from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
+from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
@@ -42,7 +43,6 @@ from crawler.sites.html import (
     select_first,
     unique,
 )
-from crawler.sites.nastooh import ListedArticle, Listing
 from crawler.text import tidy
 
 logger = logging.getLogger(__name__)

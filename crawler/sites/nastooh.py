@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -31,6 +30,7 @@ from crawler.dates import (
 )
 from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
+from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
@@ -73,23 +73,6 @@ META_FIELDS = (
     ("news_id", "fa-newspaper", ("کد خبر",)),
     ("reporter_code", "fa-microphone", ("خبرنگار",)),
 )
-
-@dataclass(frozen=True)
-class ListedArticle:
-    """An article as a listing shows it."""
-
-    url: str
-    news_id: str
-    listed_at: datetime | None  # the absolute time the listing gives (time@title), Tehran
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What a listing page (an archive page, a home page) holds: its articles in order, and the next page's URL."""
-
-    articles: list[ListedArticle]
-    next_url: str | None
-
 
 class NastoohParser(FamilyParser):
     """Reads the pages of one Nastooh site; built once per site, every method is pure."""

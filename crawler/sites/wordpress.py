@@ -12,9 +12,7 @@ import copy
 import itertools
 import logging
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -35,7 +33,9 @@ from crawler.sites import (
     Site,
     SiteEntryError,
 )
+from crawler.sites.discovery import ListedArticle, feed_entries, read_sitemap
 from crawler.sites.html import (
+    XML_INCOMPATIBLE,
     Page,
     absolute,
     compiled,
@@ -45,6 +45,7 @@ from crawler.sites.html import (
     own_url,
     page_base,
     paragraphs,
+    remove_keeping_tail,
     root_of,
     select,
     select_first,
@@ -246,7 +247,7 @@ class WordPressParser:
         for query in (", ".join(self.BODY_JUNK), *([excludes] if isinstance(excludes, str) else excludes)):
             for node in select(root, query):
                 if node is not root and node.getparent() is not None:
-                    _remove_keeping_tail(node)
+                    remove_keeping_tail(node)
         return root
 
     def _body_node(self, page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
@@ -279,58 +280,19 @@ class WordPressParser:
 
     # -- listings: the feed and the sitemaps ------------------------------------------------------------------------
 
-    def feed_entries(self, page: Page, url: str) -> list[FeedEntry]:
-        """The posts of an RSS feed page, in its order."""
-        root = root_of(page, url)
-        entries = []
-        for item in root.iter("item"):
-            link = absolute(item.findtext("link"), url)
-            if link:
-                entries.append(FeedEntry(link, _post_id_of(item.findtext("guid") or ""), _rss_date(item.findtext("pubDate"))))
-        return entries
+    def feed_entries(self, body: bytes, url: str) -> list[ListedArticle]:
+        """The posts of an RSS feed page, in its order, with the post id of each guid (?p=123) when it has one."""
+        return feed_entries(body, url)
 
-    def sitemap_links(self, page: Page, url: str) -> tuple[list[str], list[str]]:
+    def sitemap_links(self, body: bytes, url: str) -> tuple[list[str], list[str]]:
         """(the sitemaps of post URLs a sitemap index names, the page URLs a sitemap lists)."""
-        root = root_of(page, url)
-        sitemaps, pages = [], []
-        for node in root.iter():
-            if not isinstance(node.tag, str) or node.tag.rpartition("}")[2] != "loc" or node.getparent() is None:
-                continue
-            link = absolute(node.text, url)
-            kind = node.getparent().tag.rpartition("}")[2] if isinstance(node.getparent().tag, str) else ""
-            if not link:
-                continue
-            if kind == "sitemap" and any(hint in link.rsplit("/", 1)[-1] for hint in POST_SITEMAP_HINTS):
-                sitemaps.append(link)
-            elif kind == "url":
-                pages.append(link)
-        return sitemaps, pages
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    link: str
-    post_id: str | None
-    published: datetime | None
+        sitemap = read_sitemap(body, url)
+        posts = [link for link, _ in sitemap.sitemaps if any(hint in link.rsplit("/", 1)[-1] for hint in POST_SITEMAP_HINTS)]
+        return posts, [page.url for page in sitemap.pages]
 
 
 # Sitemaps of an index that list posts (WordPress core: wp-sitemap-posts-post-1.xml; Yoast: post-sitemap.xml).
 POST_SITEMAP_HINTS = ("post", "news", "article")
-
-
-def _post_id_of(guid: str) -> str | None:
-    marker = "?p="
-    if marker in guid:
-        digits = guid.split(marker, 1)[1].split("&")[0]
-        return digits if digits.isdigit() else None
-    return None
-
-
-def _rss_date(value: str | None) -> datetime | None:
-    try:
-        return parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 # -- reading JSON of unknown shape ---------------------------------------------------------------------------------
@@ -366,18 +328,6 @@ def _dicts_or_lists(value) -> list[list]:
 
 def body_paragraphs(root: etree._Element | None) -> list[str]:
     return paragraphs(root) if root is not None else []
-
-
-def _remove_keeping_tail(node: etree._Element) -> None:
-    parent = node.getparent()
-    if node.tail:
-        tail = _XML_INCOMPATIBLE.sub("", node.tail)  # lxml refuses to set text with controls the parser let through
-        previous = node.getprevious()
-        if previous is not None:
-            previous.tail = _XML_INCOMPATIBLE.sub("", previous.tail or "") + tail
-        else:
-            parent.text = _XML_INCOMPATIBLE.sub("", parent.text or "") + tail
-    parent.remove(node)
 
 
 def _scopes(page_root: etree._Element, article_root: etree._Element) -> tuple[etree._Element, ...]:
@@ -444,10 +394,9 @@ def _html_text(fragment: str) -> str | None:
 
 def _fragment(html: str) -> etree._Element:
     """An HTML fragment parsed into one <div>, with what XML cannot hold (NUL and other controls) left out."""
-    return lxml_html.fromstring(f"<div>{_XML_INCOMPATIBLE.sub('', html)}</div>")
+    return lxml_html.fromstring(f"<div>{XML_INCOMPATIBLE.sub('', html)}</div>")
 
 
-_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _lead(text: str | None) -> str | None:

@@ -32,6 +32,7 @@ from crawler.run import COVERAGE_FIELDS
 from crawler.sites import (
     LayoutNotRecognized,
     NotAnArticle,
+    Site,
     SiteEntryError,
     parser_for,
     registered_site,
@@ -338,10 +339,14 @@ class SiteSpider(NewsSpider):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.site = registered_site(self.site_key)
+        self.site = self.find_site()
         self.parser = parser_for(self.site)
         self._set_base_url(self.arguments.get("base_url"))
         self._requested_ids: set[str] = set()
+
+    def find_site(self) -> Site:
+        """The site this run crawls: the registry's entry `site_key`."""
+        return registered_site(self.site_key)
 
     # -- where requests go ----------------------------------------------------------------------------------------
 

@@ -1,7 +1,15 @@
-"""`scrapy crawl news -a url=<any article URL>`: one article of any Persian news site, with no registry entry and no
-code. The family is decided from the page (crawler/sites/detect.py) and logged (`family: iransamaneh (detected from
-...)`), or given with -a family=; a site of no known family is read by the generic parser (crawler/sites/generic.py).
-A site that is in the registry is read with its entry (its key, its overrides).
+"""Any Persian news site, with no registry entry and no code:
+
+  scrapy crawl news -a url=<an article's URL>         that one article;
+  scrapy crawl news -a site_url=<a site's home page>  its latest news, incremental like every spider: the home page
+                                                      (with its family's listing), its feeds and sitemaps
+                                                      (crawler/spiders/discovery.py); -a from/to reads the days the
+                                                      feeds and sitemaps date in that range.
+
+The family is decided from the first page fetched (the home page, or the article) by crawler/sites/detect.py and
+logged (`family: iransamaneh (detected from ...)`), or given with -a family=; a site of no known family is read by the
+generic parser (crawler/sites/generic.py). A site that is in the registry is read with its entry (its key, its family,
+its overrides) and nothing is detected.
 """
 
 from __future__ import annotations
@@ -17,58 +25,78 @@ from crawler.record import Article
 from crawler.sites import FAMILIES, Site, parser_for, registered_site, registry
 from crawler.sites.detect import detect_family
 from crawler.spiders.base import NewsSpider, checked_base_url
-
-# Families detected without a parser of their own yet: read by the generic parser.
-UNPARSED_FAMILIES = ("asam",)
+from crawler.spiders.discovery import SiteDiscovery
 
 
-class AnyNewsSpider(NewsSpider):
+class AnyNewsSpider(SiteDiscovery):
     name = "news"
-    options = (*NewsSpider.options, "family")
+    options = (*NewsSpider.options, "site_url", "family")
 
     def __init__(self, *args: Any, **kwargs: Any):
+        given = {name: (kwargs.get(name) or "").strip() for name in ("url", "site_url", "family")}
+        if not given["url"] and not given["site_url"]:
+            raise UsageError("scrapy crawl news needs an article (-a url=https://example.ir/news/123/...) or a site's "
+                             "home page (-a site_url=https://example.ir/)")
+        if given["url"] and given["site_url"]:
+            raise UsageError("give either -a url= (one article) or -a site_url= (a site's latest news), not both")
+        if given["family"] and given["family"] not in FAMILIES:
+            raise UsageError(f"-a family= must be one of {', '.join(FAMILIES)}, not {given['family']!r}")
+        self.family = given["family"] or None
+        # the site's origin, which every request stays on (an absolute http(s) URL, or a usage error)
+        self._origin = checked_base_url(given["url"] or given["site_url"], "url" if given["url"] else "site_url")
+        self.home_url = given["site_url"] or self._origin + "/"
+        self._family_decided = False
         super().__init__(*args, **kwargs)
-        if not self.article_url:
-            raise UsageError("scrapy crawl news needs the article: -a url=https://example.ir/news/123/...")
-        if self.first_day:
-            raise UsageError("scrapy crawl news reads one article (-a url=); for dates, crawl a registry site")
-        self.article_url = self.article_url.strip()
-        checked_base_url(self.article_url, "url")  # an absolute http(s) URL
-        self.family = self.arguments.get("family")
-        if self.family is not None and self.family not in FAMILIES:
-            raise UsageError(f"-a family= must be one of {', '.join(FAMILIES)}, not {self.family!r}")
-        parts = urlsplit(self.article_url)
-        self.allowed_domains = [parts.hostname]
+
+    def find_site(self) -> Site:
+        """The registry's entry when the site is in the registry (its family is known); else a site named by its host,
+        of the family given with -a family=, or generic until the first page is read."""
+        host = (urlsplit(self._origin).hostname or "").lower()
+        for key, entry in registry().items():
+            known = {name.lower() for name in entry.get("hosts", [])} | {urlsplit(entry.get("base_url", "")).hostname or ""}
+            if host in known | {"www." + name for name in known} and entry.get("family") in FAMILIES:
+                self._family_decided = True
+                return registered_site(key)
+        self._family_decided = self.family is not None
+        name = host.removeprefix("www.")
+        return Site(key=name, name=name, family=self.family or "generic", base_url=self._origin)
+
+    def _set_base_url(self, given: str | None) -> None:
+        super()._set_base_url(self._origin)
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.article_url, callback=self.parse_article, errback=self.on_error)
+        for request in self.retries(self.site.key, self.retry_request):
+            yield request
+        if self.article_url:
+            yield Request(self.article_url, callback=self.parse_article, errback=self.on_error)
+            return
+        self.logger.info("latest news of %s: its home page, feeds and sitemaps", self.home_url)
+        yield self.home_request()
+
+    def parse_home(self, response: Response) -> Iterator[Request]:
+        self.fetched()
+        if self.not_html(response):
+            return
+        self._decide_family(response)
+        yield from self.discover(response)
 
     def parse_article(self, response: Response) -> Iterator[Article]:
-        if not isinstance(response, TextResponse) or not response.body.strip():
-            yield from self.records_from(response, None)  # counted and logged as a page with no page in it
-            return
-        site = self._site(response)
-        self.logger.info("site: %s, family: %s", site.key, site.family)
-        yield from self.records_from(response, parser_for(site).article)
+        if isinstance(response, TextResponse) and response.body.strip():
+            self._decide_family(response)
+        yield from super().parse_article(response)
 
-    def _site(self, response: Response) -> Site:
-        host = (urlsplit(response.url).hostname or "").lower()
-        for key, entry in registry().items():  # a registry site is read with its own entry
-            known = {name.lower() for name in entry.get("hosts", [])} | {(urlsplit(entry.get("base_url", "")).hostname or "")}
-            if host in known and entry.get("family") in FAMILIES:
-                return registered_site(key)
-        family = self.family
-        if family is None:
-            headers = {name.decode("latin-1").lower(): values[0].decode("latin-1")
-                       for name, values in response.headers.items() if values}
-            detection = detect_family(response.selector, response.url, headers)
-            if detection is None:
-                family = "generic"
-                self.logger.info("family: generic (no CMS marker found)")
-            else:
-                family = detection.family if detection.family not in UNPARSED_FAMILIES else "generic"
-                self.logger.info("family: %s (detected from %s)%s", detection.family, detection.evidence,
-                                 "; read by the generic parser" if family == "generic" else "")
-        parts = urlsplit(response.url)
-        return Site(key=host.removeprefix("www."), name=host.removeprefix("www."), family=family,
-                    base_url=f"{parts.scheme}://{parts.netloc}")
+    def _decide_family(self, response: TextResponse) -> None:
+        """The family of an unregistered site, from the first page read (once a run), and its parser."""
+        if self._family_decided:
+            return
+        self._family_decided = True
+        headers = {name.decode("latin-1").lower(): values[0].decode("latin-1")
+                   for name, values in response.headers.items() if values}
+        detection = detect_family(response.selector, response.url, headers)
+        if detection is None:
+            self.logger.info("family: generic (no CMS marker found on %s)", response.url)
+            return
+        self.logger.info("family: %s (detected from %s)", detection.family, detection.evidence)
+        self.crawler.stats.set_value("site/family", detection.family)
+        self.site = Site(key=self.site.key, name=self.site.name, family=detection.family, base_url=self.site.base_url)
+        self.parser = parser_for(self.site)

@@ -215,7 +215,7 @@ class WordPressSpider(NewsSpider):
 
     def parse_feed(self, response: Response, page: int) -> Iterator[Request]:
         usable = response.status == 200 and isinstance(response, TextResponse)
-        entries = self.parser.feed_entries(response.selector, response.url) if usable else []
+        entries = self.parser.feed_entries(response.body, response.url) if usable else []
         if response.status == 200:
             self.fetched()
         if not entries:
@@ -227,15 +227,15 @@ class WordPressSpider(NewsSpider):
         new = known = 0
         reached_older = False
         for entry in entries:
-            if entry.published and self.first_day:
+            if entry.listed_at and self.first_day:
                 start, end = self._range_bounds()
-                reached_older = reached_older or entry.published < start
-                if not start <= entry.published < end:
+                reached_older = reached_older or entry.listed_at < start
+                if not start <= entry.listed_at < end:
                     continue
-            if entry.post_id and self.is_stored(self.site.key, article_key(entry.post_id, None)):
+            if entry.news_id and self.is_stored(self.site.key, article_key(entry.news_id, None)):
                 known += 1
                 continue
-            request = self._page_request(entry.link, entry.post_id)
+            request = self._page_request(entry.url, entry.news_id)
             if request:
                 new += 1
                 yield request
@@ -266,7 +266,7 @@ class WordPressSpider(NewsSpider):
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         self.fetched()
-        sitemaps, pages = self.parser.sitemap_links(response.selector, response.url)
+        sitemaps, pages = self.parser.sitemap_links(response.body, response.url)
         for link in sitemaps:
             yield Request(link, callback=self.parse_sitemap, errback=self.sitemap_failed,
                           meta={"handle_httpstatus_list": REFUSED})

@@ -1,0 +1,266 @@
+"""Finding a site's articles without knowing the site: feeds, sitemaps and home-page links (crawler/sites/
+discovery.py), and `scrapy crawl news -a site_url=` on a mock IranSamaneh site and on a mock site of a CMS of its own
+that lists its articles only in a feed and in sitemaps, run after run from the same data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crawler.dates import to_tehran_iso
+from crawler.sites import Site, parser_for
+from crawler.sites.discovery import (
+    article_links,
+    feed_entries,
+    feed_links,
+    looks_like_article,
+    news_id_in_url,
+    read_sitemap,
+    robots_sitemaps,
+)
+from tests.helpers import FAST, ROOT, SCRAPY
+from tests.mockfeedsite import MockFeedSite, MockFeedSiteServer
+from tests.mockiransamaneh import MockIranSamanehServer, listed_ids
+from tests.serving import running
+from tests.test_sites import serve_pages
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+# -- reading listings ------------------------------------------------------------------------------------------------
+
+def test_the_feed_the_real_irib_home_page_declares():
+    html = (FIXTURES / "irinn" / "irinn_homepage_fetched2017-05-24.html").read_text(encoding="utf-8")
+    # <link rel="alternate" type="application/rss+xml" title="RSS FEED" href="/fa/rss/allnews"> (seen in the page)
+    assert feed_links(html, "http://www.irinn.ir/") == ["http://www.irinn.ir/fa/rss/allnews"]
+    isna = (FIXTURES / "isna" / "isna_homepage_fetched2017-05-23.html").read_text(encoding="utf-8")
+    assert feed_links(isna, "http://www.isna.ir/") == []  # the 2017 ISNA home page declares none
+
+
+@pytest.mark.parametrize(("page", "url", "path"), [
+    ("isna/isna_homepage_fetched2017-05-23.html", "http://www.isna.ir/", r"/news/\d+/"),
+    ("irinn/irinn_homepage_fetched2017-05-24.html", "http://www.irinn.ir/", r"/fa/news/\d+/"),
+])
+def test_the_article_links_of_the_real_home_pages(page, url, path):
+    html = (FIXTURES / page).read_text(encoding="utf-8")
+    host = url.split("/")[2]
+    links = article_links(html, url, {host, host.removeprefix("www.")})
+    # Every link kept is an article's (the news code in its path), and every relative article link of the page is kept.
+    assert links and all(re.match(rf"^{re.escape(url.rstrip('/'))}{path}", link) for link in links)
+    written = {url.rstrip("/") + href for href in re.findall(rf'href="({path}[^"#]*)"', html)}
+    assert written <= set(links)
+
+
+def test_rss_and_atom_entries_with_their_ids_and_dates():
+    rss = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>a</title><link>https://site.ir/?p=12</link><guid isPermaLink="false">https://site.ir/?p=12</guid>
+        <pubDate>Tue, 01 Aug 2023 08:15:00 +0330</pubDate></item>
+      <item><title>b</title><link>/news/1402051234/slug</link><pubDate>not a date</pubDate></item>
+      <item><title>no link</title></item></channel></rss>""".encode()
+    entries = feed_entries(rss, "https://site.ir/feed/", news_id_in_url)
+    assert [(entry.url, entry.news_id) for entry in entries] == [
+        ("https://site.ir/?p=12", "12"), ("https://site.ir/news/1402051234/slug", "1402051234")]
+    assert to_tehran_iso(entries[0].listed_at) == "2023-08-01T08:15:00+03:30" and entries[1].listed_at is None
+    atom = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>x</title><link rel="alternate" href="https://site.ir/fa/news/500399/x"/><id>tag:1</id>
+        <updated>2017-05-24T10:07:00+04:30</updated></entry></feed>""".encode()
+    (entry,) = feed_entries(atom, "https://site.ir/", news_id_in_url)
+    assert (entry.url, entry.news_id, to_tehran_iso(entry.listed_at)) == (
+        "https://site.ir/fa/news/500399/x", "500399", "2017-05-24T10:07:00+04:30")
+    assert feed_entries(b"<html><body>not a feed</body></html>", "https://site.ir/") == []
+    assert feed_entries(b"", "https://site.ir/") == []
+
+
+def test_sitemap_indexes_news_sitemaps_and_robots_lines():
+    index = read_sitemap(b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+        <sitemap><loc>https://site.ir/sitemap-news.xml</loc><lastmod>2024-03-01</lastmod></sitemap>
+        <sitemap><loc>/sitemap-2.xml</loc></sitemap></sitemapindex>""", "https://site.ir/sitemap.xml")
+    assert [(url, lastmod.date().isoformat() if lastmod else None) for url, lastmod in index.sitemaps] == [
+        ("https://site.ir/sitemap-news.xml", "2024-03-01"), ("https://site.ir/sitemap-2.xml", None)]
+    assert index.pages == []
+    news = read_sitemap("""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://site.ir/news/123456/x</loc>
+        <news:news><news:publication_date>2024-03-01T09:30:00+03:30</news:publication_date><news:title>خبر</news:title>
+        </news:news></url></urlset>""".encode(), "https://site.ir/sitemap-news.xml", news_id_in_url)
+    assert news.is_news and [(page.url, page.news_id, to_tehran_iso(page.listed_at)) for page in news.pages] == [
+        ("https://site.ir/news/123456/x", "123456", "2024-03-01T09:30:00+03:30")]
+    robots = b"User-agent: *\nDisallow: /search\nSitemap: https://site.ir/sitemap.xml\nsitemap: /news-sitemap.xml\n"
+    assert robots_sitemaps(robots, "https://site.ir/robots.txt") == [
+        "https://site.ir/sitemap.xml", "https://site.ir/news-sitemap.xml"]
+
+
+@pytest.mark.parametrize(("url", "article"), [
+    ("https://site.ir/news/1402051234/some-slug", True),
+    ("https://www.site.ir/fa/news/499654", True),
+    ("https://site.ir/newstext.php?nn=13930418000123", True),
+    ("https://site.ir/1402/05/20/%D8%A7%D9%81%D8%B2%D8%A7%DB%8C%D8%B4-%D9%82%DB%8C%D9%85%D8%AA-%D8%A8%D9%86%D8%B2%DB%8C%D9%86-%D8%AF%D8%B1-%D8%A7%D8%B3%D8%AA%D8%A7%D9%86", True),
+    ("https://site.ir/", False),
+    ("https://site.ir/category/economy-and-industry-news-of-the-province/", False),
+    ("https://site.ir/tag/1402", False),
+    ("https://site.ir/about", False),
+    ("https://site.ir/wp-content/uploads/2023/05/12345.jpg", False),
+    ("https://other.ir/news/1402051234/x", False),
+])
+def test_which_links_look_like_articles(url, article):
+    assert looks_like_article(url, {"site.ir", "www.site.ir"}) is article
+
+
+@pytest.mark.parametrize(("url", "news_id"), [
+    ("https://site.ir/fa/news/499654/x", "499654"),
+    ("https://site.ir/newstext.php?nn=13930418000123", "13930418000123"),
+    ("https://site.ir/2023/05/12/some-slug/", None),  # a date path: the year is no id
+    ("https://site.ir/2023/05/12/1234567/", "1234567"),
+    ("https://site.ir/about", None),
+])
+def test_the_news_code_in_a_url(url, news_id):
+    assert news_id_in_url(url) == news_id
+    generic = parser_for(Site(key="site.ir", name="site.ir", family="generic", base_url="https://site.ir"))
+    assert generic.news_id_in_url(url) == news_id
+
+
+# -- scrapy crawl news -a site_url= ------------------------------------------------------------------------------------
+
+def crawl_site(site_url: str, data: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"site_url={site_url}", "-s", f"DATA_DIR={data}",
+                           *FAST, *args], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def dumped(data: Path) -> list[dict]:
+    return [json.loads(line) for path in sorted((data / "news").glob("news-*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def article_requests(paths: list[str], prefix: str) -> list[str]:
+    return [path for path in paths if path.startswith(prefix)]
+
+
+def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path):
+    site = MockFeedSite()
+    data = tmp_path / "data"
+    with running(MockFeedSiteServer(site)) as server:
+        first = crawl_site(server.base_url + "/", data)
+        after_first = len(server.requests)
+        second = crawl_site(server.base_url + "/", data)
+        after_second = len(server.requests)
+        new = site.publish()
+        third = crawl_site(server.base_url + "/", data)
+        requests = list(server.requests)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "family: generic (no CMS marker found" in first.stderr
+    assert "news sitemap" in first.stderr and "feed http" in first.stderr
+    records = dumped(data)
+    recent = site.recent()
+    # The latest news: every article of the last two days (the feed's six and the news sitemap's rest), once each;
+    # not the old ones of the archive sitemap, not the about and contact pages of the pages sitemap.
+    assert sorted(record["news_id"] for record in records) == sorted(story.news_id for story in recent)
+    by_id = {story.news_id: story for story in site.stories}
+    for record in records:
+        story = by_id[record["news_id"]]
+        assert record["title"] == story.title  # without the «خبرگزاری آزمون - » prefix of og:title and <title>
+        assert record["published_at"] == to_tehran_iso(story.published)
+        assert record["body"] == "\n\n".join(story.paragraphs)  # no menu, comment form or related links
+        assert record["site"] == "127.0.0.1"
+    assert not [path for path in requests if path in ("/about", "/contact")]
+    # Second run: nothing new; the listings are read, no article page is asked for again.
+    assert second.returncode == 0 and "0 new article(s)" in second.stderr, second.stderr[-2000:]
+    assert article_requests(requests[after_first:after_second], "/news/") == []
+    # Third run, after the site published one more: that one alone.
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert [path.split("/")[2] for path in article_requests(requests[after_second:], "/news/")] == [new.news_id]
+    assert sorted(record["news_id"] for record in dumped(data)) == sorted(story.news_id for story in site.recent())
+
+
+def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
+    site = MockFeedSite()
+    old = [story for story in site.stories if story not in site.recent()]
+    first_day = min(story.published for story in old)
+    last_day = max(story.published for story in old)
+    with running(MockFeedSiteServer(site)) as server:
+        result = crawl_site(server.base_url + "/", tmp_path / "data", "-a", f"from={first_day.date().isoformat()}",
+                            "-a", f"to={last_day.date().isoformat()}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Gregorian date" in result.stderr
+    assert sorted(record["news_id"] for record in dumped(tmp_path / "data")) == sorted(story.news_id for story in old)
+
+
+def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incrementally(tmp_path):
+    data = tmp_path / "data"
+    with running(MockIranSamanehServer()) as server:
+        first = crawl_site(server.base_url + "/", data)
+        before = len(server.requests)
+        second = crawl_site(server.base_url + "/", data)
+        asked_again = server.requests[before:]
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "family: iransamaneh (detected from a lib.iransamaneh_*.js script)" in first.stderr
+    assert "home page (iransamaneh listing): " in first.stderr
+    records = dumped(data)
+    assert sorted(record["news_id"] for record in records) == sorted(listed_ids())  # each once
+    assert second.returncode == 0 and "0 new article(s)" in second.stderr
+    assert article_requests(asked_again, "/fa/news/") == []
+
+
+def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_path):
+    html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
+    html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
+    home = ('<html><body><a href="/">خانه</a> <a href="/section/economy">اقتصاد</a> <a href="/about">درباره</a>'
+            '<a href="/fa/news/499654/x">انتخابات ۹۶ به روایت آمار</a></body></html>')
+    with serve_pages({"/": home, "/fa/news/499654/x": html}) as server:
+        result = crawl_site(server.base_url + "/", tmp_path / "data")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "reading the 1 home-page links that look like articles" in result.stderr
+    (record,) = dumped(tmp_path / "data")
+    assert (record["news_id"], record["title"]) == ("499654", "انتخابات 96 به روایت آمار")
+
+
+def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_path):
+    with serve_pages({"/": "<html><body><a href='/about'>درباره ما</a><p>به زودی</p></body></html>"}) as server:
+        result = crawl_site(server.base_url + "/", tmp_path / "data")
+    assert result.returncode == 1
+    assert "no feed, sitemap or home-page link listed an article" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "needs an article (-a url="),
+    (["-a", "url=http://a.ir/news/1234", "-a", "site_url=http://a.ir/"], "give either -a url="),
+    (["-a", "site_url=ftp://a.ir/"], "site_url must be an http(s) URL"),
+    (["-a", "site_url=http://a.ir/", "-a", "family=joomla"], "-a family= must be one of"),
+])
+def test_scrapy_crawl_news_refuses_bad_arguments_in_one_line(tmp_path, args, message):
+    result = subprocess.run([str(SCRAPY), "crawl", "news", *args, "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_registry_entry_of_the_generic_family_is_crawled_like_any_site(tmp_path):
+    registry_file = tmp_path / "sites.toml"
+    registry_file.write_text('[azmoon]\nname = "خبرگزاری آزمون"\nfamily = "generic"\nbase_url = "https://azmoon.example"\n',
+                             encoding="utf-8")
+    site = MockFeedSite()
+    with running(MockFeedSiteServer(site)) as server:
+        result = subprocess.run([str(SCRAPY), "crawl", "azmoon", "-a", f"base_url={server.base_url}",
+                                 "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True,
+                                text=True, timeout=120,
+                                env={**os.environ, "PERSIAN_NEWS_SITES": str(registry_file), "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for path in (tmp_path / "data" / "azmoon").glob("azmoon-*.jsonl")
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(record["news_id"] for record in records) == sorted(story.news_id for story in site.recent())
+    assert {record["site"] for record in records} == {"azmoon"}
+
+
+def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path):
+    registry_file = tmp_path / "sites.toml"
+    registry_file.write_text('[lonely]\nname = "x"\nfamily = "joomla"\nbase_url = "https://lonely.example"\n',
+                             encoding="utf-8")
+    result = subprocess.run([str(SCRAPY), "crawl", "lonely", "-s", f"DATA_DIR={tmp_path / 'data'}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PERSIAN_NEWS_SITES": str(registry_file)})
+    assert result.returncode == 1
+    assert "the registry entry [lonely]" in result.stderr and "family must be one of" in result.stderr
