@@ -264,6 +264,11 @@ def test_the_family_of_every_mock_site_is_detected_and_a_plain_page_has_none():
     assert detect_family(wordpress.post_page(wordpress.posts[0], "http://x"), "http://x/").family == "wordpress"
     assert detect_family("<html><head><title>x</title></head><body><p>متن</p></body></html>", "http://x/") is None
     assert detect_family("<html><body></body></html>", "http://x/", {"server": "sepehr-proxy-12"}).family == "iransamaneh"
+    from tests.mockfeedsite import MockFeedSite  # a CMS of its own: no family
+
+    feed_site = MockFeedSite()
+    assert detect_family(feed_site.home(), "http://x/") is None
+    assert detect_family(feed_site.article(feed_site.stories[0], "http://x"), "http://x/") is None
 
 
 def shingle_f1(found: str | None, expected: str) -> float:

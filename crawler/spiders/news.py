@@ -14,6 +14,7 @@ its overrides) and nothing is detected.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +23,14 @@ from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.record import Article
-from crawler.sites import FAMILIES, Site, parser_for, registered_site, registry
+from crawler.sites import (
+    FAMILIES,
+    LayoutNotRecognized,
+    Site,
+    parser_for,
+    registered_site,
+    registry,
+)
 from crawler.sites.detect import detect_family
 from crawler.spiders.base import NewsSpider, checked_base_url
 from crawler.spiders.discovery import SiteDiscovery
@@ -45,8 +53,10 @@ class AnyNewsSpider(SiteDiscovery):
         # the site's origin, which every request stays on (an absolute http(s) URL, or a usage error)
         self._origin = checked_base_url(given["url"] or given["site_url"], "url" if given["url"] else "site_url")
         self.home_url = given["site_url"] or self._origin + "/"
-        self._family_decided = False
+        self._family_decided = self._registered = False
         super().__init__(*args, **kwargs)
+        self._generic = parser_for(Site(key=self.site.key, name=self.site.name, family="generic",
+                                        base_url=self.site.base_url))
 
     def find_site(self) -> Site:
         """The registry's entry when the site is in the registry (its family is known); else a site named by its host,
@@ -55,7 +65,7 @@ class AnyNewsSpider(SiteDiscovery):
         for key, entry in registry().items():
             known = {name.lower() for name in entry.get("hosts", [])} | {urlsplit(entry.get("base_url", "")).hostname or ""}
             if host in known | {"www." + name for name in known} and entry.get("family") in FAMILIES:
-                self._family_decided = True
+                self._family_decided = self._registered = True
                 return registered_site(key)
         self._family_decided = self.family is not None
         name = host.removeprefix("www.")
@@ -83,7 +93,35 @@ class AnyNewsSpider(SiteDiscovery):
     def parse_article(self, response: Response) -> Iterator[Article]:
         if isinstance(response, TextResponse) and response.body.strip():
             self._decide_family(response)
-        yield from super().parse_article(response)
+        yield from self.records_from(response, self._extract)
+
+    def _extract(self, page, url: str) -> Article:
+        """The page through its family's parser; on a site detected (not registered) as of a family, what that parser
+        does not find (a page it does not recognize, or a title, body or date it misses: a variant of the family's
+        markup) is read by the generic parser."""
+        if self._registered or self.site.family == "generic":
+            return self.parser.article(page, url)
+        try:
+            article = self.parser.article(page, url)
+        except LayoutNotRecognized as reason:
+            self.logger.info("%s: the %s parser did not recognize the page (%s); read by the generic parser", url,
+                             self.site.family, reason)
+            self.crawler.stats.inc_value("articles/generic_fallback")
+            return self._generic.article(page, url)
+        missing = [name for name in ("title", "body", "published_at") if not getattr(article, name)]
+        if not missing:
+            return article
+        try:
+            fallback = self._generic.article(page, url)
+        except LayoutNotRecognized:
+            return article
+        filled = {field.name: getattr(fallback, field.name) for field in dataclasses.fields(article)
+                  if not getattr(article, field.name) and getattr(fallback, field.name)}
+        if filled:
+            self.logger.info("%s: the %s parser found no %s; taken from the generic reading: %s", url, self.site.family,
+                             ", ".join(missing), ", ".join(filled))
+            self.crawler.stats.inc_value("articles/generic_fallback")
+        return dataclasses.replace(article, **filled)
 
     def _decide_family(self, response: TextResponse) -> None:
         """The family of an unregistered site, from the first page read (once a run), and its parser."""
