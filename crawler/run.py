@@ -48,6 +48,12 @@ EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the spider is in progress; nothing was done
 
 
+def run_name_of(crawler) -> str:
+    """What names a run's lock, folder and files: the spider's name, or what the crawl command set as RUN_NAME (the
+    spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a site_url=https://example.ir/`)."""
+    return crawler.settings.get("RUN_NAME") or crawler.spidercls.name
+
+
 def lock_path(data_dir: Path, spider: str) -> Path:
     return data_dir / spider / ".lock"
 
@@ -110,12 +116,12 @@ class RunManager:
     def __init__(self, crawler):
         self.crawler = crawler
         settings = crawler.settings
-        self.spider_name = crawler.spidercls.name
+        self.run_name = run_name_of(crawler)
         self.data_dir = Path(settings.get("DATA_DIR"))
         self.incremental = settings.getbool("INCREMENTAL_OUTPUT")
         self.started_at = datetime.now(UTC)
         self._started = time.monotonic()
-        self.lock: RunLock = getattr(crawler, "run_lock", None) or RunLock(lock_path(self.data_dir, self.spider_name))
+        self.lock: RunLock = getattr(crawler, "run_lock", None) or RunLock(lock_path(self.data_dir, self.run_name))
         if not self.lock.held:
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
         self.store: SeenStore | None = None
@@ -147,16 +153,16 @@ class RunManager:
     def _recover(self) -> None:
         """Complete the output of runs that were killed: their complete lines become a normal file, and the
         articles in them count as written (the store may have missed the last one)."""
-        folder = self.data_dir / self.spider_name
+        folder = self.data_dir / self.run_name
         for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
             final, records, dropped = recover_part_file(part)
             now = utc_now_iso()
             with self.store.transaction():
                 for record in records:
                     key = article_key(record.get("news_id"), record.get("url"))
-                    stored = self.store.get(record.get("site") or self.spider_name, key)
+                    stored = self.store.get(record.get("site") or self.run_name, key)
                     if stored is None or stored.fingerprint != fingerprint(record):
-                        self.store.put(record.get("site") or self.spider_name, key, record,
+                        self.store.put(record.get("site") or self.run_name, key, record,
                                        record.get("revision") or 1, final.name, now)
             discard_part(part)
             self.recovered += len(records)
@@ -167,10 +173,10 @@ class RunManager:
         """data/<spider>/<spider>-<UTC start>.jsonl, with -2, -3... when a run that started in the same second
         already used the name (a rename must never replace an earlier run's file)."""
         stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
-        folder = self.data_dir / self.spider_name
+        folder = self.data_dir / self.run_name
         for number in range(1, 1000):
             suffix = "" if number == 1 else f"-{number}"
-            candidate = folder / f"{self.spider_name}-{stamp}{suffix}.jsonl"
+            candidate = folder / f"{self.run_name}-{stamp}{suffix}.jsonl"
             if not candidate.exists() and not part_path(candidate).exists():
                 return candidate
         raise RuntimeError(f"no free output file name in {folder} for {stamp}")
@@ -250,7 +256,7 @@ class RunManager:
             parts.append(f"{stats.get_value('progress/days_done', 0)}/{days_total} days")
         parts += [f"{stats.get_value('archive/pages', 0)} archive pages", f"{written} articles",
                   f"{stats.get_value('pages/failed', 0)} failed pages"]
-        sys.stderr.write(f"\r[{self.spider_name}] " + ", ".join(parts) + "   ")
+        sys.stderr.write(f"\r[{self.run_name}] " + ", ".join(parts) + "   ")
         sys.stderr.flush()
 
     def spider_closed(self, spider, reason: str) -> None:
@@ -258,7 +264,7 @@ class RunManager:
             self._close(spider, reason)
         except Exception:
             # The verdict must never be lost to a bug in the bookkeeping: the run failed, and says so.
-            logger.exception("%s: the end-of-run bookkeeping failed", self.spider_name)
+            logger.exception("%s: the end-of-run bookkeeping failed", self.run_name)
             self.crawler.exit_status = EXIT_FAILED
         finally:
             if self.store:
@@ -297,7 +303,7 @@ class RunManager:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")
         self.crawler.exit_status = verdict.status
-        summary = (f"{self.spider_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
+        summary = (f"{self.run_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, {record['rejected']} rejected, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
@@ -314,7 +320,7 @@ class RunManager:
         coverage = {name: round(1 - stats.get(f"articles/missing/{name}", 0) / pages, 4) if pages else None
                     for name in COVERAGE_FIELDS}
         return {
-            "spider": self.spider_name,
+            "spider": self.run_name,
             "started_at": self.started_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "ended_at": utc_now_iso(),
             "seconds": round(time.monotonic() - self._started, 2),

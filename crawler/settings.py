@@ -69,6 +69,8 @@ EXTENSIONS = {"crawler.run.RunManager": 0}
 # Whether the run manager takes part (lock, incremental output, verdict, runs log): set by `scrapy crawl`
 # (crawler/commands/crawl.py), off for Scrapy's other commands (`scrapy parse` must not touch DATA_DIR).
 RUN_CONTROL = False
+# Set by the crawl command: the name of the run (its lock, folder and files), the spider's run_name() for its arguments.
+RUN_NAME = None
 # A run fails (exit 1) when more than this share of pages failed (and at least RUN_MIN_ERRORS did)...
 RUN_MAX_ERROR_SHARE = 0.25
 RUN_MIN_ERRORS = 3

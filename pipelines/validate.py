@@ -22,7 +22,7 @@ from crawler.record import (
     article_key,
     json_schema,
 )
-from crawler.run import rejects_dir
+from crawler.run import rejects_dir, run_name_of
 from crawler.state import StorageProblem, append_line
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class ValidatePipeline:
 
     def open_spider(self) -> None:
         stamp = utc_now_iso().replace(":", "-")
-        self.rejects = RejectsFile(rejects_dir(self.crawler.settings, self.crawler.spider.name) / f"rejects-{stamp}.jsonl")
+        self.rejects = RejectsFile(rejects_dir(self.crawler.settings, run_name_of(self.crawler)) / f"rejects-{stamp}.jsonl")
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -132,7 +132,7 @@ def crawl_site(site_url: str, data: Path, *args: str) -> subprocess.CompletedPro
 
 
 def dumped(data: Path) -> list[dict]:
-    return [json.loads(line) for path in sorted((data / "news").glob("news-*.jsonl"))
+    return [json.loads(line) for path in sorted(data.glob("news-*/news-*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines()]
 
 
@@ -287,3 +287,28 @@ def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_
     assert (record["title"], record["news_id"], record["published_at"]) == (
         wanted["title"], wanted["news_id"], wanted["published_at"])
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
+
+
+def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
+    from crawler.state import RunLock
+
+    data = tmp_path / "data"
+    # A run of another site holds its lock: this site's run is not refused (runs of the same site would be: exit 75).
+    other = RunLock(data / "news-other.example" / ".lock")
+    other.acquire()
+    try:
+        with running(MockFeedSiteServer()) as server:
+            result = crawl_site(server.base_url + "/", data)
+            same = RunLock(data / "news-127.0.0.1" / ".lock")
+            same.acquire()
+            try:
+                refused = crawl_site(server.base_url + "/", data)
+            finally:
+                same.release()
+    finally:
+        other.release()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list((data / "news-127.0.0.1").glob("news-127.0.0.1-*.jsonl"))
+    assert refused.returncode == 75
+    runs = [json.loads(line) for line in (data / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert runs[-1]["spider"] == "news-127.0.0.1"

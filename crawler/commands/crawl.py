@@ -39,7 +39,8 @@ class Command(ScrapyCrawlCommand):
             logger.critical("cannot start `scrapy crawl %s`: %s", name, problem)
             self.exitcode = status
             return
-        lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), name))
+        run_name = self._run_name(name, opts.spargs)
+        lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), run_name))
         try:
             lock.acquire()  # before anything else is touched, so that a refused run changes nothing
         except AnotherRunInProgress as error:
@@ -53,12 +54,13 @@ class Command(ScrapyCrawlCommand):
             return
         try:
             try:
-                preflight(self.settings, name, incremental=not self.settings.getdict("FEEDS"))
+                preflight(self.settings, run_name, incremental=not self.settings.getdict("FEEDS"))
             except StorageProblem as error:
                 logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
                 self.exitcode = EXIT_FAILED
                 return
             self.settings.set("RUN_CONTROL", True, priority="cmdline")
+            self.settings.set("RUN_NAME", run_name, priority="cmdline")
             crawler = self._create_crawler(name)
             crawler.run_lock = lock
             self.crawler_process.crawl(crawler, **opts.spargs)
@@ -67,6 +69,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = getattr(crawler, "exit_status", EXIT_FAILED)
         finally:
             lock.release()
+
+    def _run_name(self, name: str, arguments: dict) -> str:
+        """The run's name (its lock, folder and files): the spider's, or the spider's run_name() for these arguments."""
+        run_name = getattr(self.crawler_process.spider_loader.load(name), "run_name", None)
+        return run_name(**arguments) if run_name else name
 
     def _cannot_start(self, name: str, arguments: dict) -> tuple[str | None, int]:
         """Why the run cannot start, with its exit status; (None, 0) when it can."""

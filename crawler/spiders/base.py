@@ -70,6 +70,12 @@ class NewsSpider(scrapy.Spider):
         cls(**arguments)
 
     @classmethod
+    def run_name(cls, **arguments: str) -> str:
+        """What names a run of the spider with these arguments (its lock, its folder under DATA_DIR, its files): runs
+        of one name never overlap, runs of different names may."""
+        return cls.name
+
+    @classmethod
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
         if not settings.getdict("FEEDS"):

@@ -15,6 +15,7 @@ its overrides) and nothing is detected.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +58,17 @@ class AnyNewsSpider(SiteDiscovery):
         super().__init__(*args, **kwargs)
         self._generic = parser_for(Site(key=self.site.key, name=self.site.name, family="generic",
                                         base_url=self.site.base_url))
+
+    @classmethod
+    def run_name(cls, **arguments: str) -> str:
+        """`news-<host>` for a site's latest news (so that crawls of different sites run side by side, each with its
+        own folder under DATA_DIR), `news` for single articles."""
+        site_url = (arguments.get("site_url") or "").strip()
+        try:
+            host = (urlsplit(site_url).hostname or "").removeprefix("www.") if site_url else ""
+        except ValueError:
+            host = ""
+        return f"news-{re.sub(r'[^a-z0-9.-]', '_', host)}" if host else cls.name
 
     def find_site(self) -> Site:
         """The registry's entry when the site is in the registry (its family is known); else a site named by its host,
