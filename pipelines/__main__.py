@@ -1,18 +1,21 @@
-"""python -m pipelines COMMAND ...: offline tools over existing dumps. Commands: reprocess."""
+"""python -m pipelines COMMAND ...: offline tools over existing dumps.
 
+    reprocess IN.jsonl -o OUT.jsonl        run cleaning, normalization and validation again over a dump
+    snapshot [DATA_DIR...] -o FILE         the latest revision of every article, as .jsonl or .parquet
+    report [DATA_DIR...] -o report.html    the data-quality report, one self-contained HTML page
+"""
+
+import importlib
 import sys
 
-COMMANDS = ("reprocess",)
+COMMANDS = {"reprocess": "pipelines.reprocess", "snapshot": "pipelines.snapshot", "report": "pipelines.report"}
 
 
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        print(f"usage: python -m pipelines {{{','.join(COMMANDS)}}} ...  (e.g. python -m pipelines reprocess IN.jsonl -o OUT.jsonl)",
-              file=sys.stderr)
+        print(f"usage: python -m pipelines {{{','.join(COMMANDS)}}} ...\n" + __doc__.split("\n", 2)[2], file=sys.stderr)
         return 2
-    from pipelines.reprocess import main as reprocess_main
-
-    return reprocess_main(sys.argv[2:])
+    return importlib.import_module(COMMANDS[sys.argv[1]]).main(sys.argv[2:])
 
 
 if __name__ == "__main__":
