@@ -1,15 +1,19 @@
-"""One run of a spider, as cron sees it: the lock, recovery of what a killed run left, the seen-store and the
-run's output file (incremental mode), and at the end a verdict: an exit status that means something, one line
-in DATA_DIR/runs.jsonl, one human summary line, and a progress line while a person watches a terminal.
+"""One run of a spider, as cron sees it. Three Scrapy extensions, each with one job, on only in `scrapy crawl`
+(RUN_CONTROL, set by crawler/commands/crawl.py):
 
-Incremental mode is the default output (no -o/-O): records go to DATA_DIR/<spider>/<spider>-<start>.jsonl, each
-article once across runs. With -o/-O the run is a standalone export: everything found is written there.
+- RunVerdict (here): the lock of an in-process run, and at the end the verdict: an exit status that means
+  something, one line in DATA_DIR/runs.jsonl, one human summary line;
+- IncrementalOutput (crawler/incremental.py): the seen-store, the run's output file and the recovery of what a killed
+  run left (incremental mode, the default: no -o/-O; records go to DATA_DIR/<run>/<run>-<start>.jsonl, each
+  article once across runs; with -o/-O the run is a standalone export);
+- Progress (crawler/progress.py): the progress line while a person watches a terminal.
+
+They find each other with `crawler.get_extension(...)`; the counters they read are named in crawler/counters.py.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,23 +22,16 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
-from twisted.internet import task
 
+from crawler import counters
 from crawler.dates import utc_now_iso
-from crawler.record import article_key
 from crawler.state import (
     AnotherRunInProgress,
-    PartFile,
     RunLock,
-    SeenStore,
     StorageProblem,
     append_line,
     check_writable,
-    discard_part,
-    fingerprint,
-    part_path,
-    recover_part_file,
+    open_store,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,7 +68,7 @@ def preflight(settings, spider: str, incremental: bool) -> None:
     check_writable(data_dir / "runs.jsonl", is_file=True)
     check_writable(rejects_dir(settings, spider))
     if incremental:
-        SeenStore(data_dir / "state.sqlite3").close()
+        open_store(settings).close()  # SQLite under DATA_DIR, or Redis (REDIS_URL): reachable and writable
 
 
 @dataclass(frozen=True)
@@ -84,25 +81,25 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     """Healthy or not, from a run's stats. A run that found nothing new is healthy; a run is failed when what it
     fetched could not all be stored, when nothing could be fetched, when too many pages failed, or when required
     fields went missing on too many article pages (the sign of a site redesign)."""
-    errors = stats.get("records/errors", 0)
+    errors = stats.get(counters.RECORDS_ERRORS, 0)
     if errors:
         return Verdict(EXIT_FAILED, f"{errors} record(s) could not be processed or stored (see the ERROR lines)")
     requests = stats.get("downloader/request_count", 0) - stats.get("robotstxt/request_count", 0)
-    failed = stats.get("pages/failed", 0)
-    fetched = stats.get("pages/fetched", 0)
+    failed = stats.get(counters.PAGES_FAILED, 0)
+    fetched = stats.get(counters.PAGES_FETCHED, 0)
     if (requests or failed) and not fetched:
-        if failed and stats.get("pages/forbidden", 0) == failed:
-            return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats['pages/forbidden_example']}")
+        if failed and stats.get(counters.PAGES_FORBIDDEN, 0) == failed:
+            return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats[counters.PAGES_FORBIDDEN_EXAMPLE]}")
         return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {failed} pages failed)")
     attempted = fetched + failed
     if failed >= settings.getint("RUN_MIN_ERRORS") and failed > settings.getfloat("RUN_MAX_ERROR_SHARE") * attempted:
         return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")
-    if stats.get("archive/empty_latest", 0):
+    if stats.get(counters.ARCHIVE_EMPTY_LATEST, 0):
         return Verdict(EXIT_FAILED, "the latest-news archive page lists no articles (has the list layout changed?)")
-    pages = stats.get("articles/pages", 0)
+    pages = stats.get(counters.ARTICLES_PAGES, 0)
     if pages >= settings.getint("RUN_MIN_ARTICLE_PAGES"):
         limit = settings.getfloat("RUN_MAX_MISSING_FIELD_SHARE")
-        missing = {name: stats.get(f"articles/missing/{name}", 0) for name in COVERAGE_FIELDS}
+        missing = {name: stats.get(counters.missing(name), 0) for name in COVERAGE_FIELDS}
         bad = {name: count for name, count in missing.items() if count > limit * pages}
         if bad:
             listed = ", ".join(f"{name} on {count} of {pages}" for name, count in bad.items())
@@ -110,33 +107,24 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     return Verdict(EXIT_OK, "healthy")
 
 
-class RunManager:
-    """A Scrapy extension; the spider and the store pipeline reach it as `crawler.run_state`."""
+class RunVerdict:
+    """The run as cron sees it (a Scrapy extension, on in `scrapy crawl` only: RUN_CONTROL): the lock when the crawl
+    command has not taken it (a crawl started in-process), then at the end the verdict: `status`, the exit status the
+    crawl command returns, one line in DATA_DIR/runs.jsonl and one summary line in the log. It commits the
+    incremental output first (crawler/incremental.py), since a file that cannot be committed fails the run."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        settings = crawler.settings
         self.run_name = run_name_of(crawler)
-        self.data_dir = Path(settings.get("DATA_DIR"))
-        self.incremental = settings.getbool("INCREMENTAL_OUTPUT")
+        self.data_dir = Path(crawler.settings.get("DATA_DIR"))
         self.started_at = datetime.now(UTC)
         self._started = time.monotonic()
-        self.lock: RunLock = getattr(crawler, "run_lock", None) or RunLock(lock_path(self.data_dir, self.run_name))
-        if not self.lock.held:
+        self.status = EXIT_FAILED  # until the run is judged: a run that ended without a verdict did not succeed
+        self.reason = "the run ended before it was judged"
+        self.lock: RunLock | None = None
+        if not crawler.settings.getbool("RUN_LOCK_HELD"):
+            self.lock = RunLock(lock_path(self.data_dir, self.run_name))
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
-        self.store: SeenStore | None = None
-        self.output: PartFile | None = None
-        self.recovered = 0
-        self._progress: task.LoopingCall | None = None
-        self.storage_problem: str | None = None
-        if self.incremental:
-            self.store = SeenStore(self.data_dir / "state.sqlite3")
-            try:
-                self._recover()
-            except StorageProblem as problem:
-                self.storage_problem = str(problem)  # the run is stopped as soon as it opens
-            self.output = PartFile(self._free_output_name())
-        crawler.run_state = self
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
@@ -148,161 +136,68 @@ class RunManager:
             raise NotConfigured
         return cls(crawler)
 
-    # -- incremental state ---------------------------------------------------------------------------------
-
-    def _recover(self) -> None:
-        """Complete the output of runs that were killed: their complete lines become a normal file, and the
-        articles in them count as written (the store may have missed the last one)."""
-        folder = self.data_dir / self.run_name
-        for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
-            final, records, dropped = recover_part_file(part)
-            now = utc_now_iso()
-            with self.store.transaction():
-                for record in records:
-                    key = article_key(record.get("news_id"), record.get("url"))
-                    stored = self.store.get(record.get("site") or self.run_name, key)
-                    if stored is None or stored.fingerprint != fingerprint(record):
-                        self.store.put(record.get("site") or self.run_name, key, record,
-                                       record.get("revision") or 1, final.name, now)
-            discard_part(part)
-            self.recovered += len(records)
-            logger.warning("recovered %d record(s) of an interrupted run into %s%s", len(records), final,
-                           f" ({dropped} incomplete line(s) dropped; those articles will be fetched again)" if dropped else "")
-
-    def _free_output_name(self) -> Path:
-        """data/<spider>/<spider>-<UTC start>.jsonl, with -2, -3... when a run that started in the same second
-        already used the name (a rename must never replace an earlier run's file)."""
-        stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
-        folder = self.data_dir / self.run_name
-        for number in range(1, 1000):
-            suffix = "" if number == 1 else f"-{number}"
-            candidate = folder / f"{self.run_name}-{stamp}{suffix}.jsonl"
-            if not candidate.exists() and not part_path(candidate).exists():
-                return candidate
-        raise RuntimeError(f"no free output file name in {folder} for {stamp}")
-
-    def is_known(self, site: str, key: str) -> bool:
-        return bool(self.store and self.store.has(site, key))
-
-    # -- articles that failed for a reason that may pass ---------------------------------------------------------------
-
-    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str) -> None:
-        """Remember an article this run could not store (fetch error, empty page, refused redirect, rejected record):
-        the next latest-news runs try it again (RETRY_FAILED_ARTICLES times), then report it as given up."""
-        if self.store is None:
-            return
-        try:
-            attempts = self.store.note_failure(site, key, url, listed_at, reason, utc_now_iso())
-        except StorageProblem as problem:
-            self.storage_failed(problem)
-            return
-        self.crawler.stats.inc_value("articles/to_retry")
-        logger.debug("%s: failure %d, to be tried again by the next run: %s", url, attempts, reason)
-
-    def forget_failure(self, site: str, key: str) -> None:
-        if self.store is not None:
-            try:
-                self.store.forget_failure(site, key)
-            except StorageProblem as problem:
-                self.storage_failed(problem)
-
-    def retries_due(self, site: str) -> list:
-        """The site's failed articles to try again in this run; those tried too often are given up (and reported)."""
-        if self.store is None:
-            return []
-        due, limit = [], self.crawler.settings.getint("RETRY_FAILED_ARTICLES")
-        for retry in self.store.retries(site):
-            if retry.attempts <= limit:
-                due.append(retry)
-                continue
-            self.store.give_up(site, retry.key, utc_now_iso())
-            self.crawler.stats.inc_value("articles/given_up")
-            logger.warning("gave up on %s after %d failed attempt(s); the last: %s", retry.url, retry.attempts,
-                           retry.reason)
-        return due
-
-    def storage_failed(self, problem: StorageProblem) -> None:
-        """What was fetched can no longer be stored (a full disk, a store gone read-only): fail the run and stop it,
-        since every further page would be lost. What is on disk stays, complete; the next run fetches the rest."""
-        self.crawler.stats.inc_value("records/errors")
-        if self.storage_problem is None:
-            self.storage_problem = str(problem)
-            logger.error("%s; stopping the run", problem)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
-
     def item_error(self, item, response, spider, failure) -> None:
         """A pipeline raised (Scrapy has logged the traceback): the record is lost to this run, so the run failed."""
-        self.crawler.stats.inc_value("records/errors")
-
-    # -- signals -------------------------------------------------------------------------------------------------
+        self.crawler.stats.inc_value(counters.RECORDS_ERRORS)
 
     def spider_opened(self, spider) -> None:
-        if self.storage_problem:
-            logger.error("%s; stopping the run", self.storage_problem)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
-            return
-        mode = "incremental, to " + str(self.output.final) if self.incremental else "export to the -o/-O file(s)"
-        spider.logger.info("run started: %s", mode)
-        if _show_progress(self.crawler.settings.get("PROGRESS")):
-            self._progress = task.LoopingCall(self._print_progress)
-            self._progress.start(2.0, now=False)
-
-    def _print_progress(self) -> None:
-        stats = self.crawler.stats
-        days_total = stats.get_value("progress/days_total")
-        written = stats.get_value("records/written", 0) if self.incremental else stats.get_value("item_scraped_count", 0)
-        parts = []
-        if days_total:
-            parts.append(f"{stats.get_value('progress/days_done', 0)}/{days_total} days")
-        parts += [f"{stats.get_value('archive/pages', 0)} archive pages", f"{written} articles",
-                  f"{stats.get_value('pages/failed', 0)} failed pages"]
-        sys.stderr.write(f"\r[{self.run_name}] " + ", ".join(parts) + "   ")
-        sys.stderr.flush()
+        if not self.crawler.settings.getbool("INCREMENTAL_OUTPUT"):
+            spider.logger.info("run started: export to the -o/-O file(s)")
 
     def spider_closed(self, spider, reason: str) -> None:
+        from crawler.incremental import IncrementalOutput
+
+        incremental = self.crawler.get_extension(IncrementalOutput)
         try:
-            self._close(spider, reason)
+            self._close(spider, reason, incremental)
         except Exception:
             # The verdict must never be lost to a bug in the bookkeeping: the run failed, and says so.
             logger.exception("%s: the end-of-run bookkeeping failed", self.run_name)
-            self.crawler.exit_status = EXIT_FAILED
+            self.status, self.reason = EXIT_FAILED, "the end-of-run bookkeeping failed"
         finally:
-            if self.store:
-                self.store.close()
-            self.lock.release()
+            if incremental is not None:
+                incremental.close()
+            if self.lock is not None:
+                self.lock.release()
 
-    def _close(self, spider, reason: str) -> None:
-        if self._progress is not None and self._progress.running:
-            self._progress.stop()
-            self._print_progress()  # the final state, whatever the last tick showed
-            sys.stderr.write("\n")
-        output = None
-        try:
-            output = self.output.commit() if self.output else None
-        except StorageProblem as problem:
-            logger.error("%s", problem)
-            self.storage_problem = self.storage_problem or str(problem)
+    def _close(self, spider, reason: str, incremental) -> None:
+        output = incremental.finish() if incremental is not None else None
         stats = self.crawler.stats.get_stats()
         verdict = assess(stats, self.crawler.settings)
         problem = getattr(spider, "run_problem", lambda: None)()
-        if self.storage_problem:
-            verdict = Verdict(EXIT_FAILED, self.storage_problem)
-        elif problem and not stats.get("records/errors"):
+        storage_problem = incremental.storage_problem if incremental is not None else None
+        shared_problem = stats.get(counters.DISTRIBUTED_PROBLEM)
+        if storage_problem or shared_problem:
+            verdict = Verdict(EXIT_FAILED, storage_problem or shared_problem)
+        elif problem and not stats.get(counters.RECORDS_ERRORS):
             verdict = Verdict(EXIT_FAILED, problem if verdict.status == EXIT_OK else f"{verdict.reason}; {problem}")
         elif reason not in ("finished",) and verdict.status == EXIT_OK:
             verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
-        if self.incremental and verdict.status == EXIT_OK:
+        shared = self._shared_run()
+        # In a shared run no worker knows what the others stored: the watermark stays where it was (never past
+        # an article that was not stored); the latest-news crawl reads its first pages again next time.
+        if incremental is not None and verdict.status == EXIT_OK and shared is None:
             try:
-                self._advance_coverage(spider)
+                incremental.advance_coverage(spider)
             except StorageProblem as problem:
                 verdict = Verdict(EXIT_FAILED, str(problem))
-        record = self._run_record(stats, verdict, output, reason)
+        record = self._run_record(stats, verdict, output, reason, incremental)
         try:
             append_line(self.data_dir / "runs.jsonl", record)
         except StorageProblem as problem:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")
-        self.crawler.exit_status = verdict.status
+        self.status, self.reason = verdict.status, verdict.reason
+        whole = shared.leave(record) if shared is not None else None
+        if whole is not None:
+            try:
+                append_line(self.data_dir / "runs.jsonl", whole)
+            except StorageProblem as problem:
+                logger.error("the runs log: %s", problem)
+            (logger.info if whole["exit_status"] == EXIT_OK else logger.error)(
+                "%s: the last worker of the shared run %s: %d worker(s), %d new article(s), %d pages (%d failed); %s",
+                self.run_name, whole["run_id"], whole.get("workers", 0), whole.get("new_articles", 0),
+                whole.get("pages", 0), whole.get("failed_pages", 0), whole["exit_reason"])
         summary = (f"{self.run_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, {record['rejected']} rejected, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
@@ -310,14 +205,15 @@ class RunManager:
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
         (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
 
-    def _advance_coverage(self, spider) -> None:
-        moment = getattr(spider, "coverage_reached", lambda: None)()
-        if moment:
-            self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
+    def _shared_run(self):
+        from crawler.distributed import SharedRun
 
-    def _run_record(self, stats: dict[str, Any], verdict: Verdict, output: Path | None, reason: str) -> dict:
-        pages = stats.get("articles/pages", 0)
-        coverage = {name: round(1 - stats.get(f"articles/missing/{name}", 0) / pages, 4) if pages else None
+        return self.crawler.get_extension(SharedRun)
+
+    def _run_record(self, stats: dict[str, Any], verdict: Verdict, output: Path | None, reason: str,
+                    incremental) -> dict:
+        pages = stats.get(counters.ARTICLES_PAGES, 0)
+        coverage = {name: round(1 - stats.get(counters.missing(name), 0) / pages, 4) if pages else None
                     for name in COVERAGE_FIELDS}
         return {
             "spider": self.run_name,
@@ -325,33 +221,28 @@ class RunManager:
             "ended_at": utc_now_iso(),
             "seconds": round(time.monotonic() - self._started, 2),
             "arguments": getattr(self.crawler.spider, "arguments", {}),
-            "mode": "incremental" if self.incremental else "export",
-            "pages": stats.get("pages/fetched", 0) + stats.get("pages/failed", 0),
-            "failed_pages": stats.get("pages/failed", 0),
+            "mode": "incremental" if incremental is not None else "export",
+            "pages": stats.get(counters.PAGES_FETCHED, 0) + stats.get(counters.PAGES_FAILED, 0),
+            "failed_pages": stats.get(counters.PAGES_FAILED, 0),
             "article_pages": pages,
-            "new_articles": stats.get("records/new", 0) if self.incremental else stats.get("item_scraped_count", 0),
-            "revisions": stats.get("records/revisions", 0),
-            "already_stored": stats.get("records/already_stored", 0),
-            "rejected": stats.get("records/rejected", 0),
-            "skipped_pages": stats.get("articles/skipped", 0),
-            "retried": stats.get("articles/retried", 0),
-            "to_retry": stats.get("articles/to_retry", 0),
-            "given_up": stats.get("articles/given_up", 0),
-            "recovered": self.recovered,
+            "new_articles": (stats.get(counters.RECORDS_NEW, 0) if incremental is not None
+                             else stats.get("item_scraped_count", 0)),
+            "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
+            "already_stored": stats.get(counters.RECORDS_ALREADY_STORED, 0),
+            "rejected": stats.get(counters.RECORDS_REJECTED, 0),
+            "skipped_pages": stats.get(counters.ARTICLES_SKIPPED, 0),
+            "retried": stats.get(counters.ARTICLES_RETRIED, 0),
+            "to_retry": stats.get(counters.ARTICLES_TO_RETRY, 0),
+            "given_up": stats.get(counters.ARTICLES_GIVEN_UP, 0),
+            "recovered": incremental.recovered if incremental is not None else 0,
             "field_coverage": coverage,
             "output": str(output) if output else None,
             "finish_reason": reason,
             "exit_status": verdict.status,
             "exit_reason": verdict.reason,
+            **({"worker": shared.worker, "role": shared.role, "run_id": shared.run_id}
+               if (shared := self._shared_run()) is not None else {}),
         }
 
 
-def _show_progress(setting: str | None) -> bool:
-    if setting == "on":
-        return True
-    if setting == "off":
-        return False
-    return sys.stderr.isatty()
-
-
-__all__ = ["AnotherRunInProgress", "RunManager", "StorageProblem", "assess", "lock_path", "preflight", "EXIT_LOCKED"]
+__all__ = ["EXIT_LOCKED", "AnotherRunInProgress", "RunVerdict", "StorageProblem", "assess", "lock_path", "preflight"]

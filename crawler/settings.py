@@ -65,12 +65,28 @@ FEED_EXPORT_ENCODING = "utf-8"  # Persian as characters, not \u escapes
 FEED_STORE_EMPTY = True
 
 # --- Unattended runs (crawler/run.py) ----------------------------------------------------------------------------
-EXTENSIONS = {"crawler.run.RunManager": 0}
+EXTENSIONS = {
+    "crawler.progress.Progress": 0,  # its last line goes out before the verdict's summary
+    "crawler.run.RunVerdict": 1,  # before the output: it takes the lock of an in-process run before anything is read
+    "crawler.incremental.IncrementalOutput": 2,
+    "crawler.distributed.SharedRun": 3,  # only with REDIS_URL: one run on many machines (crawler/distributed.py)
+}
+SPIDER_MIDDLEWARES = {"crawler.distributed.FollowerStart": 10}
+# --- Many machines (crawler/distributed.py, crawler/state_redis.py) ----------------------------------------------------
+# With REDIS_URL (redis://host:6379/0, scrapy-redis's name) the seen-store, the retry list, the watermark and the claims
+# are in Redis, and every worker started with the same spider and REDIS_URL joins the same run.
+REDIS_URL = None
+REDIS_NAMESPACE = "persian-news"  # the prefix of every key this crawler writes in Redis
+DISTRIBUTED_IDLE_SECONDS = 10  # a worker leaves when the shared queue has been empty this long
+DISTRIBUTED_HEARTBEAT_SECONDS = 5  # a worker's sign of life; silent for three, it is dead and its run may be taken over
+CLAIM_SECONDS = 300  # an article claimed by a worker that died before writing it is free again after this
 # Whether the run manager takes part (lock, incremental output, verdict, runs log): set by `scrapy crawl`
 # (crawler/commands/crawl.py), off for Scrapy's other commands (`scrapy parse` must not touch DATA_DIR).
 RUN_CONTROL = False
 # Set by the crawl command: the name of the run (its lock, folder and files), the spider's run_name() for its arguments.
 RUN_NAME = None
+# Set by the crawl command, which holds the run's lock itself (a crawl started in-process has RunVerdict take it).
+RUN_LOCK_HELD = False
 # A run fails (exit 1) when more than this share of pages failed (and at least RUN_MIN_ERRORS did)...
 RUN_MAX_ERROR_SHARE = 0.25
 RUN_MIN_ERRORS = 3

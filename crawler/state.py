@@ -363,3 +363,22 @@ class SeenStore:
         self._write("INSERT INTO coverage (site, covered_until, updated_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (site) DO UPDATE SET covered_until = excluded.covered_until, "
                     "updated_at = excluded.updated_at", (site, moment, now))
+
+    # -- claims: one worker per article (crawler/state_redis.py); one process has no one to share with -------------------
+
+    def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
+        return True
+
+    def release_claim(self, site: str, key: str, owner: str) -> None:
+        return None
+
+
+def open_store(settings):
+    """The seen-store of the run: in Redis when REDIS_URL is set (crawls on many machines), else SQLite under
+    DATA_DIR. Both answer the same methods; StorageProblem, in one line, when the store cannot be used."""
+    url = settings.get("REDIS_URL")
+    if url:
+        from crawler.state_redis import RedisStore
+
+        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news")
+    return SeenStore(Path(settings.get("DATA_DIR")) / "state.sqlite3")

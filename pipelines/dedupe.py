@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from crawler import counters
 from crawler.record import Article, article_key
 
 
@@ -20,7 +21,7 @@ class DedupePipeline:
     def process_item(self, item: Article) -> Article:
         key = (item.site, article_key(item.news_id, item.url))
         if key in self.seen:
-            self.crawler.stats.inc_value("records/duplicate")
+            self.crawler.stats.inc_value(counters.RECORDS_DUPLICATE)
             raise DropItem(f"duplicate of an article already written in this run: {key[1]}")
         self.seen.add(key)
         return item

@@ -12,46 +12,65 @@ import dataclasses
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler import counters
 from crawler.dates import utc_now_iso
+from crawler.incremental import IncrementalOutput
 from crawler.record import Article, article_key
 from crawler.state import StorageProblem, fingerprint
+from crawler.state_redis import worker_name
 
 
 class StorePipeline:
-    def __init__(self, crawler):
+    def __init__(self, crawler, state: IncrementalOutput):
         self.crawler = crawler
-        self.state = crawler.run_state
+        self.state = state
+        self.owner = worker_name()
+        self.claim_seconds = crawler.settings.getint("CLAIM_SECONDS", 300)
 
     @classmethod
     def from_crawler(cls, crawler):
-        state = getattr(crawler, "run_state", None)
-        if state is None or not state.incremental:
+        state = crawler.get_extension(IncrementalOutput)
+        if state is None:
             # An export run (-o/-O): records go to the feed. No message, so that Scrapy logs no warning for it.
             raise NotConfigured
-        return cls(crawler)
+        return cls(crawler, state)
 
     def process_item(self, item: Article) -> Article:
-        stats = self.crawler.stats
+        """The record written once: claimed first (in Redis, no other worker writes the article meanwhile; alone, the
+        claim is always granted), then on disk, then in the store, then the claim released."""
         key = article_key(item.news_id, item.url)
         record = dataclasses.asdict(item)
+        store = self.state.store
+        try:
+            if not store.claim(item.site, key, self.owner, self.claim_seconds):
+                self.crawler.stats.inc_value(counters.RECORDS_CLAIMED_ELSEWHERE)
+                # on the retry list, in case that worker dies before writing it (stored, it leaves the list)
+                self.state.note_failure(item.site, key, item.url, None, "being written by another worker")
+                raise DropItem(f"being written by another worker ({key})")
+            try:
+                return self._write(item, key, record)
+            finally:
+                store.release_claim(item.site, key, self.owner)
+        except StorageProblem as problem:
+            self.state.storage_failed(problem)
+            raise DropItem(f"not stored ({key}): {problem}") from None
+
+    def _write(self, item: Article, key: str, record: dict) -> Article:
+        stats = self.crawler.stats
         stored = self.state.store.get(item.site, key)
         if stored is not None and stored.fingerprint == fingerprint(record):
-            stats.inc_value("records/already_stored")
+            stats.inc_value(counters.RECORDS_ALREADY_STORED)
             self.state.forget_failure(item.site, key)
             raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})")
         item.revision = record["revision"] = stored.revision + 1 if stored else 1
         output = self.state.output
         size, lines = output.size, output.lines
+        output.write(record)
         try:
-            output.write(record)
-            try:
-                self.state.store.put(item.site, key, record, item.revision, output.final.name, utc_now_iso())
-            except StorageProblem:
-                output.take_back(size, lines)  # not in the store, so not on disk either: the next run writes it once
-                raise
-        except StorageProblem as problem:
-            self.state.storage_failed(problem)
-            raise DropItem(f"not stored ({key}): {problem}") from None
-        stats.inc_value("records/written")
-        stats.inc_value("records/revisions" if stored else "records/new")
+            self.state.store.put(item.site, key, record, item.revision, output.final.name, utc_now_iso())
+        except StorageProblem:
+            output.take_back(size, lines)  # not in the store, so not on disk either: the next run writes it once
+            raise
+        stats.inc_value(counters.RECORDS_WRITTEN)
+        stats.inc_value(counters.RECORDS_REVISIONS if stored else counters.RECORDS_NEW)
         return item

@@ -13,7 +13,9 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from scrapy.exceptions import DropItem
 
+from crawler import counters
 from crawler.dates import utc_now_iso
+from crawler.incremental import IncrementalOutput
 from crawler.record import (
     HTTP_URL,
     LETTERED_TEXT,
@@ -116,10 +118,10 @@ class ValidatePipeline:
         if not reasons:
             return item
         stats = self.crawler.stats
-        stats.inc_value("records/rejected")
+        stats.inc_value(counters.RECORDS_REJECTED)
         for reason in reasons:
-            stats.inc_value(f"records/rejected/{reason.split(':')[0]}")
-        state = getattr(self.crawler, "run_state", None)
+            stats.inc_value(counters.rejected_for(reason.split(':')[0]))
+        state = self.crawler.get_extension(IncrementalOutput)
         if state is not None:  # a reject may be a passing fault of the page: the next latest-news runs try it again
             state.note_failure(item.site, article_key(item.news_id, item.url), item.url, None,
                                "rejected: " + "; ".join(reasons))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.mocksite.server import MockIsnaServer
@@ -25,7 +27,7 @@ def shared_isna_site():
 
 async def crawl_in_process(spider_class, settings: dict, **arguments):
     """A crawl run in the test's own process (on pytest-twisted's asyncio reactor) with the project's settings and
-    ``settings`` over them: the crawler comes back with its stats and the run's verdict (crawler.exit_status).
+    ``settings`` over them: the crawler comes back with its stats and the run's verdict (`crawler.get_extension(RunVerdict).status`).
     Subprocess crawls are for what needs a real process: the exit status of the command, the lock, kill -9."""
     from scrapy.utils.project import get_project_settings
     from scrapy.utils.test import get_crawler
@@ -34,3 +36,66 @@ async def crawl_in_process(spider_class, settings: dict, **arguments):
     crawler = get_crawler(spider_class, {**project, "PROGRESS": "off", "RUN_CONTROL": True, **settings})
     await crawler.crawl_async(**arguments)
     return crawler
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """Debian's redis-server, started for real on a free loopback port, with nothing saved to disk."""
+
+    def __init__(self):
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        executable = shutil.which("redis-server")
+        if executable is None:
+            message = "redis-server is needed: apt-get install redis-server (.ci/run installs it)"
+            if os.environ.get("REQUIRE_ALL_TESTS"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen([executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--protected-mode", "no"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            pytest.fail(f"redis-server did not answer on port {self.port}")
+        self.client = client
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """A real, empty Redis for the test."""
+    redis_server.client.flushall()
+    return redis_server.url

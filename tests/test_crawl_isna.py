@@ -17,6 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from crawler.run import RunVerdict
 from tests.conftest import crawl_in_process
 from tests.helpers import FAST, ROOT, SCRAPY, letters
 from tests.mocksite.server import MockIsnaServer
@@ -122,7 +123,7 @@ async def crawl_here(server, tmp_path: Path, **arguments: str) -> tuple[list[dic
     crawler = await crawl_in_process(
         IsnaSpider, {"DATA_DIR": str(tmp_path / "data"), "FEEDS": {str(out): {"format": "jsonlines"}},
                      "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}, base_url=server.base_url, **arguments)
-    assert crawler.exit_status == 0
+    assert crawler.get_extension(RunVerdict).status == 0
     return read_jsonl(out), crawler.stats.get_stats()
 
 

@@ -236,7 +236,7 @@ def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, mo
 
     from scrapy.utils.test import get_crawler
 
-    import crawler.run
+    import crawler.incremental
     from crawler.spiders.registry import IsnaSpider
 
     class FrozenClock(datetime):
@@ -244,13 +244,13 @@ def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, mo
         def now(cls, tz=None):
             return datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 
-    monkeypatch.setattr(crawler.run, "datetime", FrozenClock)
+    monkeypatch.setattr(crawler.incremental, "datetime", FrozenClock)
     finals = []
     for number in range(2):
-        manager = crawler.run.RunManager(get_crawler(IsnaSpider, {"DATA_DIR": str(tmp_path), "INCREMENTAL_OUTPUT": True}))
-        manager.output.write({"news_id": str(number)})
-        finals.append(manager.output.commit())
-        manager.lock.release()
+        output = crawler.incremental.IncrementalOutput(get_crawler(IsnaSpider, {"DATA_DIR": str(tmp_path)}))
+        output.output.write({"news_id": str(number)})
+        finals.append(output.finish())
+        output.close()
     assert [path.name for path in finals] == ["isna-2026-11-22T10-00-00Z.jsonl", "isna-2026-11-22T10-00-00Z-2.jsonl"]
     assert [json.loads(path.read_text())["news_id"] for path in finals] == ["0", "1"]
 

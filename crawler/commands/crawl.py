@@ -16,13 +16,16 @@ import difflib
 import logging
 from pathlib import Path
 
+from redis import RedisError
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.run import EXIT_FAILED, EXIT_LOCKED, lock_path, preflight
+from crawler.distributed import distributed_settings, join_run
+from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, preflight
 from crawler.sites import SiteEntryError
 from crawler.spiders.base import UrlNotOnSite
 from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
+from crawler.state_redis import shown_url
 
 EXIT_USAGE = 2
 
@@ -61,12 +64,25 @@ class Command(ScrapyCrawlCommand):
                 return
             self.settings.set("RUN_CONTROL", True, priority="cmdline")
             self.settings.set("RUN_NAME", run_name, priority="cmdline")
+            self.settings.set("RUN_LOCK_HELD", True, priority="cmdline")
+            if self.settings.get("REDIS_URL") and not self.settings.getdict("FEEDS"):
+                try:
+                    role, run_id = join_run(self.settings, run_name)
+                except RedisError as error:
+                    logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name,
+                                    shown_url(self.settings.get("REDIS_URL")), error)
+                    self.exitcode = EXIT_FAILED
+                    return
+                distributed_settings(self.settings, run_name, role, run_id)
             crawler = self._create_crawler(name)
-            crawler.run_lock = lock
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
             # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
-            self.exitcode = getattr(crawler, "exit_status", EXIT_FAILED)
+            try:
+                verdict = crawler.get_extension(RunVerdict)
+            except RuntimeError:  # the crawl stopped before its extensions were made
+                verdict = None
+            self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
         finally:
             lock.release()
 

@@ -20,6 +20,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import counters
 from crawler.dates import (
     TEHRAN,
     DateParseError,
@@ -27,6 +28,7 @@ from crawler.dates import (
     tehran_jalali_day,
     utc_now_iso,
 )
+from crawler.incremental import IncrementalOutput
 from crawler.record import Article, article_key
 from crawler.run import COVERAGE_FIELDS
 from crawler.sites import (
@@ -103,10 +105,10 @@ class NewsSpider(scrapy.Spider):
 
     @property
     def incremental(self):
-        """The run's incremental state (crawler/run.py), or None in an export run. (Not `state`: that is Scrapy's own
+        """The run's incremental output and store (crawler/incremental.py), or None in an export run. (Not `state`: that is Scrapy's own
         attribute, the dict JOBDIR keeps between a paused and a resumed crawl.)"""
-        run = getattr(self.crawler, "run_state", None)
-        return run if run is not None and run.incremental else None
+        crawler = getattr(self, "crawler", None)
+        return crawler.get_extension(IncrementalOutput) if crawler is not None else None
 
     def is_stored(self, site: str, key: str) -> bool:
         """Whether an incremental run may skip this article (not with -a refresh=1)."""
@@ -115,18 +117,18 @@ class NewsSpider(scrapy.Spider):
     # -- accounting ----------------------------------------------------------------------------------------------
 
     def fetched(self) -> None:
-        self.crawler.stats.inc_value("pages/fetched")
+        self.crawler.stats.inc_value(counters.PAGES_FETCHED)
 
     def count_fields(self, article: Article | None) -> None:
         """Article pages and the required fields missing on them: what tells a redesign from a quiet day."""
         stats = self.crawler.stats
-        stats.inc_value("articles/pages")
+        stats.inc_value(counters.ARTICLES_PAGES)
         for name in COVERAGE_FIELDS:
             if article is None or not getattr(article, name):
-                stats.inc_value(f"articles/missing/{name}")
+                stats.inc_value(counters.missing(name))
 
     def skip(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("articles/skipped")
+        self.crawler.stats.inc_value(counters.ARTICLES_SKIPPED)
         self.last_problem = f"{url}: {reason}"
         self.logger.info("skipped %s: %s", url, reason)
 
@@ -154,15 +156,15 @@ class NewsSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest) and "robots.txt" in message:
             parts = urlsplit(url)
             message = f"robots.txt of {parts.netloc} forbids {parts.path or '/'}"
-            self.crawler.stats.inc_value("pages/forbidden")
-            if not self.crawler.stats.get_value("pages/forbidden_example"):
-                self.crawler.stats.set_value("pages/forbidden_example", message)
+            self.crawler.stats.inc_value(counters.PAGES_FORBIDDEN)
+            if not self.crawler.stats.get_value(counters.PAGES_FORBIDDEN_EXAMPLE):
+                self.crawler.stats.set_value(counters.PAGES_FORBIDDEN_EXAMPLE, message)
         self.page_failed(url, message, failure.request.meta, warning=bool(failure.check(IgnoreRequest, HttpError)))
 
     def page_failed(self, url: str, reason: str, meta: dict, warning: bool = False) -> None:
         """A page lost to this run (a fetch error, a refused redirect, an empty or unreadable body). An article
         page is remembered, and the next latest-news runs try it again."""
-        self.crawler.stats.inc_value("pages/failed")
+        self.crawler.stats.inc_value(counters.PAGES_FAILED)
         self.last_problem = f"{url}: {reason}"
         (self.logger.warning if warning else self.logger.error)("could not fetch %s: %s", url, reason)
         self.article_failed(meta, url, reason)
@@ -200,17 +202,17 @@ class NewsSpider(scrapy.Spider):
             listed_at = datetime.fromisoformat(retry.listed_at) if retry.listed_at else None
             request = request_for(retry.url, self.article_meta(site, retry.key, listed_at))
             if request is not None:
-                self.crawler.stats.inc_value("articles/retried")
+                self.crawler.stats.inc_value(counters.ARTICLES_RETRIED)
                 yield request
 
     def run_problem(self) -> str | None:
         """Why this run failed although no page failed too often: a single article that gave no record, or a date
         range whose every day archive listed nothing (a redesign or a block, not a quiet week). None when healthy."""
         stats = self.crawler.stats
-        if self.article_url and not stats.get_value("articles/extracted"):
+        if self.article_url and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return f"-a url={self.article_url} gave no record ({self.last_problem or 'see the log'})"
-        days = stats.get_value("progress/days_total") or 0
-        if days and stats.get_value("archive/days_empty", 0) >= days and not stats.get_value("articles/extracted"):
+        days = stats.get_value(counters.PROGRESS_DAYS_TOTAL) or 0
+        if days and stats.get_value(counters.ARCHIVE_DAYS_EMPTY, 0) >= days and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return (f"every one of the {days} day archive(s) from {self.first_day!s} to {self.last_day!s} listed no "
                     "articles (has the list layout changed, or is the crawler blocked?)")
         return None
@@ -255,14 +257,14 @@ class NewsSpider(scrapy.Spider):
         published_day = tehran_jalali_day(datetime.fromisoformat(article.published_at))
         if self.first_day <= published_day <= self.last_day:
             return True
-        self.crawler.stats.inc_value("articles/outside_range")
+        self.crawler.stats.inc_value(counters.ARTICLES_OUTSIDE_RANGE)
         self.logger.info("not in %s..%s (published %s): %s", str(self.first_day), str(self.last_day),
                          article.published_jalali, url)
         return False
 
     def finished(self, article: Article) -> Article:
         article.crawled_at = utc_now_iso()
-        self.crawler.stats.inc_value("articles/extracted")
+        self.crawler.stats.inc_value(counters.ARTICLES_EXTRACTED)
         return article
 
 

@@ -21,6 +21,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
+from crawler import counters
 from crawler.dates import TEHRAN, jalali_to_tehran
 from crawler.record import article_key
 from crawler.sites.discovery import (
@@ -74,7 +75,7 @@ class SiteDiscovery(SiteSpider):
     def discover(self, response: Response) -> Iterator[Request]:
         """Everything the home page leads to: its articles by the family's listing, its feeds, the sitemaps."""
         self._home_read = True
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         hosts = self._hosts()
         self._home_links = article_links(response.selector, response.url, hosts)
         listing = getattr(self.parser, "listing", None)
@@ -102,7 +103,7 @@ class SiteDiscovery(SiteSpider):
         if not entries:
             self.logger.warning("%s is no RSS or Atom feed with items: left out", response.url)
             return
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         yield from self.listed(f"feed {response.url}", entries, windowed=bool(self.first_day))
 
     # -- sitemaps -----------------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class SiteDiscovery(SiteSpider):
         if not sitemap.sitemaps and not sitemap.pages:
             self.logger.info("%s lists nothing (not a sitemap?)", response.url)
             return
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         since, _ = self._window()
         children = [(url, lastmod) for url, lastmod in sitemap.sitemaps if lastmod is None or lastmod >= since]
         if sitemap.sitemaps:
@@ -190,7 +191,7 @@ class SiteDiscovery(SiteSpider):
             if request is not None:
                 new += 1
                 yield request
-        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
         self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s", source, total, new, known,
                          f", {old} outside the window" if old else "", f", {elsewhere} on other sites" if elsewhere else "")
 

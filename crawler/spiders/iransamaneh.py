@@ -16,6 +16,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response
 
+from crawler import counters
 from crawler.record import article_key
 from crawler.spiders.base import SiteSpider
 
@@ -45,9 +46,9 @@ class IranSamanehSpider(SiteSpider):
         if self.not_html(response):
             return
         listing = self.parser.listing(response.selector, response.url)
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         if not listing.articles:
-            self.crawler.stats.inc_value("archive/empty_latest")
+            self.crawler.stats.inc_value(counters.ARCHIVE_EMPTY_LATEST)
             self.logger.error("the home page links no articles (%s): has the layout changed?", response.url)
             return
         new = known = 0
@@ -60,5 +61,5 @@ class IranSamanehSpider(SiteSpider):
             if request is not None:
                 new += 1
                 yield request
-        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
         self.logger.info("home page: %d articles, %d to fetch, %d already stored", len(listing.articles), new, known)

@@ -21,6 +21,7 @@ from typing import Any
 import jdatetime
 from scrapy.http import Request, Response
 
+from crawler import counters
 from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
 from crawler.record import article_key
 from crawler.sites.discovery import ListedArticle
@@ -62,7 +63,7 @@ class NastoohSpider(SiteSpider):
             yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
         elif self.first_day:
             days = jalali_days(self.first_day, self.last_day)
-            self.crawler.stats.set_value("progress/days_total", len(days))
+            self.crawler.stats.set_value(counters.PROGRESS_DAYS_TOTAL, len(days))
             self.logger.info("archive crawl of %d Jalali day(s), %s to %s", len(days), str(self.first_day), str(self.last_day))
             for day in days:
                 yield self._archive_request(self.parser.day_archive, 1, day)
@@ -88,14 +89,14 @@ class NastoohSpider(SiteSpider):
         self._archive_urls.add(response.url)
         listing = self.parser.listing(response.selector, response.url, page)
         items = [dataclasses.replace(item, url=self.local_url(item.url)) for item in listing.articles]
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         if not items:
             if day is None and page == 1:
-                self.crawler.stats.inc_value("archive/empty_latest")
+                self.crawler.stats.inc_value(counters.ARCHIVE_EMPTY_LATEST)
                 self.logger.error("%s lists no articles (%s): has the list layout changed?", where, response.url)
             else:
                 if page == 1:
-                    self.crawler.stats.inc_value("archive/days_empty")
+                    self.crawler.stats.inc_value(counters.ARCHIVE_DAYS_EMPTY)
                 (self.logger.warning if page == 1 else self.logger.info)("%s: no article items (%s)", where, response.url)
             self._day_done(day)
             return
@@ -116,7 +117,7 @@ class NastoohSpider(SiteSpider):
                 continue
             new += 1
             yield self.article_request(item.url, self.article_meta(self.site.key, key, item.listed_at))
-        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
         self.logger.info("%s: %d items, %d to fetch, %d already stored", where, len(items), new, known)
 
         if day is None and self._latest_done(page, items, known):
@@ -202,4 +203,4 @@ class NastoohSpider(SiteSpider):
     def _day_done(self, day: jdatetime.date | None) -> None:
         if day is not None and str(day) not in self._days_done:
             self._days_done.add(str(day))
-            self.crawler.stats.inc_value("progress/days_done")
+            self.crawler.stats.inc_value(counters.PROGRESS_DAYS_DONE)

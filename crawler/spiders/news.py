@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response, TextResponse
 
+from crawler import counters
 from crawler.record import Article
 from crawler.sites import (
     FAMILIES,
@@ -118,7 +119,7 @@ class AnyNewsSpider(SiteDiscovery):
         except LayoutNotRecognized as reason:
             self.logger.info("%s: the %s parser did not recognize the page (%s); read by the generic parser", url,
                              self.site.family, reason)
-            self.crawler.stats.inc_value("articles/generic_fallback")
+            self.crawler.stats.inc_value(counters.ARTICLES_GENERIC_FALLBACK)
             return self._generic.article(page, url)
         missing = [name for name in ("title", "body", "published_at") if not getattr(article, name)]
         if not missing:
@@ -132,7 +133,7 @@ class AnyNewsSpider(SiteDiscovery):
         if filled:
             self.logger.info("%s: the %s parser found no %s; taken from the generic reading: %s", url, self.site.family,
                              ", ".join(missing), ", ".join(filled))
-            self.crawler.stats.inc_value("articles/generic_fallback")
+            self.crawler.stats.inc_value(counters.ARTICLES_GENERIC_FALLBACK)
         return dataclasses.replace(article, **filled)
 
     def _decide_family(self, response: TextResponse) -> None:
@@ -147,6 +148,6 @@ class AnyNewsSpider(SiteDiscovery):
             self.logger.info("family: generic (no CMS marker found on %s)", response.url)
             return
         self.logger.info("family: %s (detected from %s)", detection.family, detection.evidence)
-        self.crawler.stats.set_value("site/family", detection.family)
+        self.crawler.stats.set_value(counters.SITE_FAMILY, detection.family)
         self.site = Site(key=self.site.key, name=self.site.name, family=detection.family, base_url=self.site.base_url)
         self.parser = parser_for(self.site)

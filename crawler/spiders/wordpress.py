@@ -24,6 +24,7 @@ from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler import counters
 from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
 from crawler.sites import NotAnArticle, Site, parser_for, registered_site
@@ -111,7 +112,7 @@ class WordPressSpider(NewsSpider):
             self.route = flavour
             total = response.headers.get(b"X-WP-Total", b"?").decode()
             self.logger.info("route: REST API at %s (%s posts)", response.url.split("?")[0], total)
-            self.crawler.stats.set_value("wordpress/route", f"rest ({flavour})")
+            self.crawler.stats.set_value(counters.WORDPRESS_ROUTE, f"rest ({flavour})")
         known = 0
         fresh = []
         for post in posts:
@@ -121,8 +122,8 @@ class WordPressSpider(NewsSpider):
                 known += 1
                 continue
             fresh.append(post)
-        self.crawler.stats.inc_value("archive/pages")
-        self.crawler.stats.inc_value("archive/already_stored", known)
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
         self.logger.info("REST page %d: %d posts, %d new, %d already stored", page, len(posts), len(fresh), known)
         bare = [post for post in fresh if not (post.get("_embedded") or {}).get("wp:term")]
         missing = sorted({term for post in bare for term in (post.get("categories") or []) + (post.get("tags") or [])}
@@ -203,7 +204,7 @@ class WordPressSpider(NewsSpider):
             return
         self.logger.info("route: feed and sitemaps, then the post pages (the REST API is not usable: %s)", problem)
         self.route = "feed"
-        self.crawler.stats.set_value("wordpress/route", "feed")
+        self.crawler.stats.set_value(counters.WORDPRESS_ROUTE, "feed")
         yield self._feed_request(1)
 
     # -- route 2: feed, sitemaps and pages ----------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class WordPressSpider(NewsSpider):
                 self.logger.info("no feed at %s (status %d): reading the sitemaps", response.url, response.status)
             yield from self._sitemaps()
             return
-        self.crawler.stats.inc_value("archive/pages")
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         new = known = 0
         reached_older = False
         for entry in entries:

@@ -1,0 +1,154 @@
+"""Crawls on many machines, measured: 1, 2 and 4 workers of `scrapy crawl isna -s REDIS_URL=...` against one
+redis-server and an nginx-served mirror of a mock ISNA site, politeness off; and one worker without Redis (SQLite
+under DATA_DIR), the baseline of the same run.
+
+    apt-get install -y nginx-light redis-server        # once (Debian)
+    .venv/bin/python benchmarks/distributed.py [--size 4000] [--json benchmarks/results/distributed.json]
+
+Reported per row: wall seconds from the first worker's start to the last one's exit, articles per second, the
+workers' CPU ms per article (user+system of every worker process), and Redis's own CPU ms per article; then the
+Redis server's memory and CPU per 100,000 request fingerprints (scrapy-redis's duplicate filter, a Redis set of SHA1
+hex strings), measured alone. The aims (from the issue): throughput grows with workers until the server or the site is
+the bottleneck (on this 2-core machine the cores are: 4 workers, nginx and Redis share two), and the per-article
+overhead of Redis over SQLite under 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from crawl import PAGE_SIZE, articles, free_port, start_nginx, write_mirror  # noqa: E402
+
+SCRAPY = Path(sys.executable).with_name("scrapy")
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+        "-s", "LOG_LEVEL=WARNING", "-s", "PROGRESS=off", "-s", "DISTRIBUTED_IDLE_SECONDS=2",
+        "-s", "DISTRIBUTED_HEARTBEAT_SECONDS=1"]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, cwd=work)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | None) -> dict:
+    processes = []
+    started = time.perf_counter()
+    for number in range(count):
+        data = work / f"data-{count}-{number}-{'redis' if redis_url else 'sqlite'}"
+        command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
+                   "-s", f"DATA_DIR={data}", *FAST] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
+        processes.append((subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), data))
+    cpu = 0.0
+    for process, _ in processes:
+        _, status, usage = os.wait4(process.pid, 0)
+        cpu += usage.ru_utime + usage.ru_stime
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"a worker failed: {process.stderr.read().decode()[-2000:]}")
+    seconds = time.perf_counter() - started
+    written = sum(1 for _, data in processes for path in (data / "isna").glob("isna-*.jsonl") for _ in path.open())
+    return {"workers": count, "redis": bool(redis_url), "seconds": round(seconds, 2), "articles": written,
+            "cpu_seconds": round(cpu, 2)}
+
+
+def fingerprint_cost(redis_url: str, server_pid: int, count: int = 100_000) -> dict:
+    """Memory and CPU of the Redis server for ``count`` fingerprints added by scrapy-redis's duplicate filter."""
+    import redis
+    from scrapy import Request
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    before_memory = client.info("memory")["used_memory"]
+    before_cpu = cpu_seconds(server_pid)
+    dupefilter = RFPDupeFilter(client, key="bench:dupefilter")
+    for number in range(count):
+        dupefilter.request_seen(Request(f"https://www.isna.ir/news/14{number:011d}/"))
+    return {"fingerprints": client.scard("bench:dupefilter"),
+            "memory_mb": round((client.info("memory")["used_memory"] - before_memory) / 1e6, 2),
+            "server_cpu_seconds": round(cpu_seconds(server_pid) - before_cpu, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=4000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    for program in ("nginx", "redis-server"):
+        if not shutil.which(program):
+            sys.exit(f"{program} is not installed: apt-get install -y nginx-light redis-server, then run this again")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="distributed-bench-") as temporary:
+        work = Path(temporary)
+        work.chmod(0o755)
+        folder = work / "mirror"
+        write_mirror(folder, articles(args.size))
+        port = free_port()
+        server = start_nginx(folder, port)
+        redis_server, redis_url = start_redis(work)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            pages = -(-args.size // PAGE_SIZE)
+            for count, use_redis in ((1, False), (1, True), (2, True), (4, True)):
+                redis_before = cpu_seconds(redis_server.pid)
+                row = run_workers(count, base, pages, work, redis_url if use_redis else None)
+                row["redis_cpu_seconds"] = round(cpu_seconds(redis_server.pid) - redis_before, 2)
+                if row["articles"] != args.size:
+                    sys.exit(f"{count} worker(s) wrote {row['articles']} of {args.size} articles: the numbers would be wrong")
+                rows.append(row)
+                import redis
+
+                redis.Redis.from_url(redis_url).flushall()  # the next row starts from an empty store
+            cost = fingerprint_cost(redis_url, redis_server.pid)
+        finally:
+            server.terminate()
+            server.wait()
+            redis_server.terminate()
+            redis_server.wait()
+    baseline = rows[0]
+    print(f"{args.size} articles, {args.size // PAGE_SIZE} archive pages, nginx and redis-server on 127.0.0.1, "
+          f"{os.cpu_count()} cores")
+    print(f"{'':22} {'seconds':>8} {'articles/s':>11} {'x 1 worker':>11} {'CPU ms/article':>15} {'Redis CPU ms/art.':>18}")
+    for row in rows:
+        name = f"{row['workers']} worker(s), {'Redis' if row['redis'] else 'SQLite'}"
+        rate = row["articles"] / row["seconds"]
+        print(f"{name:22} {row['seconds']:8.1f} {rate:11.1f} {rate / (baseline['articles'] / baseline['seconds']):11.2f} "
+              f"{row['cpu_seconds'] * 1000 / row['articles']:15.2f} {row['redis_cpu_seconds'] * 1000 / row['articles']:18.3f}")
+    overhead = (rows[1]["cpu_seconds"] + rows[1]["redis_cpu_seconds"]) / baseline["cpu_seconds"] - 1
+    print(f"Redis over SQLite, one worker: {overhead:+.1%} CPU per article (workers' and Redis's together)")
+    print(f"Redis per 100,000 fingerprints: {cost['memory_mb']} MB, {cost['server_cpu_seconds']} s of server CPU")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"size": args.size, "rows": rows, "fingerprints": cost}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The names of the run's counters (Scrapy stats) that one part of the crawler sets and another reads: the spiders
+count pages and articles, the pipelines count records, and the verdict (crawler/run.py), the progress line and the
+runs log read them. One name each, defined here, so that a typo is an AttributeError and not a counter nobody reads.
+"""
+
+ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already stored
+ARCHIVE_DAYS_EMPTY = "archive/days_empty"  # day archives that listed nothing
+ARCHIVE_EMPTY_LATEST = "archive/empty_latest"  # a latest-news listing with no article (a redesign)
+ARCHIVE_PAGES = "archive/pages"  # listing pages read (archives, home pages, feeds, sitemaps)
+ARTICLES_EXTRACTED = "articles/extracted"  # records extracted
+ARTICLES_GENERIC_FALLBACK = "articles/generic_fallback"  # fields a family parser missed, taken from the generic reading
+ARTICLES_GIVEN_UP = "articles/given_up"  # articles tried too often, given up
+ARTICLES_OUTSIDE_RANGE = "articles/outside_range"  # records left out by -a from/to
+ARTICLES_PAGES = "articles/pages"  # article pages read by an extractor
+ARTICLES_RETRIED = "articles/retried"  # articles earlier runs could not store, tried again
+ARTICLES_SKIPPED = "articles/skipped"  # pages that are no article, with their reason logged
+ARTICLES_TO_RETRY = "articles/to_retry"  # articles this run could not store, on the retry list
+PAGES_FAILED = "pages/failed"  # pages lost to this run: fetch errors, refused redirects, empty or unreadable bodies
+PAGES_FETCHED = "pages/fetched"  # pages fetched and read (listings and articles)
+PAGES_FORBIDDEN = "pages/forbidden"  # pages robots.txt forbids
+PAGES_FORBIDDEN_EXAMPLE = "pages/forbidden_example"  # the first of them, in words
+PROGRESS_DAYS_DONE = "progress/days_done"  # days done
+PROGRESS_DAYS_TOTAL = "progress/days_total"  # days of a from/to crawl
+RECORDS_ALREADY_STORED = "records/already_stored"  # records dropped: stored, unchanged
+RECORDS_CLAIMED_ELSEWHERE = "records/claimed_elsewhere"  # records dropped: another worker was writing them
+RECORDS_DUPLICATE = "records/duplicate"  # records dropped: seen earlier in this run
+RECORDS_ERRORS = "records/errors"  # records lost to a pipeline error or a storage failure (the run fails)
+RECORDS_NEW = "records/new"  # records written for the first time
+RECORDS_REJECTED = "records/rejected"  # records that failed validation
+RECORDS_REVISIONS = "records/revisions"  # records written as a new revision
+RECORDS_WRITTEN = "records/written"  # records written (new and revisions)
+SITE_FAMILY = "site/family"
+DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing  # the family detected on an unregistered site
+WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
+
+
+def missing(field: str) -> str:
+    """Article pages on which a required field was missing."""
+    return f"articles/missing/{field}"
+
+
+def rejected_for(reason: str) -> str:
+    """Records rejected for this reason (the part of the reason before its colon)."""
+    return f"records/rejected/{reason}"

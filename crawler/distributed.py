@@ -1,0 +1,280 @@
+"""One crawl on many machines: with REDIS_URL set, every `scrapy crawl <spider>` started against the same Redis
+joins the same run of that spider.
+
+- The shared request queue and duplicate filter are scrapy-redis's (its Scheduler and RFPDupeFilter, used with our own
+  spiders; its RedisSpider knows nothing of `async def start()`), under keys named by the run:
+  `<namespace>:<run>:requests` and `<namespace>:<run>:dupefilter`. SharedScheduler turns a Redis failure into a
+  stop of the run with the reason, instead of an error in every engine tick.
+- The first worker to arrive opens the run (a key with an expiry that every live worker renews), clears what a dead
+  run left in the queue and the filter, and seeds the start requests; the others join and take requests from the
+  queue (their start requests are dropped by FollowerStart). A worker leaves when the queue has been empty for
+  DISTRIBUTED_IDLE_SECONDS; the last to leave closes the run and writes the whole run's line (every worker's counters
+  summed) to its runs log and to `<namespace>:runs`. If every worker is killed, the run's key expires and the next
+  worker opens a new run: the seen-store (in Redis, crawler/state_redis.py) skips what was written.
+- Each worker writes its own dump, `<run>-<start>-<worker>.jsonl`, under its own DATA_DIR; an article is claimed in
+  Redis before it is written (pipelines/store.py), so the union of the workers' dumps has each article once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+
+import redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+from crawler import counters
+from crawler.dates import utc_now_iso
+from crawler.state_redis import connect, shown_url, worker_name
+
+logger = logging.getLogger(__name__)
+
+# Each live worker renews the run's key and its own entry every DISTRIBUTED_HEARTBEAT_SECONDS; a worker silent for
+# three heartbeats is dead (killed), and a run whose key was not renewed for six is over.
+POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
+# Counters summed over the workers for the whole run's line.
+SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "rejected",
+          "skipped_pages", "retried", "to_retry", "given_up", "recovered")
+
+
+def utc_iso_seconds_ago(seconds: float) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def namespace(settings) -> str:
+    return settings.get("REDIS_NAMESPACE") or "persian-news"
+
+
+def worker_label() -> str:
+    """This worker in file names: host and process, file-name safe."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", worker_name())
+
+
+def run_keys(settings, run_name: str) -> dict[str, str]:
+    base = f"{namespace(settings)}:{run_name}"
+    return {"run": f"{base}:run", "workers": f"{base}:workers", "stats": f"{base}:stats",
+            "requests": f"{base}:requests", "dupefilter": f"{base}:dupefilter", "runs": f"{namespace(settings)}:runs"}
+
+
+def heartbeat_seconds(settings) -> float:
+    return settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5)
+
+
+def live_workers(client: redis.Redis, key: str, heartbeat: float) -> int:
+    """The workers of a run that gave a sign of life in the last three heartbeats (the others are removed)."""
+    stale = utc_iso_seconds_ago(3 * heartbeat)
+    live = 0
+    for worker, beat in client.hgetall(key).items():
+        if beat.decode() < stale:
+            client.hdel(key, worker)
+        else:
+            live += 1
+    return live
+
+
+def join_run(settings, run_name: str) -> tuple[str, str]:
+    """(role, run id): "leader" for the worker that opens a new run (after clearing what a dead run left in the
+    queue and the filter), "follower" for one that joins a run in progress. A run whose workers are all dead (killed)
+    is over: the newcomer opens a new one. RedisError when Redis cannot be reached."""
+    client = connect(settings.get("REDIS_URL"))
+    keys = run_keys(settings, run_name)
+    heartbeat = heartbeat_seconds(settings)
+    run_id = f"{utc_now_iso()}/{worker_label()}"
+    if client.exists(keys["run"]) and not live_workers(client, keys["workers"], heartbeat):
+        client.delete(keys["run"])  # every worker of that run died
+    if client.set(keys["run"], run_id, nx=True, ex=int(6 * heartbeat) + 1):
+        client.delete(keys["requests"], keys["dupefilter"], keys["workers"], keys["stats"])
+        role = "leader"
+    else:
+        role, run_id = "follower", (client.get(keys["run"]) or b"?").decode()
+    client.hset(keys["workers"], worker_label(), utc_now_iso())
+    client.close()
+    return role, run_id
+
+
+def distributed_settings(settings, run_name: str, role: str, run_id: str) -> None:
+    """The settings of a worker of a shared run (on the crawl command's settings, before the crawler is made)."""
+    keys = run_keys(settings, run_name)
+    for name, value in {
+        "SCHEDULER": "crawler.distributed.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,  # a worker that leaves must not clear the queue the others work from
+        "SCHEDULER_QUEUE_KEY": keys["requests"],
+        "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        # a worker takes from the shared queue only what it can fetch now (one site per run): requests it took but
+        # could not start yet would wait in its own downloader while other workers sit idle
+        "CONCURRENT_REQUESTS": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+        "DISTRIBUTED_ROLE": role,
+        "DISTRIBUTED_RUN_ID": run_id,
+    }.items():
+        settings.set(name, value, priority="cmdline")
+
+
+def redis_failed(crawler, error: Exception) -> None:
+    """Redis is gone (or refuses): stop the run once, with the reason, which the verdict reports (exit status 1)."""
+    if crawler.stats.get_value(counters.DISTRIBUTED_PROBLEM):
+        return
+    problem = f"Redis at {shown_url(crawler.settings.get('REDIS_URL'))}: {error}"
+    crawler.stats.set_value(counters.DISTRIBUTED_PROBLEM, problem)
+    logger.error("%s; stopping the run", problem)
+    deferred_from_coro(crawler.engine.close_spider_async(reason="redis_failed"))
+
+
+class SharedScheduler(Scheduler):
+    """scrapy-redis's scheduler; a Redis error stops the run once, with the reason, instead of raising in every tick
+    of the engine."""
+
+    def _failed(self, error: Exception) -> None:
+        redis_failed(self.spider.crawler, error)
+
+    def enqueue_request(self, request):
+        try:
+            return super().enqueue_request(request)
+        except redis.RedisError as error:
+            self._failed(error)
+            return False
+
+    def next_request(self):
+        try:
+            return super().next_request()
+        except redis.RedisError as error:
+            self._failed(error)
+            return None
+
+    def has_pending_requests(self):
+        try:
+            return super().has_pending_requests()
+        except redis.RedisError as error:
+            self._failed(error)
+            return False
+
+    def close(self, reason):
+        try:
+            return super().close(reason)
+        except redis.RedisError:
+            return None
+
+
+class FollowerStart:
+    """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did)."""
+
+    def __init__(self, crawler):
+        self.follower = crawler.settings.get("DISTRIBUTED_ROLE") == "follower"
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("REDIS_URL") or not crawler.settings.get("DISTRIBUTED_ROLE"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_start(self, start):
+        if self.follower:
+            logger.info("joined a run in progress: taking requests from the shared queue")
+            return
+        async for item in start:
+            yield item
+
+
+class SharedRun:
+    """Extension of a worker of a shared run: its heartbeat (the run's key and its own entry renewed), when it
+    leaves (the queue empty for DISTRIBUTED_IDLE_SECONDS), and the whole run's line by the last worker to leave."""
+
+    def __init__(self, crawler):
+        from crawler.run import run_name_of
+
+        self.crawler = crawler
+        settings = crawler.settings
+        self.keys = run_keys(settings, run_name_of(crawler))
+        self.client = connect(settings.get("REDIS_URL"))
+        self.url = settings.get("REDIS_URL")
+        self.role = settings.get("DISTRIBUTED_ROLE")
+        self.run_id = settings.get("DISTRIBUTED_RUN_ID")
+        self.worker = worker_label()
+        self.idle_seconds = settings.getfloat("DISTRIBUTED_IDLE_SECONDS", 10)
+        self.heartbeat_every = heartbeat_seconds(settings)
+        self._idle_since: float | None = None
+        self._beat: task.LoopingCall | None = None
+        self.last_worker = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not (crawler.settings.getbool("RUN_CONTROL") and crawler.settings.get("REDIS_URL")
+                and crawler.settings.get("DISTRIBUTED_ROLE")):
+            raise NotConfigured
+        return cls(crawler)
+
+    def spider_opened(self, spider) -> None:
+        # The engine asks its scheduler for requests every 5 s when it has nothing to do, and Scrapy has no setting
+        # for that: a worker waiting on the shared queue would sit idle while the others take everything.
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
+        spider.logger.info("worker %s of the shared run %s (%s) on %s", self.worker, self.run_id, self.role,
+                           shown_url(self.url))
+        self._beat = task.LoopingCall(self.heartbeat)
+        self._beat.start(self.heartbeat_every, now=True)
+
+    def heartbeat(self) -> None:
+        try:
+            pipe = self.client.pipeline()
+            pipe.expire(self.keys["run"], int(6 * self.heartbeat_every) + 1)
+            pipe.hset(self.keys["workers"], self.worker, utc_now_iso())
+            pipe.execute()
+        except redis.RedisError as error:
+            redis_failed(self.crawler, error)
+
+    def spider_idle(self) -> None:
+        """Stay while the shared queue may still get requests (another worker is reading a listing)."""
+        try:
+            waiting = self.client.zcard(self.keys["requests"])
+        except redis.RedisError:
+            return  # the scheduler reports it and stops the run
+        if waiting:
+            self._idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        self._idle_since = self._idle_since or now
+        if now - self._idle_since < self.idle_seconds:
+            raise DontCloseSpider
+
+    def leave(self, record: dict) -> dict | None:
+        """Called by the verdict at the end (crawler/run.py): this worker's counters into the run's sums; the whole
+        run's line when this worker is the last to leave (None otherwise)."""
+        if self._beat is not None and self._beat.running:
+            self._beat.stop()
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            for name in SUMMED:
+                pipe.hincrby(self.keys["stats"], name, int(record.get(name) or 0))
+            pipe.hincrby(self.keys["stats"], "workers", 1)
+            pipe.hincrby(self.keys["stats"], "failed_workers", 1 if record.get("exit_status") else 0)
+            pipe.hdel(self.keys["workers"], self.worker)
+            pipe.execute()
+            # workers whose heartbeat stopped (killed) are not waited for
+            if live_workers(self.client, self.keys["workers"], self.heartbeat_every):
+                return None
+            totals = {key.decode(): int(value) for key, value in self.client.hgetall(self.keys["stats"]).items()}
+            self.client.delete(self.keys["run"], self.keys["stats"], self.keys["requests"], self.keys["dupefilter"])
+        except redis.RedisError as error:
+            logger.error("Redis at %s: %s (the whole run's line is not written)", shown_url(self.url), error)
+            return None
+        self.last_worker = True
+        whole = {"spider": record.get("spider"), "scope": "run", "run_id": self.run_id, "ended_at": utc_now_iso(),
+                 **totals}
+        whole["exit_status"] = 1 if totals.get("failed_workers") else 0
+        whole["exit_reason"] = (f"{totals.get('failed_workers')} of {totals.get('workers')} worker(s) failed"
+                                if totals.get("failed_workers") else "healthy")
+        try:
+            self.client.rpush(self.keys["runs"], json.dumps(whole, ensure_ascii=False))
+        except redis.RedisError:
+            pass
+        return whole

@@ -1,0 +1,164 @@
+"""The incremental dump and what it needs between runs: the seen-store (each article written once across runs, a
+changed one as a new revision), the run's output file (written as a `.part` and renamed when the run ends), the
+recovery of what a killed run left, and the list of articles that failed for a reason that may pass.
+
+A Scrapy extension, on only in `scrapy crawl` runs without -o/-O (RUN_CONTROL and INCREMENTAL_OUTPUT; NotConfigured
+otherwise, so that `scrapy parse`, `shell`, `check`, `bench` and export runs touch nothing under DATA_DIR). The
+spiders and the store pipeline find it with `crawler.get_extension(IncrementalOutput)`; the run's verdict
+(crawler/run.py) commits its file at the end and moves the coverage watermark.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler import counters
+from crawler.dates import utc_now_iso
+from crawler.distributed import worker_label
+from crawler.record import article_key
+from crawler.run import run_name_of
+from crawler.state import (
+    PartFile,
+    StorageProblem,
+    discard_part,
+    fingerprint,
+    open_store,
+    part_path,
+    recover_part_file,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class IncrementalOutput:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.run_name = run_name_of(crawler)
+        self.data_dir = Path(crawler.settings.get("DATA_DIR"))
+        self.started_at = datetime.now(UTC)
+        self.recovered = 0
+        self.storage_problem: str | None = None
+        self.worker = worker_label() if crawler.settings.get("DISTRIBUTED_ROLE") else None
+        self.store = open_store(crawler.settings)
+        try:
+            self._recover()
+        except StorageProblem as problem:
+            self.storage_problem = str(problem)  # the run is stopped as soon as it opens
+        self.output = PartFile(self._free_output_name())
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not (crawler.settings.getbool("RUN_CONTROL") and crawler.settings.getbool("INCREMENTAL_OUTPUT")):
+            raise NotConfigured
+        return cls(crawler)
+
+    def _recover(self) -> None:
+        """Complete the output of runs that were killed: their complete lines become a normal file, and the
+        articles in them count as written (the store may have missed the last one)."""
+        folder = self.data_dir / self.run_name
+        for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
+            final, records, dropped = recover_part_file(part)
+            now = utc_now_iso()
+            with self.store.transaction():
+                for record in records:
+                    key = article_key(record.get("news_id"), record.get("url"))
+                    stored = self.store.get(record.get("site") or self.run_name, key)
+                    if stored is None or stored.fingerprint != fingerprint(record):
+                        self.store.put(record.get("site") or self.run_name, key, record,
+                                       record.get("revision") or 1, final.name, now)
+            discard_part(part)
+            self.recovered += len(records)
+            logger.warning("recovered %d record(s) of an interrupted run into %s%s", len(records), final,
+                           f" ({dropped} incomplete line(s) dropped; those articles will be fetched again)" if dropped else "")
+
+    def _free_output_name(self) -> Path:
+        """data/<spider>/<spider>-<UTC start>.jsonl, with -2, -3... when a run that started in the same second
+        already used the name (a rename must never replace an earlier run's file)."""
+        stamp = self.started_at.strftime("%Y-%m-%dT%H-%M-%SZ")
+        folder = self.data_dir / self.run_name
+        for number in range(1, 1000):
+            suffix = "" if number == 1 else f"-{number}"
+            worker = f"-{self.worker}" if self.worker else ""  # a worker of a shared run: its own file
+            candidate = folder / f"{self.run_name}-{stamp}{worker}{suffix}.jsonl"
+            if not candidate.exists() and not part_path(candidate).exists():
+                return candidate
+        raise RuntimeError(f"no free output file name in {folder} for {stamp}")
+
+    def is_known(self, site: str, key: str) -> bool:
+        return self.store.has(site, key)
+
+    # -- articles that failed for a reason that may pass ---------------------------------------------------------------
+
+    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str) -> None:
+        """Remember an article this run could not store (fetch error, empty page, refused redirect, rejected record):
+        the next latest-news runs try it again (RETRY_FAILED_ARTICLES times), then report it as given up."""
+        try:
+            attempts = self.store.note_failure(site, key, url, listed_at, reason, utc_now_iso())
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+            return
+        self.crawler.stats.inc_value(counters.ARTICLES_TO_RETRY)
+        logger.debug("%s: failure %d, to be tried again by the next run: %s", url, attempts, reason)
+
+    def forget_failure(self, site: str, key: str) -> None:
+        try:
+            self.store.forget_failure(site, key)
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+
+    def retries_due(self, site: str) -> list:
+        """The site's failed articles to try again in this run; those tried too often are given up (and reported)."""
+        due, limit = [], self.crawler.settings.getint("RETRY_FAILED_ARTICLES")
+        for retry in self.store.retries(site):
+            if retry.attempts <= limit:
+                due.append(retry)
+                continue
+            self.store.give_up(site, retry.key, utc_now_iso())
+            self.crawler.stats.inc_value(counters.ARTICLES_GIVEN_UP)
+            logger.warning("gave up on %s after %d failed attempt(s); the last: %s", retry.url, retry.attempts,
+                           retry.reason)
+        return due
+
+    def storage_failed(self, problem: StorageProblem) -> None:
+        """What was fetched can no longer be stored (a full disk, a store gone read-only): fail the run and stop it,
+        since every further page would be lost. What is on disk stays, complete; the next run fetches the rest."""
+        self.crawler.stats.inc_value(counters.RECORDS_ERRORS)
+        if self.storage_problem is None:
+            self.storage_problem = str(problem)
+            logger.error("%s; stopping the run", problem)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
+
+    def spider_opened(self, spider) -> None:
+        if self.storage_problem:
+            logger.error("%s; stopping the run", self.storage_problem)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_failed"))
+            return
+        spider.logger.info("run started: incremental, to %s", self.output.final)
+
+    # -- the end of the run (called by the verdict, crawler/run.py) ------------------------------------------------
+
+    def finish(self) -> Path | None:
+        """The run's file, complete and in place (None when nothing was written); a failure to commit it is a
+        storage problem of the run."""
+        try:
+            return self.output.commit()
+        except StorageProblem as problem:
+            logger.error("%s", problem)
+            self.storage_problem = self.storage_problem or str(problem)
+            return None
+
+    def advance_coverage(self, spider) -> None:
+        """A healthy run moves the site's watermark to what the spider says it covered (StorageProblem if not)."""
+        moment = getattr(spider, "coverage_reached", lambda: None)()
+        if moment:
+            self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,186 @@
+"""The state that lives between runs, in Redis (REDIS_URL, scrapy-redis's own setting), for crawls on many
+machines: the same interface as the SQLite seen-store and the file lock of crawler/state.py, so that the rest of the
+crawler does not know which it has.
+
+- RedisStore: the articles written (a hash per site: key -> revision, fingerprint, file), the retry list (a hash per
+  site), the coverage watermark (one hash), and claims: before a worker fetches an article it claims it
+  (SET NX with an expiry), so that two workers never both fetch and write it; the claim is released when the article
+  is stored or given up, and expires by itself when the worker dies.
+- The run's lock is crawler/distributed.py's run key: workers of one spider join one run instead of refusing each
+  other, and the key expires when no live worker renews it.
+
+Every Redis error (the server gone, a timeout, a refused write) is a StorageProblem naming the server, like a full
+disk for the SQLite store: the run stops with exit status 1, and nothing half-written stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from crawler.state import (
+    Retry,
+    StorageProblem,
+    StoredArticle,
+    fingerprint,
+)
+
+# Delete a key only when it still holds our token (another worker may have it by now).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# One more failed attempt at an article, atomically: returns the count.
+_NOTE_FAILURE = """
+local entry = redis.call('hget', KEYS[1], ARGV[1])
+local attempts = 1
+local listed_at = ARGV[3]
+if entry then
+  local old = cjson.decode(entry)
+  attempts = old.attempts + 1
+  if listed_at == '' and old.listed_at then listed_at = old.listed_at end
+end
+if listed_at == '' then listed_at = cjson.null end
+redis.call('hset', KEYS[1], ARGV[1], cjson.encode({url=ARGV[2], listed_at=listed_at, attempts=attempts,
+  reason=ARGV[4], updated_at=ARGV[5], gave_up=false}))
+return attempts
+"""
+
+
+def worker_name() -> str:
+    """This worker, as claims and locks name it: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def shown_url(url: str) -> str:
+    """The server's address without a password, for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for REDIS_URL that answers or fails within seconds (a dead server must stop a run, not hang it)."""
+    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=15)
+
+
+@contextlib.contextmanager
+def storage_errors(url: str):
+    try:
+        yield
+    except redis.RedisError as error:
+        raise StorageProblem(f"Redis at {shown_url(url)}: {error}") from None
+
+
+class RedisStore:
+    """The seen-store, the retry list, the watermark and the claims of every worker, in one Redis."""
+
+    def __init__(self, url: str, namespace: str = "persian-news"):
+        self.url = url
+        self.namespace = namespace
+        self.client = connect(url)
+        self._pipeline: redis.client.Pipeline | None = None
+        with storage_errors(url):
+            self.client.ping()
+            self._note_failure = self.client.register_script(_NOTE_FAILURE)
+            self._release = self.client.register_script(_RELEASE)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.namespace, *parts))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- articles ----------------------------------------------------------------------------------------------------
+
+    def get(self, site: str, key: str) -> StoredArticle | None:
+        with storage_errors(self.url):
+            value = self.client.hget(self._key("articles", site), key)
+        if value is None:
+            return None
+        entry = json.loads(value)
+        return StoredArticle(entry["revision"], entry["fingerprint"], entry.get("file"))
+
+    def has(self, site: str, key: str) -> bool:
+        with storage_errors(self.url):
+            return bool(self.client.hexists(self._key("articles", site), key))
+
+    def count(self, site: str) -> int:
+        with storage_errors(self.url):
+            return int(self.client.hlen(self._key("articles", site)))
+
+    def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None:
+        entry = json.dumps({"revision": revision, "fingerprint": fingerprint(record), "file": file, "url": record.get("url"),
+                            "published_at": record.get("published_at"), "written_at": now}, ensure_ascii=False)
+        with storage_errors(self.url):
+            target = self._pipeline if self._pipeline is not None else self.client.pipeline(transaction=True)
+            target.hset(self._key("articles", site), key, entry)
+            target.hdel(self._key("retries", site), key)
+            if self._pipeline is None:
+                target.execute()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Many writes in one MULTI/EXEC, all or none (reads inside it see what was there before)."""
+        self._pipeline = self.client.pipeline(transaction=True)
+        try:
+            yield
+            with storage_errors(self.url):
+                self._pipeline.execute()
+        finally:
+            self._pipeline = None
+
+    # -- articles to try again ---------------------------------------------------------------------------------------
+
+    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str, now: str) -> int:
+        with storage_errors(self.url):
+            return int(self._note_failure(keys=[self._key("retries", site)], args=[key, url, listed_at or "", reason, now]))
+
+    def retries(self, site: str) -> list[Retry]:
+        with storage_errors(self.url):
+            entries = self.client.hgetall(self._key("retries", site))
+        waiting = []
+        for key, value in entries.items():
+            entry = json.loads(value)
+            if not entry.get("gave_up"):
+                waiting.append((entry.get("updated_at") or "", key.decode(), entry))
+        return [Retry(key, entry["url"], entry.get("listed_at"), entry["attempts"], entry.get("reason"))
+                for _, key, entry in sorted(waiting)]
+
+    def give_up(self, site: str, key: str, now: str) -> None:
+        with storage_errors(self.url):
+            value = self.client.hget(self._key("retries", site), key)
+            if value is not None:
+                entry = json.loads(value) | {"gave_up": True, "updated_at": now}
+                self.client.hset(self._key("retries", site), key, json.dumps(entry, ensure_ascii=False))
+
+    def forget_failure(self, site: str, key: str) -> None:
+        with storage_errors(self.url):
+            value = self.client.hget(self._key("retries", site), key)
+            if value is not None and not json.loads(value).get("gave_up"):
+                self.client.hdel(self._key("retries", site), key)
+
+    # -- the watermark -----------------------------------------------------------------------------------------------
+
+    def covered_until(self, site: str) -> str | None:
+        with storage_errors(self.url):
+            value = self.client.hget(self._key("coverage"), site)
+        return value.decode() if value is not None else None
+
+    def set_covered_until(self, site: str, moment: str, now: str) -> None:
+        with storage_errors(self.url):
+            self.client.hset(self._key("coverage"), site, moment)
+
+    # -- claims: one worker per article ------------------------------------------------------------------------------
+
+    def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
+        """Whether ``owner`` may fetch the article now: no other live worker has claimed it. The claim expires after
+        ``seconds`` (a dead worker's claims free themselves)."""
+        with storage_errors(self.url):
+            return bool(self.client.set(self._key("claim", site, key), owner, nx=True, ex=seconds))
+
+    def release_claim(self, site: str, key: str, owner: str) -> None:
+        with storage_errors(self.url):
+            self._release(keys=[self._key("claim", site, key)], args=[owner])

@@ -1,0 +1,123 @@
+"""One crawl on many machines: worker processes of `scrapy crawl isna -s REDIS_URL=...`, each with its own DATA_DIR,
+against one real redis-server (started on a free port) and the mock ISNA site, which answers slowly enough that the
+workers share the work. The union of their dumps must be the site's article set, each article once, through a
+worker killed with SIGKILL and through Redis going away."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import RedisServer
+from tests.helpers import FAST, ROOT, SCRAPY
+from tests.mocksite.server import MockIsnaServer
+from tests.mocksite.site import MockSite
+from tests.serving import running
+
+DAYS = ["-a", "from=1402-05-19", "-a", "to=1402-05-25"]
+# Quick to notice a dead worker and to leave an empty queue, so that the tests take seconds.
+SHARED = ["-s", "DISTRIBUTED_IDLE_SECONDS=3", "-s", "DISTRIBUTED_HEARTBEAT_SECONDS=1", "-s", "CLAIM_SECONDS=4",
+          "-s", "PROGRESS=off"]
+
+
+def worker(server, redis_url: str, data: Path) -> subprocess.Popen:
+    log = (data.parent / f"{data.name}.log").open("a", encoding="utf-8")
+    return subprocess.Popen([str(SCRAPY), "crawl", "isna", "-a", f"base_url={server.base_url}", *DAYS,
+                             "-s", f"REDIS_URL={redis_url}", "-s", f"DATA_DIR={data}", *FAST, *SHARED],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def dumped(data: Path) -> list[dict]:
+    """Every complete record of a worker's dump files (a .part file is not a dump)."""
+    return [json.loads(line) for path in sorted((data / "isna").glob("isna-*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def wanted(site: MockSite) -> set[str]:
+    return {spec.code for spec in site.articles_on((1402, 5, 19), (1402, 5, 25))}
+
+
+def test_three_workers_crawl_the_date_range_once_between_them(tmp_path, redis_url):
+    site = MockSite()
+    folders = [tmp_path / f"worker{number}" for number in range(3)]
+    with running(MockIsnaServer(site, delay=0.25)) as server:
+        workers = []
+        for folder in folders:
+            workers.append(worker(server, redis_url, folder))
+            time.sleep(0.3)
+        statuses = [process.wait(timeout=240) for process in workers]
+    logs = [(tmp_path / f"{folder.name}.log").read_text(encoding="utf-8") for folder in folders]
+    assert statuses == [0, 0, 0], logs[statuses.index(max(statuses))][-3000:]
+    per_worker = [[record["news_id"] for record in dumped(folder)] for folder in folders]
+    union = [news_id for ids in per_worker for news_id in ids]
+    assert sorted(union) == sorted(wanted(site))  # every article, each once
+    assert all(per_worker), [len(ids) for ids in per_worker]  # each worker wrote some of it
+    assert sum("(leader)" in log for log in logs) == 1 and sum("(follower)" in log for log in logs) == 2
+    # each worker's own file; the last worker to leave wrote the whole run's line
+    names = [path.name for folder in folders for path in (folder / "isna").glob("*.jsonl")]
+    assert all(re.match(r"^isna-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[A-Za-z0-9.-]+-\d+\.jsonl$", name) for name in names)
+    assert len(set(names)) == 3
+    runs = [json.loads(line) for folder in folders if (folder / "runs.jsonl").exists()
+            for line in (folder / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    whole = [run for run in runs if run.get("scope") == "run"]
+    assert len(whole) == 1 and whole[0]["workers"] == 3 and whole[0]["new_articles"] == len(wanted(site))
+    assert whole[0]["exit_status"] == 0
+    assert {run["role"] for run in runs if run.get("scope") != "run"} == {"leader", "follower"}
+
+
+def test_a_worker_killed_in_the_middle_loses_nothing_and_a_rerun_writes_nothing_twice(tmp_path, redis_url):
+    site = MockSite()
+    folders = [tmp_path / f"worker{number}" for number in range(3)]
+    with running(MockIsnaServer(site, delay=0.3)) as server:
+        workers = [worker(server, redis_url, folder) for folder in folders]
+        # kill the second worker once it has written something (its run file is still a .part)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            parts = list((folders[1] / "isna").glob(".isna-*.jsonl.part")) if (folders[1] / "isna").is_dir() else []
+            if parts and parts[0].stat().st_size > 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the second worker wrote nothing to kill it after")
+        workers[1].send_signal(signal.SIGKILL)
+        assert workers[1].wait(timeout=30) == -signal.SIGKILL
+        others = [workers[0].wait(timeout=240), workers[2].wait(timeout=240)]
+        assert others == [0, 0], (tmp_path / "worker0.log").read_text(encoding="utf-8")[-3000:]
+        time.sleep(4)  # the dead worker's claims expire (CLAIM_SECONDS)
+        rerun = [worker(server, redis_url, folder) for folder in folders]
+        assert [process.wait(timeout=240) for process in rerun] == [0, 0, 0]
+    union = [record["news_id"] for folder in folders for record in dumped(folder)]
+    assert sorted(union) == sorted(wanted(site))  # nothing lost (the killed worker's lines recovered), nothing twice
+    assert "recovered" in (tmp_path / "worker1.log").read_text(encoding="utf-8")
+
+
+def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_written(tmp_path):
+    redis = RedisServer()
+    site = MockSite()
+    folders = [tmp_path / f"worker{number}" for number in range(2)]
+    try:
+        with running(MockIsnaServer(site, delay=0.4)) as server:
+            workers = [worker(server, redis.url, folder) for folder in folders]
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any(
+                    path.stat().st_size for folder in folders if (folder / "isna").is_dir()
+                    for path in (folder / "isna").glob(".isna-*.part")):
+                time.sleep(0.05)
+            redis.stop()
+            statuses = [process.wait(timeout=120) for process in workers]
+    finally:
+        redis.stop()
+    logs = [(tmp_path / f"{folder.name}.log").read_text(encoding="utf-8") for folder in folders]
+    assert statuses == [1, 1], [log[-2000:] for log in logs]
+    for log in logs:
+        assert f"Redis at redis://127.0.0.1:{redis.port}/0" in log and "exit 1: " in log
+    for folder in folders:  # what was written is whole: committed files of complete lines, no .part left
+        assert not list((folder / "isna").glob(".*.part"))
+        for path in (folder / "isna").glob("*.jsonl"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                assert json.loads(line)["news_id"]

@@ -1,0 +1,123 @@
+"""The state behind one interface: the SQLite seen-store (crawler/state.py) and the Redis one (crawler/state_redis.py,
+against a real redis-server on a free port) pass the same behaviour tests; then what only Redis has to do (claims
+between workers, a run that a worker opens or joins and that expires when its workers die) and what it does when the
+server goes away."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from crawler.state import SeenStore, StorageProblem
+from crawler.state_redis import RedisStore
+
+RECORD = {"url": "https://www.isna.ir/news/1/x", "title": "تیتر", "body": "متن", "published_at": "2024-01-01T10:00:00+03:30"}
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        opened = SeenStore(tmp_path / "state.sqlite3")
+    else:
+        opened = RedisStore(request.getfixturevalue("redis_url"))
+    yield opened
+    opened.close()
+
+
+def test_an_article_put_is_known_with_its_revision_and_fingerprint(store):
+    assert store.get("isna", "id:1") is None and not store.has("isna", "id:1")
+    store.put("isna", "id:1", RECORD, 1, "isna-a.jsonl", "2024-01-01T07:00:00Z")
+    stored = store.get("isna", "id:1")
+    assert (stored.revision, stored.file) == (1, "isna-a.jsonl") and store.has("isna", "id:1")
+    store.put("isna", "id:1", dict(RECORD, title="تیتر تازه"), 2, "isna-b.jsonl", "2024-01-02T07:00:00Z")
+    again = store.get("isna", "id:1")
+    assert (again.revision, again.file) == (2, "isna-b.jsonl") and again.fingerprint != stored.fingerprint
+    assert not store.has("tabnak", "id:1") and store.count("isna") == 1
+
+
+def test_failures_are_counted_listed_oldest_first_given_up_and_forgotten(store):
+    assert store.note_failure("isna", "id:2", "https://x/2", "2024-01-01T10:00:00+03:30", "HTTP 500", "2024-01-01T07:00:00Z") == 1
+    assert store.note_failure("isna", "id:3", "https://x/3", None, "timeout", "2024-01-01T07:05:00Z") == 1
+    assert store.note_failure("isna", "id:2", "https://x/2", None, "HTTP 503", "2024-01-01T08:00:00Z") == 2
+    waiting = store.retries("isna")
+    assert [(retry.key, retry.attempts, retry.reason) for retry in waiting] == [("id:3", 1, "timeout"), ("id:2", 2, "HTTP 503")]
+    assert waiting[1].listed_at == "2024-01-01T10:00:00+03:30"  # kept from the first failure
+    store.give_up("isna", "id:3", "2024-01-01T09:00:00Z")
+    assert [retry.key for retry in store.retries("isna")] == ["id:2"]
+    store.forget_failure("isna", "id:3")  # given up: stays given up (reported once)
+    store.put("isna", "id:2", RECORD, 1, "f.jsonl", "2024-01-01T09:30:00Z")  # stored: off the list
+    assert store.retries("isna") == []
+
+
+def test_the_watermark(store):
+    assert store.covered_until("isna") is None
+    store.set_covered_until("isna", "2024-01-01T10:00:00+03:30", "2024-01-01T07:00:00Z")
+    store.set_covered_until("isna", "2024-01-02T10:00:00+03:30", "2024-01-02T07:00:00Z")
+    assert store.covered_until("isna") == "2024-01-02T10:00:00+03:30" and store.covered_until("tabnak") is None
+
+
+def test_a_transaction_is_all_or_nothing(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.put("isna", "id:7", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+            raise RuntimeError("killed halfway")
+    assert not store.has("isna", "id:7")
+    with store.transaction():
+        store.put("isna", "id:7", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+        store.put("isna", "id:8", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    assert store.has("isna", "id:7") and store.has("isna", "id:8")
+
+
+def test_a_claim_is_granted_to_the_worker_that_may_fetch(store):
+    assert store.claim("isna", "id:9", "worker-a", 60)
+    store.release_claim("isna", "id:9", "worker-a")
+    assert store.claim("isna", "id:9", "worker-b", 60)
+
+
+# -- what only the shared store has to do --------------------------------------------------------------------------
+
+def test_two_workers_never_both_claim_an_article_and_a_dead_worker_s_claim_expires(redis_url):
+    store = RedisStore(redis_url)
+    assert store.claim("isna", "id:1", "worker-a", 1)
+    assert not store.claim("isna", "id:1", "worker-b", 60)
+    store.release_claim("isna", "id:1", "worker-b")  # not b's to release
+    assert not store.claim("isna", "id:1", "worker-b", 60)
+    time.sleep(1.2)  # worker-a died without releasing
+    assert store.claim("isna", "id:1", "worker-b", 60)
+
+
+def test_a_worker_opens_a_run_or_joins_the_live_one_and_a_run_of_dead_workers_is_taken_over(redis_url):
+    from scrapy.settings import Settings
+
+    from crawler.distributed import join_run, run_keys
+
+    settings = Settings({"REDIS_URL": redis_url, "DISTRIBUTED_HEARTBEAT_SECONDS": 1})
+    client = redis.Redis.from_url(redis_url)
+    keys = run_keys(settings, "isna")
+    client.zadd(keys["requests"], {b"a request of a dead run": 0})
+    role, run_id = join_run(settings, "isna")
+    assert role == "leader" and client.zcard(keys["requests"]) == 0  # a new run starts from an empty queue
+    client.zadd(keys["requests"], {b"seeded": 0})
+    assert join_run(settings, "isna") == ("follower", run_id)  # the leader is alive (its heartbeat is fresh)
+    assert client.zcard(keys["requests"]) == 1
+    time.sleep(4.2)  # three heartbeats (and a second of rounding) without a sign of life: every worker is dead
+    role, new_run = join_run(settings, "isna")
+    assert role == "leader" and new_run != run_id and client.zcard(keys["requests"]) == 0
+    assert 0 < client.ttl(keys["run"]) <= 7  # the run's key expires unless a live worker renews it
+
+
+def test_redis_gone_is_a_storage_problem_naming_the_server(redis_server):
+    from tests.conftest import RedisServer
+
+    server = RedisServer()
+    store = RedisStore(server.url)
+    store.put("isna", "id:1", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    server.stop()
+    with pytest.raises(StorageProblem, match=rf"Redis at redis://127.0.0.1:{server.port}/0: "):
+        store.put("isna", "id:2", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    with pytest.raises(StorageProblem):
+        store.has("isna", "id:1")
+    with pytest.raises(StorageProblem, match="Redis at"):
+        RedisStore(server.url)
