@@ -66,13 +66,14 @@ def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | 
         data = work / f"data-{count}-{number}-{'redis' if redis_url else 'sqlite'}"
         command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
                    "-s", f"DATA_DIR={data}", *FAST] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
-        processes.append((subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), data))
+        log = (work / f"{data.name}.log").open("w")  # a file, not a pipe that nobody reads until the end
+        processes.append((subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log), data))
     cpu = 0.0
-    for process, _ in processes:
+    for process, data in processes:
         _, status, usage = os.wait4(process.pid, 0)
         cpu += usage.ru_utime + usage.ru_stime
         if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"a worker failed: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"a worker failed: {(work / f'{data.name}.log').read_text()[-2000:]}")
     seconds = time.perf_counter() - started
     written = sum(1 for _, data in processes for path in (data / "isna").glob("isna-*.jsonl") for _ in path.open())
     return {"workers": count, "redis": bool(redis_url), "seconds": round(seconds, 2), "articles": written,

@@ -82,6 +82,9 @@ class RedisStore:
         self.namespace = namespace
         self.client = connect(url)
         self._pipeline: redis.client.Pipeline | None = None
+        # claims this process holds: the article's stored entry read with the claim, and the owner to release it as
+        self._claimed: dict[tuple[str, str], bytes | None] = {}
+        self._owners: dict[tuple[str, str], str] = {}
         with storage_errors(url):
             self.client.ping()
             self._note_failure = self.client.register_script(_NOTE_FAILURE)
@@ -96,8 +99,11 @@ class RedisStore:
     # -- articles ----------------------------------------------------------------------------------------------------
 
     def get(self, site: str, key: str) -> StoredArticle | None:
-        with storage_errors(self.url):
-            value = self.client.hget(self._key("articles", site), key)
+        if (site, key) in self._claimed:  # read with the claim, in the same round trip
+            value = self._claimed[(site, key)]
+        else:
+            with storage_errors(self.url):
+                value = self.client.hget(self._key("articles", site), key)
         if value is None:
             return None
         entry = json.loads(value)
@@ -118,6 +124,10 @@ class RedisStore:
             target = self._pipeline if self._pipeline is not None else self.client.pipeline(transaction=True)
             target.hset(self._key("articles", site), key, entry)
             target.hdel(self._key("retries", site), key)
+            owner = self._owners.pop((site, key), None)
+            if owner is not None:  # the claim goes with the write, in the same round trip
+                self._claimed.pop((site, key), None)
+                target.eval(_RELEASE, 1, self._key("claim", site, key), owner)
             if self._pipeline is None:
                 target.execute()
 
@@ -179,8 +189,19 @@ class RedisStore:
         """Whether ``owner`` may fetch the article now: no other live worker has claimed it. The claim expires after
         ``seconds`` (a dead worker's claims free themselves)."""
         with storage_errors(self.url):
-            return bool(self.client.set(self._key("claim", site, key), owner, nx=True, ex=seconds))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self._key("claim", site, key), owner, nx=True, ex=seconds)
+            pipe.hget(self._key("articles", site), key)  # what the writer reads next (get), in the same round trip
+            granted, stored = pipe.execute()
+        if granted:
+            self._claimed[(site, key)] = stored
+            self._owners[(site, key)] = owner
+        return bool(granted)
 
     def release_claim(self, site: str, key: str, owner: str) -> None:
+        """Give the claim up (a put() of the article already did)."""
+        self._claimed.pop((site, key), None)
+        if self._owners.pop((site, key), None) is None:
+            return
         with storage_errors(self.url):
             self._release(keys=[self._key("claim", site, key)], args=[owner])
