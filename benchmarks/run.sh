@@ -21,3 +21,10 @@ echo "== extraction per page: parse floor, ours, ours + pipelines, trafilatura"
 echo
 echo "== crawl: scrapy crawl isna against an nginx-served mirror, 2,000 and 20,000 pages"
 .venv/bin/python benchmarks/crawl.py --sizes 2000 20000 --json benchmarks/results/crawl.json
+echo
+echo "== many workers: 1, 2 and 4 workers on one Redis, beside one worker on SQLite"
+if command -v redis-server >/dev/null 2>&1; then
+    .venv/bin/python benchmarks/distributed.py --json benchmarks/results/distributed.json
+else
+    echo "benchmarks/run.sh: redis-server is needed for this one: apt-get install redis-server" >&2
+fi

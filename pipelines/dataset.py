@@ -10,11 +10,15 @@ never fatal: a report on a year of dumps must not stop at one bad byte.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import orjson
+
+from crawler.dates import TEHRAN
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,27 @@ def find_sources(paths: Iterable[str | Path]) -> Sources:
     if not dumps and not runs:
         raise NoDumps(f"no dump files (<name>/<name>-<time>.jsonl) and no runs.jsonl in {', '.join(map(str, paths))}")
     return Sources(dumps, runs, rejects)
+
+
+def timestamp(value) -> datetime | None:
+    """A dump's timestamp (`2023-08-15T12:46:00+03:30`, `2026-12-01T10:00:00Z`) as an aware datetime (Tehran's when
+    it has no offset); None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=TEHRAN)
+
+
+def sources_or_none(command: str, paths: Iterable[str | Path]) -> Sources | None:
+    """find_sources for a command line: None, with the reason printed in one line, when there is nothing to read."""
+    try:
+        return find_sources(paths)
+    except NoDumps as problem:
+        print(f"{command}: {problem}", file=sys.stderr)
+        return None
 
 
 @dataclass

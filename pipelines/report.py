@@ -38,7 +38,13 @@ from pathlib import Path
 import jdatetime
 
 from crawler.dates import TEHRAN
-from pipelines.dataset import LineCount, NoDumps, Sources, find_sources, json_lines
+from pipelines.dataset import (
+    LineCount,
+    Sources,
+    json_lines,
+    sources_or_none,
+    timestamp,
+)
 
 # The fields whose coverage the report follows; "author or reporter" is either.
 FIELDS = ("title", "lead", "body", "published_at", "category", "tags", "images", "author or reporter")
@@ -140,13 +146,8 @@ def read_dataset(sources: Sources) -> Dataset:
 
 
 def tehran_day(value) -> date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=TEHRAN)).astimezone(TEHRAN).date()
+    moment = timestamp(value)
+    return moment.astimezone(TEHRAN).date() if moment else None
 
 
 def _texts(values) -> list[str]:
@@ -463,10 +464,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--plotly-js", choices=("inline", "beside"), default="inline",
                         help="plotly.js inside the page (default) or in plotly.min.js next to it")
     args = parser.parse_args(argv)
-    try:
-        sources = find_sources(args.paths)
-    except NoDumps as problem:
-        print(f"report: {problem}", file=sys.stderr)
+    sources = sources_or_none("report", args.paths)
+    if sources is None:
         return 2
     started = time.monotonic()
     data = read_dataset(sources)

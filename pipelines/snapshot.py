@@ -28,9 +28,8 @@ from pathlib import Path
 
 import orjson
 
-from crawler.dates import TEHRAN
 from crawler.record import TEHRAN_TIMESTAMP, UTC_TIMESTAMP, Article, article_key
-from pipelines.dataset import LineCount, NoDumps, find_sources, json_lines
+from pipelines.dataset import LineCount, json_lines, sources_or_none, timestamp
 
 PARQUET_ROWS_PER_GROUP = 10_000
 
@@ -180,10 +179,8 @@ def main(argv: list[str]) -> int:
     if output.suffix not in (".jsonl", ".parquet"):
         print(f"snapshot: -o must end in .jsonl or .parquet, not {output.name!r}", file=sys.stderr)
         return 2
-    try:
-        sources = find_sources(args.paths)
-    except NoDumps as problem:
-        print(f"snapshot: {problem}", file=sys.stderr)
+    sources = sources_or_none("snapshot", args.paths)
+    if sources is None:
         return 2
     started = time.monotonic()
     count = LineCount()
@@ -206,10 +203,5 @@ def main(argv: list[str]) -> int:
 
 def _instant(value) -> str | None:
     """A timestamp as a sortable UTC string (the dumps' offsets differ between summer and winter before 2023)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=TEHRAN)).astimezone(UTC).isoformat()
+    moment = timestamp(value)
+    return moment.astimezone(UTC).isoformat() if moment else None

@@ -269,21 +269,18 @@ def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path
 def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_path):
     # The real IRIB News page as another IranSamaneh site might serve it: the family is still detected (its script),
     # but the family parser's body class is not there.
-    from tests.test_sites import shingle_f1
+    from tests.test_sites import crawl_news_article, shingle_f1
 
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
     assert 'class="body col-xs-36"' in html
     html = html.replace('class="body col-xs-36"', 'class="matn col-xs-36"')
     wanted = json.loads((FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.expected.json").read_text(encoding="utf-8"))
-    out = tmp_path / "one.jsonl"
     with serve_pages({"/fa/news/499654/x": html}) as server:
-        result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={server.base_url}/fa/news/499654/x", "-O",
-                                 str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True,
-                                text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        result, records = crawl_news_article(f"{server.base_url}/fa/news/499654/x", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "family: iransamaneh (detected from" in result.stderr
     assert "the iransamaneh parser found no body; taken from the generic reading: body" in result.stderr
-    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    (record,) = records
     assert (record["title"], record["news_id"], record["published_at"]) == (
         wanted["title"], wanted["news_id"], wanted["published_at"])
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95

@@ -344,19 +344,26 @@ def serve_pages(pages: dict[str, str]):
     return running(LoopbackServer(Handler))
 
 
+def crawl_news_article(url: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """`scrapy crawl news -a url=URL -O one.jsonl`: the run and the records it exported."""
+    out = tmp_path / "one.jsonl"
+    result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={url}", "-O", str(out),
+                             "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+    return result, records
+
+
 @pytest.mark.parametrize("expected", STORED, ids=[f"{path.parent.name}/{path.name.split('.')[0]}" for path in STORED])
 def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(tmp_path, expected):
     key, html, url = stored_page(expected)
     path = re.sub(r"^https?://[^/]+", "", url)
-    out = tmp_path / "one.jsonl"
     with serve_pages({unquote(path): html}) as server:
-        result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={server.base_url}{path}", "-O", str(out),
-                                 "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True, text=True,
-                                timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        result, records = crawl_news_article(f"{server.base_url}{path}", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     family = {"isna": "nastooh", "irinn": "iransamaneh"}[key]
     assert f"family: {family} (detected from" in result.stderr
-    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    (record,) = records
     wanted = json.loads(expected.read_text(encoding="utf-8"))
     for field in ("title", "news_id", "published_at"):
         assert record[field] == wanted[field], field
@@ -368,14 +375,11 @@ def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(
     # The IRIB article without what tells IranSamaneh apart: a site on a CMS of its own.
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
     html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
-    out = tmp_path / "one.jsonl"
     with serve_pages({"/fa/news/499654/x": html}) as server:
-        result = subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"url={server.base_url}/fa/news/499654/x", "-O",
-                                 str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, capture_output=True,
-                                text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        result, records = crawl_news_article(f"{server.base_url}/fa/news/499654/x", tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "family: generic (no CMS marker found on" in result.stderr
-    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    (record,) = records
     assert (record["title"], record["news_id"], record["published_at"]) == (
         "انتخابات 96 به روایت آمار", "499654", "2017-05-18T22:57:00+04:30")
 

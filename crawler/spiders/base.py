@@ -7,8 +7,8 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +24,7 @@ from crawler import counters
 from crawler.dates import (
     TEHRAN,
     DateParseError,
+    jalali_to_tehran,
     parse_day_argument,
     tehran_jalali_day,
     utc_now_iso,
@@ -39,6 +40,7 @@ from crawler.sites import (
     parser_for,
     registered_site,
 )
+from crawler.sites.discovery import ListedArticle
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
 # (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
@@ -351,6 +353,7 @@ class SiteSpider(NewsSpider):
         self.parser = parser_for(self.site)
         self._set_base_url(self.arguments.get("base_url"))
         self._requested_ids: set[str] = set()
+        self._listed = 0  # articles any listing gave (new or already stored)
 
     def find_site(self) -> Site:
         """The site this run crawls: the registry's entry `site_key`."""
@@ -389,5 +392,71 @@ class SiteSpider(NewsSpider):
     def retry_request(self, url: str, meta: dict) -> Request | None:
         return self.article_request(url, meta, retry=True)
 
+    async def start(self):
+        """The articles earlier runs could not store, then one article (-a url=) or the latest news."""
+        for request in self.retries(self.site.key, self.retry_request):
+            yield request
+        if self.article_url:
+            self.logger.info("fetching one article: %s", self.article_url)
+            yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
+            return
+        for request in self.latest_requests():
+            yield request
+
+    def latest_requests(self) -> Iterator[Request]:
+        """Where the latest news of the site are listed (the family's spider says)."""
+        raise NotImplementedError
+
     def parse_article(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, self.parser.article)
+
+    # -- the articles listed -------------------------------------------------------------------------------------
+
+    def listed(self, source: str, entries: Iterable[ListedArticle], windowed: bool) -> Iterator[Request]:
+        """Requests for the listed articles this run wants: on the site, in the window (when ``windowed``), not
+        already stored, not already asked for."""
+        since, until = self._window()
+        hosts = self._hosts()
+        total = new = known = old = elsewhere = 0
+        for entry in entries:
+            total += 1
+            if host_of(entry.url) not in hosts:
+                elsewhere += 1
+                continue
+            if windowed and entry.listed_at and not since <= entry.listed_at < until:
+                old += 1
+                continue
+            self._listed += 1
+            key = article_key(entry.news_id, None if entry.news_id else entry.url)
+            if self.is_stored(self.site.key, key):
+                known += 1
+                continue
+            request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
+            if request is not None:
+                new += 1
+                yield request
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
+        self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s", source, total, new, known,
+                         f", {old} outside the window" if old else "", f", {elsewhere} on other sites" if elsewhere else "")
+
+    def _window(self) -> tuple[datetime, datetime]:
+        """The publication times this run wants from dated listings: the -a from/to days, or the last
+        LATEST_NEWS_DAYS days."""
+        if self.first_day:
+            start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
+            end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
+            return start, end
+        days = self.crawler.settings.getfloat("LATEST_NEWS_DAYS", 2)
+        now = datetime.now(TEHRAN)
+        return now - timedelta(days=days), now + timedelta(hours=6)
+
+    def _hosts(self) -> set[str]:
+        return self.site.host_names | {(urlsplit(self.base_url).hostname or "").lower()}
+
+
+def host_of(url: str) -> str:
+    """The lower-case host name of a URL; "" for one that has none or cannot be read."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""

@@ -12,7 +12,7 @@ seen-store already has are not fetched again. -a pages=N reads at most N sitemap
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -22,8 +22,7 @@ from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
 from crawler import counters
-from crawler.dates import TEHRAN, jalali_to_tehran
-from crawler.record import article_key
+from crawler.dates import TEHRAN
 from crawler.sites.discovery import (
     ListedArticle,
     article_links,
@@ -34,7 +33,7 @@ from crawler.sites.discovery import (
     read_sitemap,
     robots_sitemaps,
 )
-from crawler.spiders.base import SiteSpider
+from crawler.spiders.base import SiteSpider, host_of
 
 # A feed or sitemap that is not there is no failure of the run: the next place is tried.
 NOT_THERE = [400, 401, 403, 404, 405, 410, 500, 502, 503]
@@ -55,7 +54,6 @@ class SiteDiscovery(SiteSpider):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._listed = 0  # articles any listing gave (new or already stored)
         self._home_links: list[str] = []
         self._home_read = False
         self._fallback_used = False
@@ -82,7 +80,7 @@ class SiteDiscovery(SiteSpider):
         if listing is not None and not self.first_day:
             articles = listing(response.selector, response.url).articles
             yield from self.listed(f"home page ({self.site.family} listing)", articles, windowed=False)
-        feeds = [feed for feed in feed_links(response.selector, response.url) if _host(feed) in hosts]
+        feeds = [feed for feed in feed_links(response.selector, response.url) if host_of(feed) in hosts]
         self.logger.info("discovery: %d feed(s) declared on the home page%s; sitemaps from robots.txt", len(feeds),
                          f" ({', '.join(feeds)})" if feeds else "")
         for feed in feeds:
@@ -110,7 +108,7 @@ class SiteDiscovery(SiteSpider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         sitemaps = robots_sitemaps(response.body, response.url) if response.status == 200 else []
-        sitemaps = [sitemap for sitemap in sitemaps if _host(sitemap) in self._hosts()]
+        sitemaps = [sitemap for sitemap in sitemaps if host_of(sitemap) in self._hosts()]
         if not sitemaps:
             base = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
             self.logger.info("robots.txt names no sitemap: trying %s/sitemap.xml", base)
@@ -166,46 +164,6 @@ class SiteDiscovery(SiteSpider):
     def listing_failed(self, failure: Failure) -> None:
         self.logger.info("could not read %s: %s", failure.request.url, failure.getErrorMessage() or failure.type.__name__)
 
-    # -- the articles listed -------------------------------------------------------------------------------------
-
-    def listed(self, source: str, entries: Iterable[ListedArticle], windowed: bool) -> Iterator[Request]:
-        """Requests for the listed articles this run wants: on the site, in the window (when ``windowed``), not
-        already stored, not already asked for."""
-        since, until = self._window()
-        hosts = self._hosts()
-        total = new = known = old = elsewhere = 0
-        for entry in entries:
-            total += 1
-            if _host(entry.url) not in hosts:
-                elsewhere += 1
-                continue
-            if windowed and entry.listed_at and not since <= entry.listed_at < until:
-                old += 1
-                continue
-            self._listed += 1
-            key = article_key(entry.news_id, None if entry.news_id else entry.url)
-            if self.is_stored(self.site.key, key):
-                known += 1
-                continue
-            request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
-            if request is not None:
-                new += 1
-                yield request
-        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
-        self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s", source, total, new, known,
-                         f", {old} outside the window" if old else "", f", {elsewhere} on other sites" if elsewhere else "")
-
-    def _window(self) -> tuple[datetime, datetime]:
-        """The publication times this run wants from dated listings: the -a from/to days, or the last
-        LATEST_NEWS_DAYS days."""
-        if self.first_day:
-            start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
-            end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
-            return start, end
-        days = self.crawler.settings.getfloat("LATEST_NEWS_DAYS", 2)
-        now = datetime.now(TEHRAN)
-        return now - timedelta(days=days), now + timedelta(hours=6)
-
     def _idle(self) -> None:
         """When the listings are all read and listed no article: the home page's links that look like articles."""
         if self._fallback_used or not self._home_read or self._listed:
@@ -222,9 +180,6 @@ class SiteDiscovery(SiteSpider):
         if requests:
             raise DontCloseSpider
 
-    def _hosts(self) -> set[str]:
-        return self.site.host_names | {(urlsplit(self.base_url).hostname or "").lower()}
-
     def _news_id_of(self, url: str) -> str | None:
         reader = getattr(self.parser, "news_id_in_url", None)
         return reader(url) if reader else news_id_in_url(url)
@@ -237,13 +192,6 @@ class SiteDiscovery(SiteSpider):
                 "page, or is the crawler blocked?)")
 
 
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
 class ListedSiteSpider(SiteDiscovery):
     """The spider of a registry entry whose family has no day archive we know (Asam, generic): the latest news from
     the home page, feeds and sitemaps; -a url= for one article; -a base_url= to crawl a mirror."""
@@ -252,12 +200,6 @@ class ListedSiteSpider(SiteDiscovery):
         super().__init__(*args, **kwargs)
         self.home_url = self.base_url + "/"
 
-    async def start(self):
-        for request in self.retries(self.site.key, self.retry_request):
-            yield request
-        if self.article_url:
-            self.logger.info("fetching one article: %s", self.article_url)
-            yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
-            return
+    def latest_requests(self) -> Iterator[Request]:
         self.logger.info("latest news of %s: its home page, feeds and sitemaps", self.site.name)
         yield self.home_request()

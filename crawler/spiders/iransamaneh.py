@@ -10,14 +10,13 @@ reason rather than guessed. Reading pages is the family parser's job (crawler/si
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response
 
 from crawler import counters
-from crawler.record import article_key
 from crawler.spiders.base import SiteSpider
 
 
@@ -31,13 +30,7 @@ class IranSamanehSpider(SiteSpider):
             raise UsageError(f"-a from/to: the day archives of {self.site.name} ({self.site.family}) are not known yet; "
                              "crawl the latest news (no -a) or one article (-a url=)")
 
-    async def start(self) -> AsyncIterator[Request]:
-        for request in self.retries(self.site.key, self.retry_request):
-            yield request
-        if self.article_url:
-            self.logger.info("fetching one article: %s", self.article_url)
-            yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
-            return
+    def latest_requests(self) -> Iterator[Request]:
         self.logger.info("latest news: the articles the home page links")
         yield Request(self.base_url + self.parser.home_path, callback=self.parse_listing, errback=self.on_error)
 
@@ -51,15 +44,4 @@ class IranSamanehSpider(SiteSpider):
             self.crawler.stats.inc_value(counters.ARCHIVE_EMPTY_LATEST)
             self.logger.error("the home page links no articles (%s): has the layout changed?", response.url)
             return
-        new = known = 0
-        for item in listing.articles:
-            key = article_key(item.news_id, None)
-            if self.is_stored(self.site.key, key):
-                known += 1
-                continue
-            request = self.article_request(item.url, self.article_meta(self.site.key, key, item.listed_at))
-            if request is not None:
-                new += 1
-                yield request
-        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
-        self.logger.info("home page: %d articles, %d to fetch, %d already stored", len(listing.articles), new, known)
+        yield from self.listed("home page", listing.articles, windowed=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,12 +87,7 @@ class AnyNewsSpider(SiteDiscovery):
     def _set_base_url(self, given: str | None) -> None:
         super()._set_base_url(self._origin)
 
-    async def start(self) -> AsyncIterator[Request]:
-        for request in self.retries(self.site.key, self.retry_request):
-            yield request
-        if self.article_url:
-            yield Request(self.article_url, callback=self.parse_article, errback=self.on_error)
-            return
+    def latest_requests(self) -> Iterator[Request]:
         self.logger.info("latest news of %s: its home page, feeds and sitemaps", self.home_url)
         yield self.home_request()
 
