@@ -22,6 +22,9 @@ echo
 echo "== crawl: scrapy crawl isna against an nginx-served mirror, 2,000 and 20,000 pages"
 .venv/bin/python benchmarks/crawl.py --sizes 2000 20000 --json benchmarks/results/crawl.json
 echo
+echo "== the report and the snapshot on a generated year of 5 sites"
+.venv/bin/python benchmarks/report.py
+echo
 echo "== many workers: 1, 2 and 4 workers on one Redis, beside one worker on SQLite"
 if command -v redis-server >/dev/null 2>&1; then
     .venv/bin/python benchmarks/distributed.py --json benchmarks/results/distributed.json
