@@ -7,6 +7,7 @@ ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already sto
 ARCHIVE_DAYS_EMPTY = "archive/days_empty"  # day archives that listed nothing
 ARCHIVE_EMPTY_LATEST = "archive/empty_latest"  # a latest-news listing with no article (a redesign)
 ARCHIVE_PAGES = "archive/pages"  # listing pages read (archives, home pages, feeds, sitemaps)
+ARTICLES_CLAIMED_ELSEWHERE = "articles/claimed_elsewhere"  # article pages another worker of a shared run had claimed
 ARTICLES_EXTRACTED = "articles/extracted"  # records extracted
 ARTICLES_GENERIC_FALLBACK = "articles/generic_fallback"  # fields a family parser missed, taken from the generic reading
 ARTICLES_GIVEN_UP = "articles/given_up"  # articles tried too often, given up

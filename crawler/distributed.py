@@ -11,8 +11,9 @@ joins the same run of that spider.
   DISTRIBUTED_IDLE_SECONDS; the last to leave closes the run and writes the whole run's line (every worker's counters
   summed) to its runs log and to `<namespace>:runs`. If every worker is killed, the run's key expires and the next
   worker opens a new run: the seen-store (in Redis, crawler/state_redis.py) skips what was written.
-- Each worker writes its own dump, `<run>-<start>-<worker>.jsonl`, under its own DATA_DIR; an article is claimed in
-  Redis before it is written (pipelines/store.py), so the union of the workers' dumps has each article once.
+- Each worker writes its own dump, `<run>-<start>-<worker>.jsonl`, under its own DATA_DIR; an article page is claimed
+  in Redis before it is fetched (ArticleClaims) and the claim renewed when it is written (pipelines/store.py), so the
+  union of the workers' dumps has each article once.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import time
 
 import redis
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler import counters
 from crawler.dates import utc_now_iso
+from crawler.state import StorageProblem
 from crawler.state_redis import connect, shown_url, worker_name
 
 logger = logging.getLogger(__name__)
@@ -123,7 +125,8 @@ def redis_failed(crawler, error: Exception) -> None:
     """Redis is gone (or refuses): stop the run once, with the reason, which the verdict reports (exit status 1)."""
     if crawler.stats.get_value(counters.DISTRIBUTED_PROBLEM):
         return
-    problem = f"Redis at {shown_url(crawler.settings.get('REDIS_URL'))}: {error}"
+    problem = str(error) if isinstance(error, StorageProblem) else \
+        f"Redis at {shown_url(crawler.settings.get('REDIS_URL'))}: {error}"
     crawler.stats.set_value(counters.DISTRIBUTED_PROBLEM, problem)
     logger.error("%s; stopping the run", problem)
     deferred_from_coro(crawler.engine.close_spider_async(reason="redis_failed"))
@@ -162,6 +165,45 @@ class SharedScheduler(Scheduler):
             return super().close(reason)
         except redis.RedisError:
             return None
+
+
+class ClaimedElsewhere(IgnoreRequest):
+    """Another worker has claimed this article (it is fetching or writing it): not fetched here."""
+
+
+class ArticleClaims:
+    """Downloader middleware of a worker of a shared run: an article page is claimed in Redis before it is fetched,
+    so that no two workers fetch and write it (the claim is the worker's until the article is stored, given up or
+    found to be no article; a dead worker's claims expire after CLAIM_SECONDS)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.owner = worker_name()
+        self.seconds = crawler.settings.getint("CLAIM_SECONDS", 300)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("REDIS_URL") or not crawler.settings.get("DISTRIBUTED_ROLE"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request):
+        article = request.meta.get("article")
+        if not article:
+            return None
+        from crawler.incremental import IncrementalOutput
+
+        incremental = self.crawler.get_extension(IncrementalOutput)
+        if incremental is None:
+            return None
+        try:
+            granted = incremental.store.claim(*article, self.owner, self.seconds)
+        except StorageProblem as problem:
+            redis_failed(self.crawler, problem)
+            raise IgnoreRequest(str(problem)) from None
+        if not granted:
+            raise ClaimedElsewhere(f"{article[1]} is claimed by another worker")
+        return None
 
 
 class FollowerStart:

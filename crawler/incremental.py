@@ -32,6 +32,7 @@ from crawler.state import (
     part_path,
     recover_part_file,
 )
+from crawler.state_redis import worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class IncrementalOutput:
         self.recovered = 0
         self.storage_problem: str | None = None
         self.worker = worker_label() if crawler.settings.get("DISTRIBUTED_ROLE") else None
+        self.owner = worker_name()  # of the claims this worker takes (crawler/distributed.py)
         self.store = open_store(crawler.settings)
         try:
             self._recover()
@@ -101,6 +103,7 @@ class IncrementalOutput:
         the next latest-news runs try it again (RETRY_FAILED_ARTICLES times), then report it as given up."""
         try:
             attempts = self.store.note_failure(site, key, url, listed_at, reason, utc_now_iso())
+            self.store.release_claim(site, key, self.owner)  # this worker is done with it; another run may try
         except StorageProblem as problem:
             self.storage_failed(problem)
             return
@@ -110,6 +113,7 @@ class IncrementalOutput:
     def forget_failure(self, site: str, key: str) -> None:
         try:
             self.store.forget_failure(site, key)
+            self.store.release_claim(site, key, self.owner)  # no article, or stored already: nothing to write
         except StorageProblem as problem:
             self.storage_failed(problem)
 

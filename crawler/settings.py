@@ -51,6 +51,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # before Scrapy's RedirectMiddleware (600) sees a response: off-site redirects and loops become failed pages
     "crawler.middlewares.RedirectGuardMiddleware": 650,
+    # only with REDIS_URL: an article page is claimed before it is fetched (crawler/distributed.py)
+    "crawler.distributed.ArticleClaims": 120,
 }
 
 # --- Records ----------------------------------------------------------------------------------------------------

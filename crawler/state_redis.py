@@ -33,6 +33,13 @@ from crawler.state import (
 
 # Delete a key only when it still holds our token (another worker may have it by now).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# A claim for ARGV[1], for ARGV[2] seconds: granted when free or already this owner's (renewed then).
+_CLAIM = """
+local holder = redis.call('get', KEYS[1])
+if holder == false then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end
+if holder == ARGV[1] then redis.call('expire', KEYS[1], ARGV[2]) return 1 end
+return 0
+"""
 # One more failed attempt at an article, atomically: returns the count.
 _NOTE_FAILURE = """
 local entry = redis.call('hget', KEYS[1], ARGV[1])
@@ -186,11 +193,11 @@ class RedisStore:
     # -- claims: one worker per article ------------------------------------------------------------------------------
 
     def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
-        """Whether ``owner`` may fetch the article now: no other live worker has claimed it. The claim expires after
-        ``seconds`` (a dead worker's claims free themselves)."""
+        """Whether ``owner`` may fetch or write the article now: no other live worker has claimed it (a claim of
+        ``owner``'s own is renewed). The claim expires after ``seconds`` (a dead worker's claims free themselves)."""
         with storage_errors(self.url):
             pipe = self.client.pipeline(transaction=False)
-            pipe.set(self._key("claim", site, key), owner, nx=True, ex=seconds)
+            pipe.eval(_CLAIM, 1, self._key("claim", site, key), owner, seconds)
             pipe.hget(self._key("articles", site), key)  # what the writer reads next (get), in the same round trip
             granted, stored = pipe.execute()
         if granted:

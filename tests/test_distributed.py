@@ -121,3 +121,23 @@ def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_wr
         for path in (folder / "isna").glob("*.jsonl"):
             for line in path.read_text(encoding="utf-8").splitlines():
                 assert json.loads(line)["news_id"]
+
+
+def test_an_article_another_worker_has_claimed_is_not_fetched_until_its_claim_expires(tmp_path, redis_url):
+    import redis
+
+    site = MockSite()
+    codes = sorted(wanted(site))
+    taken = codes[len(codes) // 2]
+    # another worker claimed this article (it is fetching it) and then died: its claim lasts CLAIM_SECONDS
+    redis.Redis.from_url(redis_url).set(f"persian-news:claim:isna:id:{taken}", "other-host:1", ex=4)
+    data = tmp_path / "worker0"
+    with running(MockIsnaServer(site)) as server:
+        assert worker(server, redis_url, data).wait(timeout=240) == 0
+        first = [path for path in server.requests if taken in path]
+        time.sleep(4)
+        assert worker(server, redis_url, data).wait(timeout=240) == 0
+        second = [path for path in server.requests if taken in path and path not in first]
+    ids = [record["news_id"] for record in dumped(data)]
+    assert not [path for path in first if path.startswith("/news/")]  # not fetched while claimed
+    assert second and sorted(ids) == codes  # fetched once the claim expired, and every article once

@@ -29,6 +29,7 @@ from crawler.dates import (
     tehran_jalali_day,
     utc_now_iso,
 )
+from crawler.distributed import ClaimedElsewhere
 from crawler.incremental import IncrementalOutput
 from crawler.record import Article, article_key
 from crawler.run import COVERAGE_FIELDS
@@ -153,6 +154,10 @@ class NewsSpider(scrapy.Spider):
         """A page that could not be fetched: counted as failed, logged with why."""
         url = failure.request.url
         message = failure.getErrorMessage() or failure.type.__name__
+        if failure.check(ClaimedElsewhere):  # another worker of the shared run has it: not a failure here
+            self.crawler.stats.inc_value(counters.ARTICLES_CLAIMED_ELSEWHERE)
+            self.logger.debug("%s: %s", url, message)
+            return
         if failure.check(HttpError):
             message = f"HTTP {failure.value.response.status}"
         elif failure.check(IgnoreRequest) and "robots.txt" in message:
