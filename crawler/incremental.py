@@ -93,6 +93,9 @@ class IncrementalOutput:
                 return candidate
         raise RuntimeError(f"no free output file name in {folder} for {stamp}")
 
+    def stored_among(self, site: str, keys: list[str]) -> set[str]:
+        return self.store.stored_among(site, keys)
+
     def is_known(self, site: str, key: str) -> bool:
         return self.store.has(site, key)
 

@@ -299,6 +299,16 @@ class SeenStore:
     def has(self, site: str, key: str) -> bool:
         return self._db.execute("SELECT 1 FROM articles WHERE site = ? AND key = ?", (site, key)).fetchone() is not None
 
+    def stored_among(self, site: str, keys: list[str]) -> set[str]:
+        """The keys of ``keys`` the store has (a listing page's articles, asked about at once)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._db.execute(f"SELECT key FROM articles WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
+                                    (site, *chunk)).fetchall()
+            found.update(row[0] for row in rows)
+        return found
+
     def count(self, site: str) -> int:
         return self._db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
 

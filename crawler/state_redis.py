@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,6 +93,7 @@ class RedisStore:
         # claims this process holds: the article's stored entry read with the claim, and the owner to release it as
         self._claimed: dict[tuple[str, str], bytes | None] = {}
         self._owners: dict[tuple[str, str], str] = {}
+        self._taken: dict[tuple[str, str], float] = {}
         with storage_errors(url):
             self.client.ping()
             self._note_failure = self.client.register_script(_NOTE_FAILURE)
@@ -120,6 +122,13 @@ class RedisStore:
         with storage_errors(self.url):
             return bool(self.client.hexists(self._key("articles", site), key))
 
+    def stored_among(self, site: str, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        with storage_errors(self.url):
+            values = self.client.hmget(self._key("articles", site), keys)
+        return {key for key, value in zip(keys, values, strict=True) if value is not None}
+
     def count(self, site: str) -> int:
         with storage_errors(self.url):
             return int(self.client.hlen(self._key("articles", site)))
@@ -134,6 +143,7 @@ class RedisStore:
             owner = self._owners.pop((site, key), None)
             if owner is not None:  # the claim goes with the write, in the same round trip
                 self._claimed.pop((site, key), None)
+                self._taken.pop((site, key), None)
                 target.eval(_RELEASE, 1, self._key("claim", site, key), owner)
             if self._pipeline is None:
                 target.execute()
@@ -195,6 +205,9 @@ class RedisStore:
     def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
         """Whether ``owner`` may fetch or write the article now: no other live worker has claimed it (a claim of
         ``owner``'s own is renewed). The claim expires after ``seconds`` (a dead worker's claims free themselves)."""
+        taken = self._taken.get((site, key))
+        if self._owners.get((site, key)) == owner and taken is not None and time.monotonic() - taken < seconds / 2:
+            return True  # ours, taken when the page was fetched: what was read with it still holds
         with storage_errors(self.url):
             pipe = self.client.pipeline(transaction=False)
             pipe.eval(_CLAIM, 1, self._key("claim", site, key), owner, seconds)
@@ -203,11 +216,13 @@ class RedisStore:
         if granted:
             self._claimed[(site, key)] = stored
             self._owners[(site, key)] = owner
+            self._taken[(site, key)] = time.monotonic()
         return bool(granted)
 
     def release_claim(self, site: str, key: str, owner: str) -> None:
         """Give the claim up (a put() of the article already did)."""
         self._claimed.pop((site, key), None)
+        self._taken.pop((site, key), None)
         if self._owners.pop((site, key), None) is None:
             return
         with storage_errors(self.url):

@@ -37,6 +37,16 @@ def test_an_article_put_is_known_with_its_revision_and_fingerprint(store):
     assert not store.has("tabnak", "id:1") and store.count("isna") == 1
 
 
+def test_which_of_a_listing_s_articles_are_stored_is_one_question(store):
+    for number in (1, 3):
+        store.put("isna", f"id:{number}", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    keys = [f"id:{number}" for number in range(1, 6)]
+    assert store.stored_among("isna", keys) == {"id:1", "id:3"}
+    assert store.stored_among("tabnak", keys) == set() and store.stored_among("isna", []) == set()
+    many = [f"id:{number}" for number in range(1200)]  # more than one query's worth of keys
+    assert store.stored_among("isna", many) == {"id:1", "id:3"}
+
+
 def test_failures_are_counted_listed_oldest_first_given_up_and_forgotten(store):
     assert store.note_failure("isna", "id:2", "https://x/2", "2024-01-01T10:00:00+03:30", "HTTP 500", "2024-01-01T07:00:00Z") == 1
     assert store.note_failure("isna", "id:3", "https://x/3", None, "timeout", "2024-01-01T07:05:00Z") == 1

@@ -117,6 +117,12 @@ class NewsSpider(scrapy.Spider):
         """Whether an incremental run may skip this article (not with -a refresh=1)."""
         return bool(self.incremental and not self.refresh and self.incremental.is_known(site, key))
 
+    def stored_among(self, site: str, keys: list[str]) -> set[str]:
+        """The articles of a listing an incremental run may skip, asked about at once (one query, one round trip)."""
+        if not self.incremental or self.refresh:
+            return set()
+        return self.incremental.stored_among(site, keys)
+
     # -- accounting ----------------------------------------------------------------------------------------------
 
     def fetched(self) -> None:
@@ -422,6 +428,9 @@ class SiteSpider(NewsSpider):
         already stored, not already asked for."""
         since, until = self._window()
         hosts = self._hosts()
+        entries = list(entries)
+        stored = self.stored_among(self.site.key, [article_key(entry.news_id, None if entry.news_id else entry.url)
+                                                   for entry in entries])
         total = new = known = old = elsewhere = 0
         for entry in entries:
             total += 1
@@ -433,7 +442,7 @@ class SiteSpider(NewsSpider):
                 continue
             self._listed += 1
             key = article_key(entry.news_id, None if entry.news_id else entry.url)
-            if self.is_stored(self.site.key, key):
+            if key in stored:
                 known += 1
                 continue
             request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))

@@ -102,6 +102,7 @@ class NastoohSpider(SiteSpider):
             return
         reached_older = False
         new = known = 0
+        stored = self.stored_among(self.site.key, [article_key(item.news_id, None) for item in items])
         for item in items:
             if day is not None and item.listed_at is not None:
                 listed_day = tehran_jalali_day(item.listed_at)
@@ -111,7 +112,7 @@ class NastoohSpider(SiteSpider):
             key = article_key(item.news_id, None)
             if item.news_id in self._requested_ids:
                 continue
-            if self.is_stored(self.site.key, key):
+            if key in stored:
                 self._requested_ids.add(item.news_id)  # listed again on a later page: counted once
                 known += 1
                 continue
