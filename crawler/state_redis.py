@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,6 +83,15 @@ def storage_errors(url: str):
         raise StorageProblem(f"Redis at {shown_url(url)}: {error}") from None
 
 
+@dataclass(frozen=True)
+class HeldClaim:
+    """A claim this process holds: its owner, the article's stored entry read with it, and when it was taken."""
+
+    owner: str
+    stored: bytes | None
+    taken: float
+
+
 class RedisStore:
     """The seen-store, the retry list, the watermark and the claims of every worker, in one Redis."""
 
@@ -90,10 +100,8 @@ class RedisStore:
         self.namespace = namespace
         self.client = connect(url)
         self._pipeline: redis.client.Pipeline | None = None
-        # claims this process holds: the article's stored entry read with the claim, and the owner to release it as
-        self._claimed: dict[tuple[str, str], bytes | None] = {}
-        self._owners: dict[tuple[str, str], str] = {}
-        self._taken: dict[tuple[str, str], float] = {}
+        # the claims this process holds, by (site, key)
+        self._held: dict[tuple[str, str], HeldClaim] = {}
         with storage_errors(url):
             self.client.ping()
             self._note_failure = self.client.register_script(_NOTE_FAILURE)
@@ -108,8 +116,9 @@ class RedisStore:
     # -- articles ----------------------------------------------------------------------------------------------------
 
     def get(self, site: str, key: str) -> StoredArticle | None:
-        if (site, key) in self._claimed:  # read with the claim, in the same round trip
-            value = self._claimed[(site, key)]
+        held = self._held.get((site, key))
+        if held is not None:  # read with the claim, in the same round trip
+            value = held.stored
         else:
             with storage_errors(self.url):
                 value = self.client.hget(self._key("articles", site), key)
@@ -140,11 +149,9 @@ class RedisStore:
             target = self._pipeline if self._pipeline is not None else self.client.pipeline(transaction=True)
             target.hset(self._key("articles", site), key, entry)
             target.hdel(self._key("retries", site), key)
-            owner = self._owners.pop((site, key), None)
-            if owner is not None:  # the claim goes with the write, in the same round trip
-                self._claimed.pop((site, key), None)
-                self._taken.pop((site, key), None)
-                target.eval(_RELEASE, 1, self._key("claim", site, key), owner)
+            held = self._held.pop((site, key), None)
+            if held is not None:  # the claim goes with the write, in the same round trip
+                target.eval(_RELEASE, 1, self._key("claim", site, key), held.owner)
             if self._pipeline is None:
                 target.execute()
 
@@ -205,8 +212,8 @@ class RedisStore:
     def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
         """Whether ``owner`` may fetch or write the article now: no other live worker has claimed it (a claim of
         ``owner``'s own is renewed). The claim expires after ``seconds`` (a dead worker's claims free themselves)."""
-        taken = self._taken.get((site, key))
-        if self._owners.get((site, key)) == owner and taken is not None and time.monotonic() - taken < seconds / 2:
+        held = self._held.get((site, key))
+        if held is not None and held.owner == owner and time.monotonic() - held.taken < seconds / 2:
             return True  # ours, taken when the page was fetched: what was read with it still holds
         with storage_errors(self.url):
             pipe = self.client.pipeline(transaction=False)
@@ -214,16 +221,12 @@ class RedisStore:
             pipe.hget(self._key("articles", site), key)  # what the writer reads next (get), in the same round trip
             granted, stored = pipe.execute()
         if granted:
-            self._claimed[(site, key)] = stored
-            self._owners[(site, key)] = owner
-            self._taken[(site, key)] = time.monotonic()
+            self._held[(site, key)] = HeldClaim(owner, stored, time.monotonic())
         return bool(granted)
 
     def release_claim(self, site: str, key: str, owner: str) -> None:
         """Give the claim up (a put() of the article already did)."""
-        self._claimed.pop((site, key), None)
-        self._taken.pop((site, key), None)
-        if self._owners.pop((site, key), None) is None:
+        if self._held.pop((site, key), None) is None:
             return
         with storage_errors(self.url):
             self._release(keys=[self._key("claim", site, key)], args=[owner])
