@@ -113,12 +113,9 @@ class NewsSpider(scrapy.Spider):
         crawler = getattr(self, "crawler", None)
         return crawler.get_extension(IncrementalOutput) if crawler is not None else None
 
-    def is_stored(self, site: str, key: str) -> bool:
-        """Whether an incremental run may skip this article (not with -a refresh=1)."""
-        return bool(self.incremental and not self.refresh and self.incremental.is_known(site, key))
-
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
-        """The articles of a listing an incremental run may skip, asked about at once (one query, one round trip)."""
+        """The articles of a listing an incremental run may skip (none with -a refresh=1), asked about at once: one
+        query, or one round trip to Redis."""
         if not self.incremental or self.refresh:
             return set()
         return self.incremental.stored_among(site, keys)
@@ -262,6 +259,12 @@ class NewsSpider(scrapy.Spider):
         self.count_fields(article)
         if self.in_range(article, url):
             yield self.finished(article)
+
+    def range_bounds(self) -> tuple[datetime, datetime]:
+        """The -a from/to days as Tehran times: the first day's start and the start of the day after the last."""
+        start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
+        end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
+        return start, end
 
     def in_range(self, article: Article, url: str) -> bool:
         """With -a from/to: whether the article was published on those days (it is dropped, and logged, if not)."""
@@ -457,9 +460,7 @@ class SiteSpider(NewsSpider):
         """The publication times this run wants from dated listings: the -a from/to days, or the last
         LATEST_NEWS_DAYS days."""
         if self.first_day:
-            start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
-            end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
-            return start, end
+            return self.range_bounds()
         days = self.crawler.settings.getfloat("LATEST_NEWS_DAYS", 2)
         now = datetime.now(TEHRAN)
         return now - timedelta(days=days), now + timedelta(hours=6)

@@ -25,7 +25,6 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import counters
-from crawler.dates import jalali_to_tehran
 from crawler.record import Article, article_key
 from crawler.sites import NotAnArticle, Site, parser_for, registered_site
 from crawler.sites.html import absolute
@@ -88,7 +87,7 @@ class WordPressSpider(NewsSpider):
         if self.first_day:
             # WordPress reads after/before in the site's own time zone, whatever that is: ask for a day more on
             # each side, and let the Jalali-day filter on each record decide exactly.
-            start, end = self._range_bounds()
+            start, end = self.range_bounds()
             params["after"] = (start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
             params["before"] = (end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
         if flavour == "wp-json":
@@ -115,10 +114,10 @@ class WordPressSpider(NewsSpider):
             self.crawler.stats.set_value(counters.WORDPRESS_ROUTE, f"rest ({flavour})")
         known = 0
         fresh = []
-        for post in posts:
-            if not isinstance(post, dict) or post.get("id") is None:
-                continue
-            if self.is_stored(self.site.key, article_key(str(post["id"]), None)):
+        listed = [post for post in posts if isinstance(post, dict) and post.get("id") is not None]
+        stored = self.stored_among(self.site.key, [article_key(str(post["id"]), None) for post in listed])
+        for post in listed:
+            if article_key(str(post["id"]), None) in stored:
                 known += 1
                 continue
             fresh.append(post)
@@ -227,13 +226,14 @@ class WordPressSpider(NewsSpider):
         self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         new = known = 0
         reached_older = False
+        stored = self.stored_among(self.site.key, [article_key(entry.news_id, None) for entry in entries if entry.news_id])
         for entry in entries:
             if entry.listed_at and self.first_day:
-                start, end = self._range_bounds()
+                start, end = self.range_bounds()
                 reached_older = reached_older or entry.listed_at < start
                 if not start <= entry.listed_at < end:
                     continue
-            if entry.news_id and self.is_stored(self.site.key, article_key(entry.news_id, None)):
+            if entry.news_id and article_key(entry.news_id, None) in stored:
                 known += 1
                 continue
             request = self._page_request(entry.url, entry.news_id)
@@ -278,12 +278,6 @@ class WordPressSpider(NewsSpider):
 
     def sitemap_failed(self, failure: Failure) -> None:
         self.logger.info("no sitemap at %s: %s", failure.request.url, failure.getErrorMessage())
-
-    def _range_bounds(self):
-        """The -a from/to days as Tehran times: the first day's start and the day after the last."""
-        start = jalali_to_tehran(self.first_day.year, self.first_day.month, self.first_day.day)
-        end = jalali_to_tehran(self.last_day.year, self.last_day.month, self.last_day.day) + timedelta(days=1)
-        return start, end
 
     def _page_request(self, url: str, post_id: str | None = None, meta: dict | None = None) -> Request | None:
         url = absolute(url, self.base_url + "/")
