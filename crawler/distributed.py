@@ -22,24 +22,33 @@ import json
 import logging
 import re
 import time
+from collections import deque
 
 import redis
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.reactor import CallLaterOnce
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler import counters
 from crawler.dates import utc_now_iso
 from crawler.state import StorageProblem
-from crawler.state_redis import connect, shown_url, worker_name
+from crawler.state_redis import CLIENT_OPTIONS, connect, shown_url, worker_name
 
 logger = logging.getLogger(__name__)
 
 # Each live worker renews the run's key and its own entry every DISTRIBUTED_HEARTBEAT_SECONDS; a worker silent for
 # three heartbeats is dead (killed), and a run whose key was not renewed for six is over.
 POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
+# How many requests a worker takes from the shared queue in one round trip (their articles claimed in the same
+# one); a worker killed loses at most these and the pages it was fetching, which the next run lists again.
+TAKE_AT_ONCE = 8
+# After finding the shared queue empty, a worker looks again only once it added requests itself or after this long
+# (the engine asks after every response; each look is a round trip).
+EMPTY_QUEUE_PAUSE = 0.1
 # Counters summed over the workers for the whole run's line.
 SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "rejected",
           "skipped_pages", "retried", "to_retry", "given_up", "recovered")
@@ -111,7 +120,9 @@ def distributed_settings(settings, run_name: str, role: str, run_id: str) -> Non
         "SCHEDULER_PERSIST": True,  # a worker that leaves must not clear the queue the others work from
         "SCHEDULER_QUEUE_KEY": keys["requests"],
         "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.SharedQueue",
+        # scrapy-redis's client, for the queue and the filter: as the store's (its own default waits 30 s)
+        "REDIS_PARAMS": {**CLIENT_OPTIONS, **settings.getdict("REDIS_PARAMS")},
         # a worker takes from the shared queue only what it can fetch now (one site per run): requests it took but
         # could not start yet would wait in its own downloader while other workers sit idle
         "CONCURRENT_REQUESTS": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
@@ -132,43 +143,156 @@ def redis_failed(crawler, error: Exception) -> None:
     deferred_from_coro(crawler.engine.close_spider_async(reason="redis_failed"))
 
 
+def method_name(spider, method) -> str | None:
+    """The name of the spider's method ``method`` (a request's callback or errback), or None when it is not one."""
+    name = getattr(method, "__name__", None)
+    own = getattr(spider, name, None) if name else None
+    return name if getattr(own, "__func__", None) is getattr(method, "__func__", object()) else None
+
+
+class SharedQueue(PriorityQueue):
+    """scrapy-redis's priority queue (a sorted set, under the run's key), with requests added and taken in batches:
+    one round trip for all the requests a page yields (the duplicate filter's SADD and the queue's ZADD in one
+    script), one for the next TAKE_AT_ONCE requests (ZPOPMIN, Redis 5 or later)."""
+
+    # KEYS: the queue, the duplicate filter; ARGV: (fingerprint, '' for a request not filtered; score; request) each
+    _PUSH = """
+local added = {}
+for i = 1, #ARGV, 3 do
+  local fresh = ARGV[i] == '' or redis.call('sadd', KEYS[2], ARGV[i]) == 1
+  if fresh then redis.call('zadd', KEYS[1], ARGV[i + 1], ARGV[i + 2]) end
+  added[#added + 1] = fresh and 1 or 0
+end
+return added
+"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._push = self.server.register_script(self._PUSH)
+
+    def _encode_request(self, request: Request) -> bytes:
+        # Request.to_dict(spider=...) finds a callback's name by listing every member of the spider (inspect.getmembers,
+        # properties included), a third of a millisecond per request; a spider's method is found by its own name.
+        callback, errback = method_name(self.spider, request.callback), method_name(self.spider, request.errback)
+        if (request.callback is not None and callback is None) or (request.errback is not None and errback is None):
+            return super()._encode_request(request)  # not a method of the spider: Scrapy's way, or its error
+        data = {"url": request.url, "callback": callback, "errback": errback, "headers": dict(request.headers)}
+        for name in request.attributes:
+            data.setdefault(name, getattr(request, name))
+        if type(request) is not Request:
+            data["_class"] = f"{type(request).__module__}.{type(request).__name__}"
+        return self.serializer.dumps(data)
+
+    def push_many(self, requests: list[Request], dupefilter) -> list[bool]:
+        """Queue the requests the duplicate filter has not seen (all of a batch at once): which were queued."""
+        arguments = []
+        for request in requests:
+            arguments += ["" if request.dont_filter else dupefilter.request_fingerprint(request), -request.priority,
+                          self._encode_request(request)]
+        return [bool(added) for added in self._push(keys=[self.key, dupefilter.key], args=arguments)]
+
+    def pop_many(self, count: int) -> list[Request]:
+        return [self._decode_request(data) for data, _ in self.server.zpopmin(self.key, count)]
+
+    def put_back(self, requests: list[Request]) -> None:
+        """Requests taken but not started (the worker is stopping): back in the queue for the others, unfiltered."""
+        if requests:
+            self.server.zadd(self.key, {self._encode_request(request): -request.priority for request in requests})
+
+
 class SharedScheduler(Scheduler):
-    """scrapy-redis's scheduler; a Redis error stops the run once, with the reason, instead of raising in every tick
-    of the engine."""
+    """scrapy-redis's scheduler, in batches: requests scheduled in one turn of the reactor (a page's links) go to the
+    shared queue together, and a worker takes TAKE_AT_ONCE at a time, claiming their articles in the same round trip
+    (ArticleClaims.claim_taken); a Redis error stops the run once, with the reason, instead of raising in every tick
+    of the engine. A request dropped as a duplicate is counted and logged by the duplicate filter, as before, but a
+    turn later (enqueue_request answers True for every request it is given)."""
+
+    def open(self, spider):
+        super().open(spider)
+        self._adding: list[Request] = []
+        self._taken: deque[Request] = deque()
+        self._add_soon = CallLaterOnce(self._add)
+        self._found_empty = 0.0  # when the shared queue was last found empty (monotonic), 0 after an addition
 
     def _failed(self, error: Exception) -> None:
         redis_failed(self.spider.crawler, error)
 
     def enqueue_request(self, request):
+        self._adding.append(request)
+        self._add_soon.schedule()
+        return True
+
+    def _add(self) -> None:
+        adding, self._adding = self._adding, []
+        if not adding:
+            return
         try:
-            return super().enqueue_request(request)
+            added = self.queue.push_many(adding, self.df)
         except redis.RedisError as error:
             self._failed(error)
-            return False
+            return
+        for request, queued in zip(adding, added, strict=True):
+            if queued:
+                self.stats.inc_value("scheduler/enqueued/redis")
+                self._found_empty = 0.0
+            else:
+                self.df.log(request, self.spider)
 
     def next_request(self):
-        try:
-            return super().next_request()
-        except redis.RedisError as error:
-            self._failed(error)
+        if not self._taken:
+            self._add()  # this worker's own new requests first go where every worker can take them
+            if time.monotonic() - self._found_empty < EMPTY_QUEUE_PAUSE:
+                return None
+            try:
+                taken = self.queue.pop_many(TAKE_AT_ONCE)
+            except redis.RedisError as error:
+                self._failed(error)
+                return None
+            if not taken:
+                self._found_empty = time.monotonic()
+            claims = self.spider.crawler.get_downloader_middleware(ArticleClaims)
+            if claims is not None and taken:
+                claims.claim_taken(taken)
+            self._taken.extend(taken)
+        if not self._taken:
             return None
+        self.stats.inc_value("scheduler/dequeued/redis")
+        return self._taken.popleft()
 
     def has_pending_requests(self):
+        if self._adding or self._taken:
+            return True
         try:
             return super().has_pending_requests()
         except redis.RedisError as error:
             self._failed(error)
             return False
 
+    def __len__(self):
+        return len(self._adding) + len(self._taken) + len(self.queue)
+
     def close(self, reason):
+        self._add_soon.cancel()
         try:
+            self._add()
+            if self._taken:  # stopping early: what this worker took but did not start goes back, free to take
+                claims = self.spider.crawler.get_downloader_middleware(ArticleClaims)
+                if claims is not None:
+                    claims.release_taken(list(self._taken))
+                self.queue.put_back(list(self._taken))
+                self._taken.clear()
             return super().close(reason)
-        except redis.RedisError:
+        except (redis.RedisError, StorageProblem):
             return None
 
 
 class ClaimedElsewhere(IgnoreRequest):
     """Another worker has claimed this article (it is fetching or writing it): not fetched here."""
+
+
+def articles_of(requests: list[Request]) -> list[tuple[str, str]]:
+    """The (site, key) of the articles these requests fetch (the spiders put it in meta["article"])."""
+    return [tuple(request.meta["article"]) for request in requests if request.meta.get("article")]
 
 
 class ArticleClaims:
@@ -187,17 +311,41 @@ class ArticleClaims:
             raise NotConfigured
         return cls(crawler)
 
+    def _store(self):
+        from crawler.incremental import IncrementalOutput
+
+        incremental = self.crawler.get_extension(IncrementalOutput)
+        return incremental.store if incremental is not None else None
+
+    def claim_taken(self, requests: list[Request]) -> None:
+        """Claim, in one round trip per site, the articles of requests just taken from the queue: process_request
+        then finds them claimed (a claim refused here is asked again there, and skipped)."""
+        store = self._store()
+        by_site: dict[str, list[str]] = {}
+        for site, key in articles_of(requests):
+            by_site.setdefault(site, []).append(key)
+        try:
+            for site, keys in by_site.items():
+                if store is not None:
+                    store.claim_many(site, keys, self.owner, self.seconds)
+        except StorageProblem as problem:
+            redis_failed(self.crawler, problem)
+
+    def release_taken(self, requests: list[Request]) -> None:
+        """Give up the claims claim_taken() took for requests this worker will not fetch (StorageProblem)."""
+        store = self._store()
+        if store is not None:
+            store.release_claims(articles_of(requests))
+
     def process_request(self, request):
         article = request.meta.get("article")
         if not article:
             return None
-        from crawler.incremental import IncrementalOutput
-
-        incremental = self.crawler.get_extension(IncrementalOutput)
-        if incremental is None:
+        store = self._store()
+        if store is None:
             return None
         try:
-            granted = incremental.store.claim(*article, self.owner, self.seconds)
+            granted = store.claim(*article, self.owner, self.seconds)
         except StorageProblem as problem:
             redis_failed(self.crawler, problem)
             raise IgnoreRequest(str(problem)) from None

@@ -168,4 +168,8 @@ class IncrementalOutput:
             self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
 
     def close(self) -> None:
+        try:
+            self.store.release_claims()  # claims taken for pages this worker did not get to fetch: free at once
+        except StorageProblem as problem:
+            logger.warning("%s (the claims expire by themselves)", problem)
         self.store.close()

@@ -379,7 +379,13 @@ class SeenStore:
     def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
         return True
 
+    def claim_many(self, site: str, keys: list[str], owner: str, seconds: int) -> set[str]:
+        return set(keys)
+
     def release_claim(self, site: str, key: str, owner: str) -> None:
+        return None
+
+    def release_claims(self, articles: list[tuple[str, str]] | None = None) -> None:
         return None
 
 

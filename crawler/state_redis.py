@@ -35,12 +35,28 @@ from crawler.state import (
 
 # Delete a key only when it still holds our token (another worker may have it by now).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-# A claim for ARGV[1], for ARGV[2] seconds: granted when free or already this owner's (renewed then).
+# Claims of articles for ARGV[1], for ARGV[2] seconds (KEYS[1]: the site's articles hash; KEYS[2..]: the claims;
+# ARGV[3..]: the articles' keys): a claim is granted when free or already this owner's (renewed then). Returns, for
+# each article, 1 and its stored entry ('' when none) when granted, else 0 and ''.
 _CLAIM = """
-local holder = redis.call('get', KEYS[1])
-if holder == false then redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end
-if holder == ARGV[1] then redis.call('expire', KEYS[1], ARGV[2]) return 1 end
-return 0
+local answer = {}
+for i = 2, #KEYS do
+  local holder = redis.call('get', KEYS[i])
+  local granted = 0
+  if holder == false then redis.call('set', KEYS[i], ARGV[1], 'EX', ARGV[2]) granted = 1
+  elseif holder == ARGV[1] then redis.call('expire', KEYS[i], ARGV[2]) granted = 1 end
+  answer[#answer + 1] = granted
+  answer[#answer + 1] = granted == 1 and (redis.call('hget', KEYS[1], ARGV[i + 1]) or '') or ''
+end
+return answer
+"""
+# An article written (KEYS: its site's articles hash, retries hash, claim): stored, off the retry list, and its claim
+# released when ARGV[3] holds it.
+_PUT = """
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+redis.call('hdel', KEYS[2], ARGV[1])
+if ARGV[3] ~= '' and redis.call('get', KEYS[3]) == ARGV[3] then redis.call('del', KEYS[3]) end
+return 1
 """
 # One more failed attempt at an article, atomically: returns the count.
 _NOTE_FAILURE = """
@@ -70,9 +86,16 @@ def shown_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
 
 
+# A client that answers or fails within seconds (a dead server must stop a run, not hang it), on one connection:
+# every command of a worker comes from the reactor's thread, and a pool's take and give back per command costs more
+# than the command's own work in the client.
+CLIENT_OPTIONS = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 15,
+                  "single_connection_client": True}
+
+
 def connect(url: str) -> redis.Redis:
-    """A client for REDIS_URL that answers or fails within seconds (a dead server must stop a run, not hang it)."""
-    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=15)
+    """A client for REDIS_URL (CLIENT_OPTIONS)."""
+    return redis.Redis.from_url(url, **CLIENT_OPTIONS)
 
 
 @contextlib.contextmanager
@@ -98,14 +121,16 @@ class RedisStore:
     def __init__(self, url: str, namespace: str = "persian-news"):
         self.url = url
         self.namespace = namespace
-        self.client = connect(url)
         self._pipeline: redis.client.Pipeline | None = None
         # the claims this process holds, by (site, key)
         self._held: dict[tuple[str, str], HeldClaim] = {}
         with storage_errors(url):
+            self.client = connect(url)
             self.client.ping()
             self._note_failure = self.client.register_script(_NOTE_FAILURE)
             self._release = self.client.register_script(_RELEASE)
+            self._claim = self.client.register_script(_CLAIM)
+            self._put = self.client.register_script(_PUT)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
@@ -145,15 +170,11 @@ class RedisStore:
     def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None:
         entry = json.dumps({"revision": revision, "fingerprint": fingerprint(record), "file": file, "url": record.get("url"),
                             "published_at": record.get("published_at"), "written_at": now}, ensure_ascii=False)
-        with storage_errors(self.url):
-            target = self._pipeline if self._pipeline is not None else self.client.pipeline(transaction=True)
-            target.hset(self._key("articles", site), key, entry)
-            target.hdel(self._key("retries", site), key)
-            held = self._held.pop((site, key), None)
-            if held is not None:  # the claim goes with the write, in the same round trip
-                target.eval(_RELEASE, 1, self._key("claim", site, key), held.owner)
-            if self._pipeline is None:
-                target.execute()
+        held = self._held.pop((site, key), None)
+        target = self._pipeline if self._pipeline is not None else self.client  # (an empty pipeline is falsy)
+        with storage_errors(self.url):  # the claim goes with the write, in the same command
+            self._put(keys=[self._key("articles", site), self._key("retries", site), self._key("claim", site, key)],
+                      args=[key, entry, held.owner if held is not None else ""], client=target)
 
     @contextlib.contextmanager
     def transaction(self):
@@ -214,19 +235,41 @@ class RedisStore:
         ``owner``'s own is renewed). The claim expires after ``seconds`` (a dead worker's claims free themselves)."""
         held = self._held.get((site, key))
         if held is not None and held.owner == owner and time.monotonic() - held.taken < seconds / 2:
-            return True  # ours, taken when the page was fetched: what was read with it still holds
-        with storage_errors(self.url):
-            pipe = self.client.pipeline(transaction=False)
-            pipe.eval(_CLAIM, 1, self._key("claim", site, key), owner, seconds)
-            pipe.hget(self._key("articles", site), key)  # what the writer reads next (get), in the same round trip
-            granted, stored = pipe.execute()
-        if granted:
-            self._held[(site, key)] = HeldClaim(owner, stored, time.monotonic())
-        return bool(granted)
+            return True  # ours, taken when the page was fetched (or taken from the queue): what was read with it holds
+        return bool(self.claim_many(site, [key], owner, seconds))
 
+    def claim_many(self, site: str, keys: list[str], owner: str, seconds: int) -> set[str]:
+        """claim() of several articles of a site in one round trip: the keys granted. The stored entry of each is
+        read with its claim (what the writer reads next, get())."""
+        if not keys:
+            return set()
+        with storage_errors(self.url):
+            answer = self._claim(keys=[self._key("articles", site), *(self._key("claim", site, key) for key in keys)],
+                                 args=[owner, seconds, *keys])
+        granted, now = set(), time.monotonic()
+        for key, flag, stored in zip(keys, answer[::2], answer[1::2], strict=True):
+            if flag:
+                granted.add(key)
+                self._held[(site, key)] = HeldClaim(owner, stored or None, now)
+        return granted
     def release_claim(self, site: str, key: str, owner: str) -> None:
         """Give the claim up (a put() of the article already did)."""
         if self._held.pop((site, key), None) is None:
             return
         with storage_errors(self.url):
             self._release(keys=[self._key("claim", site, key)], args=[owner])
+
+    def release_claims(self, articles: list[tuple[str, str]] | None = None) -> None:
+        """Give up, in one round trip, the claims this process holds on these (site, key) articles, or all of them
+        (taken for pages it did not get to fetch)."""
+        if articles is None:
+            held, self._held = self._held, {}
+        else:
+            held = {article: self._held.pop(article) for article in articles if article in self._held}
+        if not held:
+            return
+        with storage_errors(self.url):
+            pipe = self.client.pipeline(transaction=False)
+            for (site, key), claim in held.items():
+                self._release(keys=[self._key("claim", site, key)], args=[claim.owner], client=pipe)
+            pipe.execute()

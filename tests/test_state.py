@@ -86,7 +86,31 @@ def test_a_claim_is_granted_to_the_worker_that_may_fetch(store):
     assert store.claim("isna", "id:9", "worker-b", 60)
 
 
+def test_the_articles_taken_from_the_queue_are_claimed_at_once_with_what_is_stored_of_them(store):
+    store.put("isna", "id:2", RECORD, 3, "f.jsonl", "2024-01-01T07:00:00Z")
+    assert store.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-a", 60) == {"id:1", "id:2", "id:3"}
+    assert store.get("isna", "id:2").revision == 3 and store.get("isna", "id:1") is None
+    store.release_claims([("isna", "id:1")])
+    store.release_claims()
+    assert store.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-b", 60) == {"id:1", "id:2", "id:3"}
+    assert store.claim_many("isna", [], "worker-b", 60) == set()
+
+
 # -- what only the shared store has to do --------------------------------------------------------------------------
+
+def test_claims_taken_at_once_leave_out_what_another_worker_holds_and_are_given_back(redis_url):
+    a, b = RedisStore(redis_url), RedisStore(redis_url)
+    assert a.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-a", 60) == {"id:1", "id:2", "id:3"}
+    assert b.claim_many("isna", ["id:2", "id:4"], "worker-b", 60) == {"id:4"}
+    a.put("isna", "id:1", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")  # written: its claim goes with it
+    a.release_claims([("isna", "id:2")])  # not fetched after all (the worker stops): free for the others
+    assert b.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-b", 60) == {"id:1", "id:2"}
+    assert b.get("isna", "id:1").revision == 1  # read with the claim
+    a.release_claims()  # the rest, at the end of a's run
+    assert b.claim("isna", "id:3", "worker-b", 60)
+    assert not a.claim("isna", "id:4", "worker-a", 60)
+
+
 
 def test_two_workers_never_both_claim_an_article_and_a_dead_worker_s_claim_expires(redis_url):
     store = RedisStore(redis_url)
