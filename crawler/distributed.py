@@ -1,16 +1,20 @@
 """One crawl on many machines: with REDIS_URL set, every `scrapy crawl <spider>` started against the same Redis
 joins the same run of that spider.
 
-- The shared request queue and duplicate filter are scrapy-redis's (its Scheduler and RFPDupeFilter, used with our own
-  spiders; its RedisSpider knows nothing of `async def start()`), under keys named by the run:
-  `<namespace>:<run>:requests` and `<namespace>:<run>:dupefilter`. SharedScheduler turns a Redis failure into a
-  stop of the run with the reason, instead of an error in every engine tick.
+- The shared request queue and duplicate filter are scrapy-redis's (its Scheduler, priority queue and RFPDupeFilter,
+  used with our own spiders; its RedisSpider knows nothing of `async def start()`), under keys named by the run:
+  `<namespace>:<run>:requests` and `<namespace>:<run>:dupefilter`. They are used in batches (SharedScheduler,
+  SharedQueue): the requests of one turn of the reactor go to the queue in one script, and a worker takes
+  TAKE_AT_ONCE requests in one round trip and claims their articles in another; every round trip costs both sides
+  CPU. A Redis failure stops the run once, with the reason, instead of an error in every engine tick.
 - The first worker to arrive opens the run (a key with an expiry that every live worker renews), clears what a dead
   run left in the queue and the filter, and seeds the start requests; the others join and take requests from the
   queue (their start requests are dropped by FollowerStart). A worker leaves when the queue has been empty for
-  DISTRIBUTED_IDLE_SECONDS; the last to leave closes the run and writes the whole run's line (every worker's counters
-  summed) to its runs log and to `<namespace>:runs`. If every worker is killed, the run's key expires and the next
-  worker opens a new run: the seen-store (in Redis, crawler/state_redis.py) skips what was written.
+  DISTRIBUTED_IDLE_SECONDS, handing back what it took but did not start; the last to leave closes the run, writes the
+  whole run's line (every worker's counters summed) to its runs log and to `<namespace>:runs`, and moves the latest
+  news's watermark over what the workers covered together, when every one of them left healthy. If every worker is
+  killed, the run's key expires and the next worker opens a new run: the seen-store (in Redis,
+  crawler/state_redis.py) skips what was written.
 - Each worker writes its own dump, `<run>-<start>-<worker>.jsonl`, under its own DATA_DIR; an article page is claimed
   in Redis before it is fetched (ArticleClaims) and the claim renewed when it is written (pipelines/store.py), so the
   union of the workers' dumps has each article once.
@@ -51,7 +55,7 @@ TAKE_AT_ONCE = 8
 EMPTY_QUEUE_PAUSE = 0.1
 # Counters summed over the workers for the whole run's line.
 SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "rejected",
-          "skipped_pages", "retried", "to_retry", "given_up", "recovered")
+          "skipped_pages", "retried", "to_retry", "given_up", "recovered", "claimed_elsewhere")
 
 
 def utc_iso_seconds_ago(seconds: float) -> str:
@@ -72,7 +76,8 @@ def worker_label() -> str:
 def run_keys(settings, run_name: str) -> dict[str, str]:
     base = f"{namespace(settings)}:{run_name}"
     return {"run": f"{base}:run", "workers": f"{base}:workers", "stats": f"{base}:stats",
-            "requests": f"{base}:requests", "dupefilter": f"{base}:dupefilter", "runs": f"{namespace(settings)}:runs"}
+            "coverage": f"{base}:coverage", "requests": f"{base}:requests", "dupefilter": f"{base}:dupefilter",
+            "runs": f"{namespace(settings)}:runs"}
 
 
 def heartbeat_seconds(settings) -> float:
@@ -102,11 +107,12 @@ def join_run(settings, run_name: str) -> tuple[str, str]:
     if client.exists(keys["run"]) and not live_workers(client, keys["workers"], heartbeat):
         client.delete(keys["run"])  # every worker of that run died
     if client.set(keys["run"], run_id, nx=True, ex=int(6 * heartbeat) + 1):
-        client.delete(keys["requests"], keys["dupefilter"], keys["workers"], keys["stats"])
+        client.delete(keys["requests"], keys["dupefilter"], keys["workers"], keys["stats"], keys["coverage"])
         role = "leader"
     else:
         role, run_id = "follower", (client.get(keys["run"]) or b"?").decode()
     client.hset(keys["workers"], worker_label(), utc_now_iso())
+    client.hincrby(keys["stats"], "joined", 1)  # a worker that joined and never left (killed) is missed at the end
     client.close()
     return role, run_id
 
@@ -355,9 +361,12 @@ class ArticleClaims:
 
 
 class FollowerStart:
-    """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did)."""
+    """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did), but reads where the
+    last healthy run left the latest news complete (the spider's read_coverage), as the leader did: the listing pages
+    it takes from the queue then page back as far as the leader's would."""
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.follower = crawler.settings.get("DISTRIBUTED_ROLE") == "follower"
 
     @classmethod
@@ -369,6 +378,9 @@ class FollowerStart:
     async def process_start(self, start):
         if self.follower:
             logger.info("joined a run in progress: taking requests from the shared queue")
+            read_coverage = getattr(self.crawler.spider, "read_coverage", None)
+            if read_coverage is not None:
+                read_coverage()
             return
         async for item in start:
             yield item
@@ -436,9 +448,12 @@ class SharedRun:
         if now - self._idle_since < self.idle_seconds:
             raise DontCloseSpider
 
-    def leave(self, record: dict) -> dict | None:
-        """Called by the verdict at the end (crawler/run.py): this worker's counters into the run's sums; the whole
-        run's line when this worker is the last to leave (None otherwise)."""
+    def leave(self, record: dict, coverage: dict | None = None) -> dict | None:
+        """Called by the verdict at the end (crawler/run.py): this worker's counters into the run's sums, and what it
+        saw of the latest-news archive (the spider's coverage_seen); the whole run's line when this worker is the last
+        to leave (None otherwise). The line's `covered_until` is the watermark the run reached together, only when
+        every worker that joined left healthy and none found an article claimed elsewhere: every article the run
+        listed was stored or is on the retry list (None otherwise, and the watermark stays)."""
         if self._beat is not None and self._beat.running:
             self._beat.stop()
         try:
@@ -447,13 +462,17 @@ class SharedRun:
                 pipe.hincrby(self.keys["stats"], name, int(record.get(name) or 0))
             pipe.hincrby(self.keys["stats"], "workers", 1)
             pipe.hincrby(self.keys["stats"], "failed_workers", 1 if record.get("exit_status") else 0)
+            if coverage is not None:
+                pipe.hset(self.keys["coverage"], self.worker, json.dumps(coverage))
             pipe.hdel(self.keys["workers"], self.worker)
             pipe.execute()
             # workers whose heartbeat stopped (killed) are not waited for
             if live_workers(self.client, self.keys["workers"], self.heartbeat_every):
                 return None
             totals = {key.decode(): int(value) for key, value in self.client.hgetall(self.keys["stats"]).items()}
-            self.client.delete(self.keys["run"], self.keys["stats"], self.keys["requests"], self.keys["dupefilter"])
+            seen = [json.loads(value) for value in self.client.hvals(self.keys["coverage"])]
+            self.client.delete(self.keys["run"], self.keys["stats"], self.keys["requests"], self.keys["dupefilter"],
+                               self.keys["coverage"])
         except redis.RedisError as error:
             logger.error("Redis at %s: %s (the whole run's line is not written)", shown_url(self.url), error)
             return None
@@ -461,6 +480,13 @@ class SharedRun:
         whole = {"spider": record.get("spider"), "scope": "run", "run_id": self.run_id, "ended_at": utc_now_iso(),
                  **totals}
         whole["exit_status"] = 1 if totals.get("failed_workers") else 0
+        whole["joined"] = totals.get("joined", 0)
+        whole["covered_until"] = None
+        if seen and not whole["exit_status"] and totals.get("joined") == totals.get("workers") \
+                and not totals.get("claimed_elsewhere"):
+            from crawler.incremental import coverage_of
+
+            whole["covered_until"] = coverage_of(seen)
         whole["exit_reason"] = (f"{totals.get('failed_workers')} of {totals.get('workers')} worker(s) failed"
                                 if totals.get("failed_workers") else "healthy")
         try:

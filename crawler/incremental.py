@@ -37,6 +37,18 @@ from crawler.state_redis import worker_name
 logger = logging.getLogger(__name__)
 
 
+def coverage_of(parts: list[dict | None]) -> str | None:
+    """The watermark that the processes of one run reached together, from what each saw of the latest-news archive
+    (a spider's coverage_seen): the newest item of the first page, once the last page the run needed was read (by
+    any of them); None when no part says. Articles that could not be stored are on the retry list, so the watermark
+    may pass them."""
+    parts = [part for part in parts if part]
+    newest = [datetime.fromisoformat(part["newest_listed"]) for part in parts if part.get("newest_listed")]
+    if not newest or not any(part.get("complete") for part in parts):
+        return None
+    return max(newest).isoformat()
+
+
 class IncrementalOutput:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -161,9 +173,10 @@ class IncrementalOutput:
             self.storage_problem = self.storage_problem or str(problem)
             return None
 
-    def advance_coverage(self, spider) -> None:
-        """A healthy run moves the site's watermark to what the spider says it covered (StorageProblem if not)."""
-        moment = getattr(spider, "coverage_reached", lambda: None)()
+    def advance_coverage(self, spider, moment: str | None = None) -> None:
+        """A healthy run moves the site's watermark to what the spider says it covered, or to ``moment`` (what the
+        workers of a shared run covered together); StorageProblem if it cannot."""
+        moment = moment or getattr(spider, "coverage_reached", lambda: None)()
         if moment:
             self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
 

@@ -174,8 +174,8 @@ class RunVerdict:
         elif reason not in ("finished",) and verdict.status == EXIT_OK:
             verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
         shared = self._shared_run()
-        # In a shared run no worker knows what the others stored: the watermark stays where it was (never past
-        # an article that was not stored); the latest-news crawl reads its first pages again next time.
+        # In a shared run no worker knows what the others stored: the last to leave moves the watermark, over what
+        # the whole run covered (SharedRun.leave).
         if incremental is not None and verdict.status == EXIT_OK and shared is None:
             try:
                 incremental.advance_coverage(spider)
@@ -188,7 +188,14 @@ class RunVerdict:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")
         self.status, self.reason = verdict.status, verdict.reason
-        whole = shared.leave(record) if shared is not None else None
+        coverage = getattr(spider, "coverage_seen", lambda: None)()
+        whole = shared.leave(record, coverage) if shared is not None else None
+        if whole is not None and whole.get("covered_until") and incremental is not None:
+            try:
+                incremental.advance_coverage(spider, whole["covered_until"])
+            except StorageProblem as problem:
+                logger.error("the watermark of the shared run: %s", problem)
+                whole["covered_until"] = None
         if whole is not None:
             try:
                 append_line(self.data_dir / "runs.jsonl", whole)
@@ -240,7 +247,9 @@ class RunVerdict:
             "finish_reason": reason,
             "exit_status": verdict.status,
             "exit_reason": verdict.reason,
-            **({"worker": shared.worker, "role": shared.role, "run_id": shared.run_id}
+            **({"worker": shared.worker, "role": shared.role, "run_id": shared.run_id,
+                "claimed_elsewhere": stats.get(counters.ARTICLES_CLAIMED_ELSEWHERE, 0)
+                + stats.get(counters.RECORDS_CLAIMED_ELSEWHERE, 0)}
                if (shared := self._shared_run()) is not None else {}),
         }
 

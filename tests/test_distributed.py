@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import RedisServer
@@ -25,9 +26,9 @@ SHARED = ["-s", "DISTRIBUTED_IDLE_SECONDS=3", "-s", "DISTRIBUTED_HEARTBEAT_SECON
           "-s", "PROGRESS=off"]
 
 
-def worker(server, redis_url: str, data: Path, *options: str) -> subprocess.Popen:
+def worker(server, redis_url: str, data: Path, *options: str, arguments: list[str] = DAYS) -> subprocess.Popen:
     log = (data.parent / f"{data.name}.log").open("a", encoding="utf-8")
-    return subprocess.Popen([str(SCRAPY), "crawl", "isna", "-a", f"base_url={server.base_url}", *DAYS,
+    return subprocess.Popen([str(SCRAPY), "crawl", "isna", "-a", f"base_url={server.base_url}", *arguments,
                              "-s", f"REDIS_URL={redis_url}", "-s", f"DATA_DIR={data}", *FAST, *SHARED, *options],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
@@ -179,3 +180,48 @@ def test_a_worker_talks_to_redis_about_once_per_article(tmp_path, redis_url):
     assert articles == len(wanted(site))
     names = sorted({line.split('"')[1].lower() for line in commands})
     assert len(commands) / articles < 2.5, (len(commands), articles, names)
+
+
+def test_shared_latest_news_runs_move_the_watermark_together_and_page_back_to_it(tmp_path, redis_url, isna_site):
+    """Cron starting the latest-news crawl on two machines: each run's listing pages go to whichever worker is free,
+    every worker pages back as far as the last run left the archive complete, and the last worker to leave moves the
+    watermark to what the run covered between them."""
+    import redis
+
+    from crawler.dates import jalali_to_tehran
+
+    server = isna_site
+    folders = [tmp_path / "worker0", tmp_path / "worker1"]
+
+    def shared_run(number: int) -> list[str]:
+        workers = []
+        for folder in folders:
+            workers.append(worker(server, redis_url, folder, arguments=[]))
+            time.sleep(0.3)
+        statuses = [process.wait(timeout=240) for process in workers]
+        logs = [(tmp_path / f"{folder.name}.log").read_text(encoding="utf-8") for folder in folders]
+        assert statuses == [0, 0], [log[-2000:] for log in logs]
+        whole = [json.loads(line) for folder in folders if (folder / "runs.jsonl").exists()
+                 for line in (folder / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+                 if json.loads(line).get("scope") == "run"]
+        assert len(whole) == number and whole[-1]["joined"] == 2
+        return logs
+
+    def watermark() -> datetime:
+        value = redis.Redis.from_url(redis_url).hget("persian-news:coverage", "isna")
+        return datetime.fromisoformat(value.decode())
+
+    shared_run(1)
+    listed = server.site.newest_first()[: 3 * server.site.page_size]  # a first run reads three archive pages
+    first = [record["news_id"] for folder in folders for record in dumped(folder)]
+    assert sorted(first) == sorted(spec.code for spec in listed if spec.is_article)
+    assert watermark() == listed[0].published
+
+    fresh = later_articles(21, jalali_to_tehran(1402, 5, 26, 8, 0))  # more archive pages of news than a first run reads
+    server.site.publish(*fresh)
+    logs = shared_run(2)
+    assert all("incremental: paging back to" in log.split("joined a run")[-1] for log in logs)  # the follower too
+    assert "caught up: went back" in "".join(logs)
+    union = [record["news_id"] for folder in folders for record in dumped(folder)]
+    assert sorted(union) == sorted(first + [spec.code for spec in fresh])  # the new ones, each once
+    assert watermark() == max(spec.published for spec in fresh)

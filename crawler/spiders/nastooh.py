@@ -23,9 +23,11 @@ from scrapy.http import Request, Response
 
 from crawler import counters
 from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
+from crawler.incremental import coverage_of
 from crawler.record import article_key
 from crawler.sites.discovery import ListedArticle
 from crawler.spiders.base import SiteSpider
+
 
 
 class NastoohSpider(SiteSpider):
@@ -47,7 +49,9 @@ class NastoohSpider(SiteSpider):
 
     # -- start -----------------------------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    def read_coverage(self) -> None:
+        """Where the last healthy run left the latest news complete (the watermark): this run's archive pages go back
+        to it. Every worker of a shared run reads it (crawler/distributed.py), wherever the listing pages go."""
         if self.incremental and not self.article_url and not self.first_day:
             covered = self.incremental.store.covered_until(self.site.key)
             self.had_coverage = covered is not None
@@ -56,6 +60,9 @@ class NastoohSpider(SiteSpider):
                 self.catchup_from = datetime.fromisoformat(covered) - overlap
                 self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
                                  to_jalali_string(self.catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.read_coverage()
         for request in self.retries(self.site.key, self.retry_request):
             yield request
         if self.article_url:
@@ -182,12 +189,16 @@ class NastoohSpider(SiteSpider):
     def coverage_reached(self) -> str | None:
         """Up to when the latest-news archive is now complete, for the next run to page back to; None when this
         run does not say (date ranges, single articles, or a run that did not get back far enough)."""
-        if self.first_day or self.article_url or self.newest_listed is None:
+        return coverage_of([self.coverage_seen()])
+
+    def coverage_seen(self) -> dict | None:
+        """What this process saw of the latest-news archive: the newest item of its first page (when it read that
+        page) and whether it read the last page the run needed. In a shared run each worker reads some of the pages;
+        the last to leave puts the workers' parts together (coverage_of)."""
+        if self.first_day or self.article_url:
             return None
-        if not (self.reached_coverage or self.hit_page_limit):
-            return None
-        # Articles that could not be stored are on the retry list (crawler/run.py), so the watermark may pass them.
-        return self.newest_listed.isoformat()
+        return {"newest_listed": self.newest_listed.isoformat() if self.newest_listed else None,
+                "complete": self.reached_coverage or self.hit_page_limit}
 
     def _in_future(self, item: ListedArticle) -> bool:
         """An item dated after now (a typo on the site): it must not move the coverage watermark, or the next run
