@@ -27,6 +27,7 @@ from crawler.state import (
     PartFile,
     StorageProblem,
     discard_part,
+    final_path,
     fingerprint,
     open_store,
     part_path,
@@ -78,7 +79,22 @@ class IncrementalOutput:
         articles in them count as written (the store may have missed the last one)."""
         folder = self.data_dir / self.run_name
         for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
-            final, records, dropped = recover_part_file(part)
+            elsewhere: list[str] = []
+
+            def not_written_elsewhere(record: dict, final: str = final_path(part).name) -> bool:
+                # A worker of a shared run killed before its write reached the store, and restarted after its claims
+                # expired: another worker may have written the same article since. The union keeps one.
+                stored = self.store.get(record.get("site") or self.run_name,
+                                        article_key(record.get("news_id"), record.get("url")))
+                if stored is not None and stored.file != final and stored.fingerprint == fingerprint(record):
+                    elsewhere.append(f"{record.get('news_id') or record.get('url')} (in {stored.file})")
+                    return False
+                return True
+
+            final, records, dropped = recover_part_file(part, not_written_elsewhere)
+            if elsewhere:
+                logger.warning("%d record(s) of an interrupted run were written by another worker since, and are "
+                               "left out: %s", len(elsewhere), ", ".join(elsewhere[:5]))
             now = utc_now_iso()
             with self.store.transaction():
                 for record in records:

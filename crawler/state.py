@@ -177,19 +177,20 @@ def final_path(part: Path) -> Path:
     return part.with_name(part.name[1:].removesuffix(".part"))
 
 
-def recover_part_file(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
-    """Finish what a killed run left: keep the complete, parseable lines of `part` under its final name.
+def recover_part_file(part: Path, keep=None) -> tuple[Path, list[dict[str, Any]], int]:
+    """Finish what a killed run left: keep the complete, parseable lines of `part` (and of those, the records
+    ``keep`` accepts) under its final name.
     Returns (final path, recovered records, lines dropped). The part file stays until discard_part(): the caller
     first records the articles in the seen-store, so that a run killed during recovery leaves the part file for the
     next one to recover again (the same final file, written again whole), never articles on disk that the store does
     not know (they would be fetched and written twice)."""
     try:
-        return _recover(part)
+        return _recover(part, keep)
     except OSError as error:
         raise StorageProblem(f"cannot recover {describe(error, Path(error.filename or part))}") from None
 
 
-def _recover(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
+def _recover(part: Path, keep) -> tuple[Path, list[dict[str, Any]], int]:
     records: list[dict[str, Any]] = []
     dropped = 0
     with part.open("rb") as handle:
@@ -198,9 +199,12 @@ def _recover(part: Path) -> tuple[Path, list[dict[str, Any]], int]:
                 dropped += 1  # the line being written when the run was killed
                 continue
             try:
-                records.append(json.loads(raw))
+                record = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 dropped += 1
+                continue
+            if keep is None or keep(record):
+                records.append(record)
     final = final_path(part)
     temporary = part.with_name(part.name + ".recovering")
     with temporary.open("w", encoding="utf-8") as out:

@@ -225,3 +225,25 @@ def test_shared_latest_news_runs_move_the_watermark_together_and_page_back_to_it
     union = [record["news_id"] for folder in folders for record in dumped(folder)]
     assert sorted(union) == sorted(first + [spec.code for spec in fresh])  # the new ones, each once
     assert watermark() == max(spec.published for spec in fresh)
+
+
+def test_a_killed_worker_restarted_late_leaves_out_what_another_worker_wrote_meanwhile(tmp_path, redis_url):
+    """A worker killed after writing articles to its .part file but before its writes reached Redis, restarted after
+    its claims expired: another worker has written those articles since. Its recovery keeps only the others."""
+    site = MockSite()
+    folders = [tmp_path / "worker0", tmp_path / "worker1"]
+    with running(MockIsnaServer(site)) as server:
+        assert worker(server, redis_url, folders[0]).wait(timeout=240) == 0
+        written = dumped(folders[0])
+        unknown = dict(written[2], news_id="1402052599999", url=written[2]["url"].replace(written[2]["news_id"], "1402052599999"))
+        part = folders[1] / "isna" / ".isna-2026-01-01T00-00-00Z-otherhost-1.jsonl.part"
+        part.parent.mkdir(parents=True)
+        part.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in (written[0], written[1], unknown))
+                        + '{"news_id": "14020', encoding="utf-8")  # the line being written when it was killed
+        assert worker(server, redis_url, folders[1]).wait(timeout=240) == 0
+    log = (tmp_path / "worker1.log").read_text(encoding="utf-8")
+    assert "2 record(s) of an interrupted run were written by another worker since" in log
+    recovered = folders[1] / "isna" / "isna-2026-01-01T00-00-00Z-otherhost-1.jsonl"
+    assert [json.loads(line)["news_id"] for line in recovered.read_text(encoding="utf-8").splitlines()] == ["1402052599999"]
+    union = [record["news_id"] for folder in folders for record in dumped(folder)]
+    assert sorted(union) == sorted(wanted(site) | {"1402052599999"})  # each once
