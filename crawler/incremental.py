@@ -17,6 +17,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.reactor import CallLaterOnce
 
 from crawler import counters
 from crawler.dates import utc_now_iso
@@ -26,6 +27,7 @@ from crawler.run import run_name_of
 from crawler.state import (
     PartFile,
     StorageProblem,
+    StoredArticle,
     discard_part,
     final_path,
     fingerprint,
@@ -61,6 +63,12 @@ class IncrementalOutput:
         self.worker = worker_label() if crawler.settings.get("DISTRIBUTED_ROLE") else None
         self.owner = worker_name()  # of the claims this worker takes (crawler/distributed.py)
         self.store = open_store(crawler.settings)
+        # Writes the store learns of in batches (Redis: one round trip for many); SQLite's are each at once.
+        self.write_batch = getattr(self.store, "write_batch", 1)
+        self._pending: list[tuple[tuple, tuple[str, ...]]] = []  # (put's arguments, the counters it raised)
+        self._pending_entries: dict[tuple[str, str], StoredArticle] = {}
+        self._batch_start = (0, 0)  # the output's size and lines before the first pending line
+        self._flush_soon = CallLaterOnce(self._flush_in_time)
         try:
             self._recover()
         except StorageProblem as problem:
@@ -124,6 +132,62 @@ class IncrementalOutput:
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
         return self.store.stored_among(site, keys)
 
+    # -- the records written: on disk, then in the store -------------------------------------------------------------
+
+    def stored_entry(self, site: str, key: str) -> StoredArticle | None:
+        """What the store has of an article, or will have once the pending writes reach it."""
+        pending = self._pending_entries.get((site, key))
+        return pending if pending is not None else self.store.get(site, key)
+
+    def write(self, site: str, key: str, record: dict, revision: int, counted: tuple[str, ...]) -> None:
+        """The record on disk, then in the store, counted (``counted``: the counters it raises). With SQLite the
+        store takes it at once, and when it cannot the line is taken back off the disk. With Redis the store takes
+        the writes in batches (write_batch of them, or what WRITE_DELAY_SECONDS gathered): until then the line is
+        on disk and the article claimed by this worker, so no other writes it, and a kill leaves it to the recovery
+        of the .part file. When the store cannot take a batch, its lines are taken back. StorageProblem either way."""
+        if len(self._pending) >= self.write_batch:
+            self.flush()
+        size, lines = self.output.size, self.output.lines
+        self.output.write(record)
+        arguments = (site, key, record, revision, self.output.final.name, utc_now_iso())
+        if self.write_batch == 1:
+            try:
+                self.store.put(*arguments)
+            except StorageProblem:
+                self.output.take_back(size, lines)  # not in the store, so not on disk either: the next run writes it once
+                raise
+        else:
+            if not self._pending:
+                self._batch_start = (size, lines)
+            self._pending.append((arguments, counted))
+            self._pending_entries[(site, key)] = StoredArticle(revision, fingerprint(record), self.output.final.name)
+            self._flush_soon.schedule(self.crawler.settings.getfloat("WRITE_DELAY_SECONDS", 0.5))
+        for name in counted:
+            self.crawler.stats.inc_value(name)
+
+    def flush(self) -> None:
+        """The pending writes into the store, all in one transaction; when it fails, their lines are taken back off
+        the disk and their counters undone (StorageProblem)."""
+        pending, self._pending, self._pending_entries = self._pending, [], {}
+        if not pending:
+            return
+        try:
+            with self.store.transaction():
+                for arguments, _ in pending:
+                    self.store.put(*arguments)
+        except StorageProblem:
+            self.output.take_back(*self._batch_start)
+            for _, counted in pending:
+                for name in counted:
+                    self.crawler.stats.inc_value(name, -1)
+            raise
+
+    def _flush_in_time(self) -> None:
+        try:
+            self.flush()
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+
     def is_known(self, site: str, key: str) -> bool:
         return self.store.has(site, key)
 
@@ -182,6 +246,12 @@ class IncrementalOutput:
     def finish(self) -> Path | None:
         """The run's file, complete and in place (None when nothing was written); a failure to commit it is a
         storage problem of the run."""
+        self._flush_soon.cancel()
+        try:
+            self.flush()
+        except StorageProblem as problem:
+            logger.error("%s", problem)
+            self.storage_problem = self.storage_problem or str(problem)
         try:
             return self.output.commit()
         except StorageProblem as problem:

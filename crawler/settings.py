@@ -81,6 +81,7 @@ REDIS_URL = None
 REDIS_NAMESPACE = "persian-news"  # the prefix of every key this crawler writes in Redis
 DISTRIBUTED_IDLE_SECONDS = 10  # a worker leaves when the shared queue has been empty this long
 DISTRIBUTED_HEARTBEAT_SECONDS = 5  # a worker's sign of life; silent for three, it is dead and its run may be taken over
+WRITE_DELAY_SECONDS = 0.5  # the longest an article written to disk waits for the next batch of writes to Redis
 CLAIM_SECONDS = 300  # an article claimed by a worker that died before writing it is free again after this
 # Whether the run manager takes part (lock, incremental output, verdict, runs log): set by `scrapy crawl`
 # (crawler/commands/crawl.py), off for Scrapy's other commands (`scrapy parse` must not touch DATA_DIR).

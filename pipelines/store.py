@@ -1,8 +1,9 @@
 """The incremental dump: each article written once across runs; a changed article as a new revision.
 
 Active only in incremental mode (no -o/-O): the record goes to the run's output file (crawler/state.PartFile,
-renamed into place when the run ends) and then into the seen-store, in that order, so the store never claims an
-article whose line is not on disk; when the store cannot take it, the line is taken back off the disk. A write that
+renamed into place when the run ends) and then into the seen-store, in that order (with Redis, a batch of writes at a
+time: crawler/incremental.py), so the store never claims an article whose line is not on disk; when the store cannot
+take it, the line is taken back off the disk. A write that
 fails (a full disk) fails and stops the run (crawler/run.py): nothing half-written stays, nothing is claimed. An article already stored with the same text and modification time is dropped.
 """
 
@@ -13,7 +14,6 @@ import dataclasses
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler import counters
-from crawler.dates import utc_now_iso
 from crawler.incremental import IncrementalOutput
 from crawler.record import Article, article_key
 from crawler.state import StorageProblem, fingerprint
@@ -47,30 +47,25 @@ class StorePipeline:
                 # on the retry list, in case that worker dies before writing it (stored, it leaves the list)
                 self.state.note_failure(item.site, key, item.url, None, "being written by another worker")
                 raise DropItem(f"being written by another worker ({key})")
+            written = False
             try:
-                return self._write(item, key, record)
+                written = self._write(item, key, record) is item
+                return item
             finally:
-                store.release_claim(item.site, key, self.owner)
+                if not written:  # a written article's claim goes when the store has it (with its write)
+                    store.release_claim(item.site, key, self.owner)
         except StorageProblem as problem:
             self.state.storage_failed(problem)
             raise DropItem(f"not stored ({key}): {problem}") from None
 
     def _write(self, item: Article, key: str, record: dict) -> Article:
         stats = self.crawler.stats
-        stored = self.state.store.get(item.site, key)
+        stored = self.state.stored_entry(item.site, key)
         if stored is not None and stored.fingerprint == fingerprint(record):
             stats.inc_value(counters.RECORDS_ALREADY_STORED)
             self.state.forget_failure(item.site, key)
             raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})")
         item.revision = record["revision"] = stored.revision + 1 if stored else 1
-        output = self.state.output
-        size, lines = output.size, output.lines
-        output.write(record)
-        try:
-            self.state.store.put(item.site, key, record, item.revision, output.final.name, utc_now_iso())
-        except StorageProblem:
-            output.take_back(size, lines)  # not in the store, so not on disk either: the next run writes it once
-            raise
-        stats.inc_value(counters.RECORDS_WRITTEN)
-        stats.inc_value(counters.RECORDS_REVISIONS if stored else counters.RECORDS_NEW)
+        self.state.write(item.site, key, record, item.revision,
+                         (counters.RECORDS_WRITTEN, counters.RECORDS_REVISIONS if stored else counters.RECORDS_NEW))
         return item
