@@ -1,6 +1,7 @@
 """The incremental dump and what it needs between runs: the seen-store (each article written once across runs, a
 changed one as a new revision), the run's output file (written as a `.part` and renamed when the run ends), the
-recovery of what a killed run left, and the list of articles that failed for a reason that may pass.
+recovery of what a killed run left, and the list of articles that failed for a reason that may pass. A record goes to
+the file first and then to the store: at once with SQLite, in batches with Redis (IncrementalOutput.write).
 
 A Scrapy extension, on only in `scrapy crawl` runs without -o/-O (RUN_CONTROL and INCREMENTAL_OUTPUT; NotConfigured
 otherwise, so that `scrapy parse`, `shell`, `check`, `bench` and export runs touch nothing under DATA_DIR). The
