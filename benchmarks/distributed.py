@@ -12,6 +12,9 @@ hex strings), measured alone. The aims (from the issue): throughput grows with w
 the bottleneck (on this 2-core machine the cores are: 4 workers, nginx and Redis share two), and the per-article
 overhead of Redis over SQLite under 10%.
 
+The scaling is also measured with polite workers (--polite-pages, one request at a time each, 50 ms apart), where
+one worker is bound by its politeness, as in real crawls, and not by the CPU: 1, 2 and 4 Redis workers.
+
 The overhead is measured apart, in --pairs runs of one SQLite worker and one Redis worker started side by side (each
 its own DATA_DIR, the same mirror): the CPU speed of a shared virtual machine drifts by a quarter within seconds, so two
 runs one after the other differ by more than what is measured, while two runs at the same time see the same drift.
@@ -41,6 +44,10 @@ SCRAPY = Path(sys.executable).with_name("scrapy")
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
         "-s", "LOG_LEVEL=WARNING", "-s", "PROGRESS=off", "-s", "DISTRIBUTED_IDLE_SECONDS=2",
         "-s", "DISTRIBUTED_HEARTBEAT_SECONDS=1"]
+# Polite workers: one request at a time each, 50 ms apart; one worker is bound by its politeness, not by the CPU.
+POLITE = ["-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+          "-s", "LOG_LEVEL=WARNING", "-s", "PROGRESS=off", "-s", "DISTRIBUTED_IDLE_SECONDS=2",
+          "-s", "DISTRIBUTED_HEARTBEAT_SECONDS=1"]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -65,13 +72,14 @@ def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("redis-server did not start")
 
 
-def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | None) -> dict:
+def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | None, options: list[str] = FAST,
+                label: str = "fast") -> dict:
     processes = []
     started = time.perf_counter()
     for number in range(count):
-        data = work / f"data-{count}-{number}-{'redis' if redis_url else 'sqlite'}"
+        data = work / f"data-{label}-{count}-{number}-{'redis' if redis_url else 'sqlite'}"
         command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
-                   "-s", f"DATA_DIR={data}", *FAST] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
+                   "-s", f"DATA_DIR={data}", *options] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
         log = (work / f"{data.name}.log").open("w")  # a file, not a pipe that nobody reads until the end
         processes.append((subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log), data))
     cpu = 0.0
@@ -127,6 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=4000)
     parser.add_argument("--pairs", type=int, default=5, help="side-by-side runs measuring the overhead (default 5)")
+    parser.add_argument("--polite-pages", type=int, default=40,
+                        help="archive pages (20 articles each) the polite workers read (default 40)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     for program in ("nginx", "redis-server"):
@@ -154,6 +164,14 @@ def main() -> None:
                 import redis
 
                 redis.Redis.from_url(redis_url).flushall()  # the next row starts from an empty store
+            polite = []
+            polite_pages = min(args.polite_pages, pages)
+            for count in (1, 2, 4):
+                row = run_workers(count, base, polite_pages, work, redis_url, POLITE, "polite")
+                if row["articles"] != polite_pages * PAGE_SIZE:
+                    sys.exit(f"{count} polite worker(s) wrote {row['articles']} articles: the numbers would be wrong")
+                polite.append(row)
+                redis.Redis.from_url(redis_url).flushall()
             ratios = []
             for number in range(args.pairs):
                 ratios.append(overhead_pair(base, pages, work, redis_url, redis_server.pid, number))
@@ -173,6 +191,11 @@ def main() -> None:
         rate = row["articles"] / row["seconds"]
         print(f"{name:22} {row['seconds']:8.1f} {rate:11.1f} {rate / (baseline['articles'] / baseline['seconds']):11.2f} "
               f"{row['cpu_seconds'] * 1000 / row['articles']:15.2f} {row['redis_cpu_seconds'] * 1000 / row['articles']:18.3f}")
+    print(f"Polite workers (one request at a time each, DOWNLOAD_DELAY 0.05 s), {polite[0]['articles']} articles, Redis:")
+    for row in polite:
+        rate = row["articles"] / row["seconds"]
+        print(f"{row['workers']} worker(s) {row['seconds']:8.1f} s {rate:8.1f} articles/s "
+              f"{rate / (polite[0]['articles'] / polite[0]['seconds']):6.2f} x 1 worker")
     overhead = statistics.median(ratios) - 1
     print(f"Redis over SQLite, one worker: {overhead:+.1%} CPU per article (the worker's and Redis's together; median "
           f"of {len(ratios)} side-by-side pairs, range {min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
@@ -181,7 +204,7 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"size": args.size, "rows": rows, "overhead_pairs": [round(ratio, 4) for ratio in ratios],
-                                         "overhead_median": round(overhead, 4), "fingerprints": cost}, indent=2) + "\n")
+                                         "overhead_median": round(overhead, 4), "polite_rows": polite, "fingerprints": cost}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

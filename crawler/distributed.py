@@ -46,9 +46,10 @@ logger = logging.getLogger(__name__)
 
 # Each live worker renews the run's key and its own entry every DISTRIBUTED_HEARTBEAT_SECONDS; a worker silent for
 # three heartbeats is dead (killed), and a run whose key was not renewed for six is over.
-POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue
-# How many requests a worker takes from the shared queue in one round trip (their articles claimed in the same
-# one); a worker killed loses at most these and the pages it was fetching, which the next run lists again.
+POLL_SECONDS = 0.1  # how often an idle worker looks at the shared queue
+# How many requests a worker takes from the shared queue in one round trip (their articles claimed in another), at
+# most: no more than it fetches at once (CONCURRENT_REQUESTS), or a polite worker would sit on requests that idle
+# workers could fetch. A worker killed loses these and the pages it was fetching, which the next run lists again.
 TAKE_AT_ONCE = 8
 # After finding the shared queue empty, a worker looks again only once it added requests itself or after this long
 # (the engine asks after every response; each look is a round trip).
@@ -208,9 +209,9 @@ return added
 
 class SharedScheduler(Scheduler):
     """scrapy-redis's scheduler, in batches: requests scheduled in one turn of the reactor (a page's links) go to the
-    shared queue together, and a worker takes TAKE_AT_ONCE at a time, claiming their articles in the same round trip
-    (ArticleClaims.claim_taken); a Redis error stops the run once, with the reason, instead of raising in every tick
-    of the engine. A request dropped as a duplicate is counted and logged by the duplicate filter, as before, but a
+    shared queue together, and a worker takes up to TAKE_AT_ONCE at a time, claiming their articles in one more round
+    trip (ArticleClaims.claim_taken); a Redis error stops the run once, with the reason, instead of raising in every
+    tick of the engine. A request dropped as a duplicate is counted and logged by the duplicate filter, as before, but a
     turn later (enqueue_request answers True for every request it is given)."""
 
     def open(self, spider):
@@ -219,6 +220,7 @@ class SharedScheduler(Scheduler):
         self._taken: deque[Request] = deque()
         self._add_soon = CallLaterOnce(self._add)
         self._found_empty = 0.0  # when the shared queue was last found empty (monotonic), 0 after an addition
+        self._take = max(1, min(TAKE_AT_ONCE, spider.crawler.settings.getint("CONCURRENT_REQUESTS")))
 
     def _failed(self, error: Exception) -> None:
         redis_failed(self.spider.crawler, error)
@@ -250,7 +252,7 @@ class SharedScheduler(Scheduler):
             if time.monotonic() - self._found_empty < EMPTY_QUEUE_PAUSE:
                 return None
             try:
-                taken = self.queue.pop_many(TAKE_AT_ONCE)
+                taken = self.queue.pop_many(self._take)
             except redis.RedisError as error:
                 self._failed(error)
                 return None

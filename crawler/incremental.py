@@ -90,7 +90,7 @@ class IncrementalOutput:
         for part in sorted(folder.glob(".*.jsonl.part")) if folder.is_dir() else []:
             elsewhere: list[str] = []
 
-            def not_written_elsewhere(record: dict, final: str = final_path(part).name) -> bool:
+            def not_written_elsewhere(record: dict, final: str = final_path(part).name, elsewhere=elsewhere) -> bool:
                 # A worker of a shared run killed before its write reached the store, and restarted after its claims
                 # expired: another worker may have written the same article since. The union keeps one.
                 stored = self.store.get(record.get("site") or self.run_name,

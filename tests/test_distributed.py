@@ -164,10 +164,11 @@ def test_a_worker_that_stops_early_hands_back_what_it_took_and_the_others_finish
 
 def test_a_worker_talks_to_redis_less_than_once_per_article(tmp_path, redis_url):
     """Every round trip to Redis costs the worker and the server CPU. Requests go to the shared queue a page's worth
-    at a time and are taken TAKE_AT_ONCE at a time, with their articles' claims; the articles written go to the store
-    write_batch at a time, each with its claim's release and its retry entry. Round trips counted with MONITOR (a
-    MULTI ... EXEC block is one; the commands scripts run are none): 0.9 per article for 300 articles, the start,
-    the heartbeats and the idle wait included; 6.6 before the batching."""
+    at a time and are taken TAKE_AT_ONCE at a time (8, when the worker fetches 8 at once), with their articles'
+    claims; the articles written go to the store write_batch at a time, each with its claim's release and its retry
+    entry. Round trips counted with MONITOR (a MULTI ... EXEC block is one; the commands scripts run are none): 0.9
+    per article for 300 articles, the start, the heartbeats and a second of idle wait included; 6.6 before the
+    batching."""
     site = MockSite(later_articles(300, jalali_to_tehran(1402, 5, 20)), page_size=20)
     log = tmp_path / "monitor.log"
     with log.open("w") as out:
@@ -175,7 +176,8 @@ def test_a_worker_talks_to_redis_less_than_once_per_article(tmp_path, redis_url)
     try:
         time.sleep(0.3)
         with running(MockIsnaServer(site)) as server:
-            assert worker(server, redis_url, tmp_path / "worker0").wait(timeout=240) == 0
+            assert worker(server, redis_url, tmp_path / "worker0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                          "-s", "DISTRIBUTED_IDLE_SECONDS=1").wait(timeout=240) == 0
     finally:
         monitor.terminate()
         monitor.wait()
