@@ -405,7 +405,8 @@ class SharedRun:
         self.worker = worker_label()
         self.idle_seconds = settings.getfloat("DISTRIBUTED_IDLE_SECONDS", 10)
         self.heartbeat_every = heartbeat_seconds(settings)
-        self._idle_since: float | None = None
+        self._idle_since: float | None = None  # since when the queue has been empty and this worker without work
+        self._taken_when_idle = 0  # requests it had taken from the queue then
         self._beat: task.LoopingCall | None = None
         self.last_worker = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -442,8 +443,9 @@ class SharedRun:
             waiting = self.client.zcard(self.keys["requests"])
         except redis.RedisError:
             return  # the scheduler reports it and stops the run
-        if waiting:
-            self._idle_since = None
+        taken = self.crawler.stats.get_value("scheduler/dequeued/redis", 0)
+        if waiting or taken != self._taken_when_idle:  # there is work, or there was since the last look
+            self._idle_since, self._taken_when_idle = None, taken
             raise DontCloseSpider
         now = time.monotonic()
         self._idle_since = self._idle_since or now

@@ -258,3 +258,24 @@ def test_a_killed_worker_restarted_late_leaves_out_what_another_worker_wrote_mea
     assert [json.loads(line)["news_id"] for line in recovered.read_text(encoding="utf-8").splitlines()] == ["1402052599999"]
     union = [record["news_id"] for folder in folders for record in dumped(folder)]
     assert sorted(union) == sorted(wanted(site) | {"1402052599999"})  # each once
+
+
+def test_a_worker_stays_while_the_run_has_work_even_when_the_queue_runs_dry_between_pages(tmp_path, redis_url):
+    """A latest-news run on polite workers: the archive pages come one after another, so the shared queue is empty for
+    moments while a worker reads the next page. A worker leaves only after the queue has been empty and it has had
+    nothing to do for DISTRIBUTED_IDLE_SECONDS in a row, not when those moments add up."""
+    site = MockSite(later_articles(40, jalali_to_tehran(1402, 5, 20)), page_size=4)
+    folders = [tmp_path / "worker0", tmp_path / "worker1"]
+    polite = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DISTRIBUTED_IDLE_SECONDS=1.5"]
+    with running(MockIsnaServer(site, delay=0.3)) as server:
+        workers = []
+        for folder in folders:
+            workers.append(worker(server, redis_url, folder, *polite, arguments=["-a", "pages=10"]))
+            time.sleep(0.3)
+        assert [process.wait(timeout=240) for process in workers] == [0, 0]
+    runs = [json.loads((folder / "runs.jsonl").read_text(encoding="utf-8").splitlines()[0]) for folder in folders]
+    ended = [datetime.fromisoformat(run["ended_at"].replace("Z", "+00:00")) for run in runs]
+    assert min(run["seconds"] for run in runs) > 6  # the run takes a while: ten pages, one request at a time
+    assert abs((ended[0] - ended[1]).total_seconds()) <= 2, runs  # both stayed to the end
+    union = [record["news_id"] for folder in folders for record in dumped(folder)]
+    assert sorted(union) == sorted(spec.code for spec in site.articles)
