@@ -72,22 +72,30 @@ def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("redis-server did not start")
 
 
+def start_worker(base: str, pages: int, data: Path, options: list[str], redis_url: str | None) -> subprocess.Popen:
+    """`scrapy crawl isna` of the mirror's first ``pages`` archive pages into ``data``; its log beside it."""
+    command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
+               "-s", f"DATA_DIR={data}", *options] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
+    log = data.with_name(f"{data.name}.log").open("w")  # a file, not a pipe that nobody reads until the end
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def wait_cpu(process: subprocess.Popen, data: Path) -> float:
+    """The worker's CPU seconds once it exits (RuntimeError with its log's end when it failed)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"a worker failed: {data.with_name(f'{data.name}.log').read_text()[-2000:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | None, options: list[str] = FAST,
                 label: str = "fast") -> dict:
-    processes = []
     started = time.perf_counter()
+    processes = []
     for number in range(count):
         data = work / f"data-{label}-{count}-{number}-{'redis' if redis_url else 'sqlite'}"
-        command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
-                   "-s", f"DATA_DIR={data}", *options] + (["-s", f"REDIS_URL={redis_url}"] if redis_url else [])
-        log = (work / f"{data.name}.log").open("w")  # a file, not a pipe that nobody reads until the end
-        processes.append((subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log), data))
-    cpu = 0.0
-    for process, data in processes:
-        _, status, usage = os.wait4(process.pid, 0)
-        cpu += usage.ru_utime + usage.ru_stime
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"a worker failed: {(work / f'{data.name}.log').read_text()[-2000:]}")
+        processes.append((start_worker(base, pages, data, options, redis_url), data))
+    cpu = sum(wait_cpu(process, data) for process, data in processes)
     seconds = time.perf_counter() - started
     written = sum(1 for _, data in processes for path in (data / "isna").glob("isna-*.jsonl") for _ in path.open())
     return {"workers": count, "redis": bool(redis_url), "seconds": round(seconds, 2), "articles": written,
@@ -96,20 +104,11 @@ def run_workers(count: int, base: str, pages: int, work: Path, redis_url: str | 
 
 def overhead_pair(base: str, pages: int, work: Path, redis_url: str, redis_pid: int, number: int) -> float:
     """One SQLite worker and one Redis worker at the same time: (Redis worker + server CPU) / SQLite worker CPU."""
-    processes = {}
     redis_before = cpu_seconds(redis_pid)
-    for name, extra in (("sqlite", []), ("redis", ["-s", f"REDIS_URL={redis_url}"])):
-        data = work / f"pair-{number}-{name}"
-        command = [str(SCRAPY), "crawl", "isna", "-a", f"base_url={base}", "-a", f"pages={pages}",
-                   "-s", f"DATA_DIR={data}", *FAST, *extra]
-        log = (work / f"{data.name}.log").open("w")
-        processes[name] = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-    cpu = {}
-    for name, process in processes.items():
-        _, status, usage = os.wait4(process.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"a worker failed: {(work / f'pair-{number}-{name}.log').read_text()[-2000:]}")
-        cpu[name] = usage.ru_utime + usage.ru_stime
+    folders = {"sqlite": work / f"pair-{number}-sqlite", "redis": work / f"pair-{number}-redis"}
+    processes = {name: start_worker(base, pages, data, FAST, redis_url if name == "redis" else None)
+                 for name, data in folders.items()}
+    cpu = {name: wait_cpu(processes[name], data) for name, data in folders.items()}
     return (cpu["redis"] + cpu_seconds(redis_pid) - redis_before) / cpu["sqlite"]
 
 

@@ -30,8 +30,10 @@ RECORDS_NEW = "records/new"  # records written for the first time
 RECORDS_REJECTED = "records/rejected"  # records that failed validation
 RECORDS_REVISIONS = "records/revisions"  # records written as a new revision
 RECORDS_WRITTEN = "records/written"  # records written (new and revisions)
-SITE_FAMILY = "site/family"
-DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing  # the family detected on an unregistered site
+SCHEDULER_SHARED_ENQUEUED = "scheduler/enqueued/redis"  # requests this worker put in the shared queue (scrapy-redis's name)
+SCHEDULER_SHARED_DEQUEUED = "scheduler/dequeued/redis"  # requests this worker took from the shared queue
+SITE_FAMILY = "site/family"  # the family detected on an unregistered site
+DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing
 WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
 
 

@@ -221,6 +221,7 @@ class SharedScheduler(Scheduler):
         self._add_soon = CallLaterOnce(self._add)
         self._found_empty = 0.0  # when the shared queue was last found empty (monotonic), 0 after an addition
         self._take = max(1, min(TAKE_AT_ONCE, spider.crawler.settings.getint("CONCURRENT_REQUESTS")))
+        self._claims = spider.crawler.get_downloader_middleware(ArticleClaims)  # the engine and its downloader exist by now
 
     def _failed(self, error: Exception) -> None:
         redis_failed(self.spider.crawler, error)
@@ -241,7 +242,7 @@ class SharedScheduler(Scheduler):
             return
         for request, queued in zip(adding, added, strict=True):
             if queued:
-                self.stats.inc_value("scheduler/enqueued/redis")
+                self.stats.inc_value(counters.SCHEDULER_SHARED_ENQUEUED)
                 self._found_empty = 0.0
             else:
                 self.df.log(request, self.spider)
@@ -258,13 +259,12 @@ class SharedScheduler(Scheduler):
                 return None
             if not taken:
                 self._found_empty = time.monotonic()
-            claims = self.spider.crawler.get_downloader_middleware(ArticleClaims)
-            if claims is not None and taken:
-                claims.claim_taken(taken)
+            if self._claims is not None and taken:
+                self._claims.claim_taken(taken)
             self._taken.extend(taken)
         if not self._taken:
             return None
-        self.stats.inc_value("scheduler/dequeued/redis")
+        self.stats.inc_value(counters.SCHEDULER_SHARED_DEQUEUED)
         return self._taken.popleft()
 
     def has_pending_requests(self):
@@ -284,9 +284,8 @@ class SharedScheduler(Scheduler):
         try:
             self._add()
             if self._taken:  # stopping early: what this worker took but did not start goes back, free to take
-                claims = self.spider.crawler.get_downloader_middleware(ArticleClaims)
-                if claims is not None:
-                    claims.release_taken(list(self._taken))
+                if self._claims is not None:
+                    self._claims.release_taken(list(self._taken))
                 self.queue.put_back(list(self._taken))
                 self._taken.clear()
             return super().close(reason)
@@ -443,7 +442,7 @@ class SharedRun:
             waiting = self.client.zcard(self.keys["requests"])
         except redis.RedisError:
             return  # the scheduler reports it and stops the run
-        taken = self.crawler.stats.get_value("scheduler/dequeued/redis", 0)
+        taken = self.crawler.stats.get_value(counters.SCHEDULER_SHARED_DEQUEUED, 0)
         if waiting or taken != self._taken_when_idle:  # there is work, or there was since the last look
             self._idle_since, self._taken_when_idle = None, taken
             raise DontCloseSpider
