@@ -47,7 +47,13 @@ _TIME = r"(?<!\d)(?P<{p}hour>\d{{1,2}}):(?P<{p}minute>\d{{2}})(?::(?P<{p}second>
 # («۱۲:۴۶ - ۱ فروردین ۱۳۴۰»), at most a few characters apart. «ماه» may follow the month name, spaced or fused.
 _NAMED = rf"(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month_name>{_MONTH_ALTERNATION})(?:\s*ماه)?\s*(?P<year>\d{{4}})(?!\d)"
 _NUMERIC = r"(?<!\d)(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"
-_GAP = r"[^\d:]{0,12}?"
+# Two-digit years, as older pages print them: «۹۸/۰۲/۱۱» (year first) and «1/3/86» (year last). Only with slashes and
+# only years 32-99 (1332-1399): a year of 00-31 could be a day, and «02/05/24» says nothing for sure.
+_SHORT_YEAR_FIRST = r"(?<![\d/])(?P<year>3[2-9]|[4-9]\d)/(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![\d/])"
+_SHORT_YEAR_LAST = r"(?<![\d/])(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>3[2-9]|[4-9]\d)(?![\d/])"
+# Between a date and its time: a few characters that are no digit (« - », « / », «، ساعت », « :: »); a colon only
+# when no digit follows it (the time's own colon does).
+_GAP = r"(?:[^\d:]|:(?!\d)){0,12}?"
 
 
 def _forms(date: str) -> tuple[re.Pattern, re.Pattern]:
@@ -58,6 +64,7 @@ def _forms(date: str) -> tuple[re.Pattern, re.Pattern]:
 
 _NAMED_FORMS = _forms(_NAMED)
 _NUMERIC_FORMS = _forms(_NUMERIC)
+_SHORT_FORMS = (*_forms(_SHORT_YEAR_FIRST), *_forms(_SHORT_YEAR_LAST))
 _PM = ("ب", "عصر", "بعد", "p", "P")
 # Years a date on a Persian news page can have: Jalali 1200-1599 (1821-2221), Gregorian 1900-2199.
 JALALI_YEARS = range(1200, 1600)
@@ -114,13 +121,14 @@ def parse_jalali(text: str) -> tuple[datetime, bool]:
     """Find a Jalali date, and its time of day if given, in free text: (aware Tehran datetime, whether a time of day
     was given; midnight when not).
 
-    Accepts month names (with Arabic or Persian letters, «ماه» after them or not) and numeric forms, in any digits,
-    with the time before or after the date and a 12-hour marker (ق.ظ, ب.ظ, صبح, عصر, بعدازظهر) or none. Raises
-    DateParseError with the offending text when nothing valid is found, or the year is not a Jalali one."""
-    if not text:
-        raise DateParseError("empty date text")
+    Accepts month names (with Arabic or Persian letters, «ماه» after them or not) and numeric forms (four-digit
+    years, or two-digit ones with slashes: «۹۸/۰۲/۱۱», «1/3/86»), in any digits, with the time before or after the
+    date and a 12-hour marker (ق.ظ, ب.ظ, صبح, عصر, بعدازظهر) or none. Raises DateParseError with the offending text
+    when nothing valid is found, or the year is not a Jalali one."""
+    if not isinstance(text, str) or not text:
+        raise DateParseError(f"no date text: {text!r}")
     cleaned = ascii_digits(text).translate(_ARABIC_LETTERS)
-    for forms in (_NAMED_FORMS, _NUMERIC_FORMS):
+    for forms in (_NAMED_FORMS, _NUMERIC_FORMS, _SHORT_FORMS):
         found = [match for form in forms if (match := form.search(cleaned))]
         if found:
             match = min(found, key=lambda match: match.start("year"))
@@ -131,7 +139,9 @@ def parse_jalali(text: str) -> tuple[datetime, bool]:
             hour = _hour(parts, prefix) if given else 0
             minute = int(parts[prefix + "minute"]) if given else 0
             second = int(parts.get(prefix + "second") or 0) if given else 0
-            return jalali_to_tehran(int(parts["year"]), month, int(parts["day"]), hour, minute, second), given
+            year = int(parts["year"])
+            return jalali_to_tehran(year + 1300 if year < 100 else year, month, int(parts["day"]), hour, minute,
+                                    second), given
     raise DateParseError(f"no Jalali date in {text!r}")
 
 
@@ -213,11 +223,13 @@ def parse_machine_datetime(text: str) -> datetime:
     return parse_iso_datetime(cleaned)
 
 
-def publication_time(machine: datetime | None, shown: str | None, url: str) -> datetime | None:
+def publication_time(machine: datetime | None, shown: str | None, url: str,
+                     modified: datetime | None = None) -> datetime | None:
     """The publication time from a page's machine-readable time and the date it shows readers: the machine time
-    when the two agree (to the minute, or on the day when the page shows no time of day), else the shown one (what
-    readers and the archive see), with a warning naming both; either one alone when the other is missing or
-    unreadable (that is logged too)."""
+    when the two agree (to the minute, or on the day when the page shows no time of day), or when what the page shows
+    is its modification time (``modified``, to the minute: many sites show when an article was last edited); else
+    the shown one (what readers and the archive see), with a warning naming both; either one alone when the other is
+    missing or unreadable (that is logged too)."""
     visible, has_time = None, False
     if shown:
         try:
@@ -227,14 +239,22 @@ def publication_time(machine: datetime | None, shown: str | None, url: str) -> d
     if machine is None or visible is None:
         return machine or visible
     if has_time:
-        agrees = abs((machine.replace(second=0, microsecond=0) - visible).total_seconds()) < 60
+        agrees = _same_minute(machine, visible)
     else:
         agrees = tehran_jalali_day(machine) == tehran_jalali_day(visible)
     if agrees:
         return machine
+    if has_time and modified is not None and _same_minute(modified, visible):
+        logger.info("%s: the page shows its modification time %s; the publication time is the metadata's %s", url,
+                    to_tehran_iso(visible), to_tehran_iso(machine))
+        return machine
     logger.warning("%s: page shows %s but metadata says %s; using the date shown on the page",
                    url, to_tehran_iso(visible), to_tehran_iso(machine))
     return visible
+
+
+def _same_minute(one: datetime, other: datetime) -> bool:
+    return abs((one.replace(second=0, microsecond=0) - other.replace(second=0, microsecond=0)).total_seconds()) < 60
 
 
 def to_tehran_iso(moment: datetime) -> str:
@@ -277,7 +297,15 @@ def utc_now_iso() -> str:
 
 
 # Tehran's offsets: a timestamp carrying one of them is Tehran wall time, whatever the offset in force was.
-_TEHRAN_OFFSETS = ("+03:30", "+04:30", "+0330", "+0430")
+_TEHRAN_OFFSETS = ("+03:30", "+04:30")
+# An offset after a time of day in any of the ways sites write it (+03:30, +0330, +3:30, + 03:30), to be made ±HH:MM.
+_OFFSET = re.compile(r"(?<=\d\d:\d\d)((?::\d\d(?:\.\d+)?)?)\s*([+-])\s*(\d{1,2}):?(\d\d)$")
+
+
+def _offset_written_out(value: str) -> str:
+    """The timestamp with its offset as ±HH:MM and no space before it: «2017-05-20 10:00 +3:30» is
+    «2017-05-20 10:00+03:30»."""
+    return _OFFSET.sub(lambda match: f"{match[1]}{match[2]}{int(match[3]):02d}:{match[4]}", value)
 
 
 def tehran_time(text) -> datetime | None:
@@ -285,7 +313,7 @@ def tehran_time(text) -> datetime | None:
     +03:30 for summer dates before 2023), a Jalali date in ISO form, or a numeric Jalali date with its time."""
     if not isinstance(text, str) or not text.strip():
         return None
-    value = text.strip()
+    value = _offset_written_out(text.strip())
     wall = next((value[: -len(offset)] for offset in _TEHRAN_OFFSETS if value.endswith(offset)), None)
     try:
         if wall is not None:

@@ -20,6 +20,8 @@ SCHEMA_ID = "urn:persian-news-crawler:article"
 
 # Patterns the schema enforces beyond types; kept beside the fields they describe.
 DIGITS = r"^[0-9]+$"
+# A site's own article code: digits on most sites, letters and digits on some (/news/aB3xZ/...).
+NEWS_CODE = r"^[0-9A-Za-z][0-9A-Za-z_-]*$"
 # An absolute http(s) URL: never javascript:, data:, file:, mailto: or a relative or protocol-relative one.
 HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
 # Text: no markup (a tag, a comment, a doctype) and no control characters (C0 and C1 controls but the line break,
@@ -55,13 +57,16 @@ class Image:
 class Article:
     site: str = _field("Key of the site the article comes from, e.g. `isna`.")
     url: str = _field("Canonical URL of the article as the site declares it.", fmt="iri", pattern=HTTP_URL)
-    news_id: str | None = _field("The site's own article code (کد خبر), ASCII digits.", default=None, pattern=DIGITS)
+    news_id: str | None = _field("The site's own article code (کد خبر): ASCII digits, or ASCII letters and digits on "
+                                 "sites whose codes have letters.", default=None, pattern=NEWS_CODE)
     title: str | None = _field("Headline.", default=None, pattern=LETTERED_TEXT)
     kicker: str | None = _field("Kicker (روتیتر): the line above the headline.", default=None, pattern=TEXT)
     lead: str | None = _field("Lead (لید): the summary paragraph, with its dateline if the page has one.", default=None, pattern=TEXT)
     body: str | None = _field("Article text: paragraphs in page order, joined by one blank line; no page junk.", default=None, pattern=LETTERED_TEXT)
     published_at: str | None = _field(
-        "Publication time, ISO 8601 in Tehran local time with the offset in force on that date.",
+        "Publication time, ISO 8601 in Tehran local time with the offset in force on that date; midnight when the "
+        "page gives only the day; null when the page states no publication date at all (counted as `date_missing` in "
+        "the runs log).",
         default=None, pattern=TEHRAN_TIMESTAMP)
     published_jalali: str | None = _field("Publication time in the Jalali calendar, Tehran time, to the minute.",
                                           default=None, pattern=JALALI_MINUTE)
@@ -85,7 +90,7 @@ class Article:
 
 
 # Fields a written record never has null; the validator names the ones that are missing.
-NON_NULL_FIELDS = ("site", "url", "title", "body", "published_at", "crawled_at")
+NON_NULL_FIELDS = ("site", "url", "title", "body", "crawled_at")
 
 
 def article_key(news_id: str | None, url: str | None) -> str:

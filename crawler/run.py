@@ -207,6 +207,7 @@ class RunVerdict:
                 whole.get("pages", 0), whole.get("failed_pages", 0), whole["exit_reason"])
         summary = (f"{self.run_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, {record['rejected']} rejected, "
+                   f"{record['date_missing']} without a date, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
@@ -237,6 +238,7 @@ class RunVerdict:
             "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
             "already_stored": stats.get(counters.RECORDS_ALREADY_STORED, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),
+            "date_missing": stats.get(counters.RECORDS_DATE_MISSING, 0),
             "skipped_pages": stats.get(counters.ARTICLES_SKIPPED, 0),
             "retried": stats.get(counters.ARTICLES_RETRIED, 0),
             "to_retry": stats.get(counters.ARTICLES_TO_RETRY, 0),

@@ -39,6 +39,7 @@ class Rules:
     end_markers: tuple[re.Pattern, ...]
     source_line: re.Pattern
     source_line_window: int
+    header_line: re.Pattern
     teaser_endings: tuple[str, ...]
     drop: re.Pattern  # every drop pattern in one alternation; group `r<i>` is rule drop_names[i]
     drop_names: tuple[str, ...]
@@ -81,6 +82,7 @@ def rules_for(site: str) -> Rules:
         end_markers=tuple(re.compile(pattern) for pattern in generic["end_markers"] + specific.get("end_markers", [])),
         source_line=re.compile(merged("source_line", r"(?!)")),
         source_line_window=int(merged("source_line_window", 3)),
+        header_line=re.compile(merged("header_line", r"(?!)")),
         teaser_endings=tuple(merged("teaser_endings", [])),
         drop=re.compile("|".join(f"(?P<r{index}>{pattern})" for index, (_, pattern) in enumerate(drop)) or r"(?!)"),
         drop_names=tuple(name for name, _ in drop),
@@ -129,13 +131,20 @@ def clean_article(article: Article) -> CleaningReport:
     if source and not article.source:
         article.source = tidy(source)
 
-    # 3. Junk paragraphs wherever they stand, and paragraphs that only repeat the title.
+    # 3. Junk paragraphs wherever they stand, paragraphs that only repeat the title or name the author, and before
+    # the story's first paragraph what stands above it on the page: the kicker, the lead, a line of facts.
     title_key = _bare(match_key(article.title)) if article.title else None
+    header = {_bare(match_key(text)) for text in (article.kicker, article.lead) if text}
+    byline = _bare(match_key(article.author)) if article.author else None
     kept: list[tuple[str, str]] = []
     for paragraph, key in zip(paragraphs, keys, strict=True):
         rule = rules.dropped_by(key)
         if rule is None and title_key and _bare(key) == title_key:
             rule = "title_repeat"
+        elif rule is None and not kept and (_bare(key) in header or rules.header_line.match(key)):
+            rule = "header_repeat"
+        elif rule is None and byline and _bare(key) == byline:
+            rule = "byline"
         if rule:
             report.removed[rule] += 1
         else:

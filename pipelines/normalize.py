@@ -24,7 +24,7 @@ from crawler.record import Article
 from crawler.text import tidy
 from pipelines.zwnj import ZWNJ, ZwnjRestorer
 
-TEXT_FIELDS = ("title", "kicker", "lead", "category", "editor", "source", "province")
+TEXT_FIELDS = ("title", "kicker", "lead", "category", "editor", "author", "source", "province")
 
 HAZM_OPTIONS = {
     "correct_spacing": False,        # spaces out ایسنا/خوزستان and URLs, joins «ماه می سال» into «می‌سال»

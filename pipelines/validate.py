@@ -115,10 +115,15 @@ class ValidatePipeline:
     def process_item(self, item: Article) -> Article:
         record = dataclasses.asdict(item)
         reasons = problems(record)
-        if not reasons:
-            return item
         stats = self.crawler.stats
+        if not reasons:
+            if record["published_at"] is None:
+                stats.inc_value(counters.RECORDS_DATE_MISSING)
+                logger.info("%s: the page states no publication date; written with published_at null", item.url)
+            return item
         stats.inc_value(counters.RECORDS_REJECTED)
+        if not stats.get_value(counters.RECORDS_REJECTED_EXAMPLE):
+            stats.set_value(counters.RECORDS_REJECTED_EXAMPLE, f"{item.url}: {'; '.join(reasons)}")
         for reason in reasons:
             stats.inc_value(counters.rejected_for(reason.split(':')[0]))
         state = self.crawler.get_extension(IncrementalOutput)

@@ -65,7 +65,7 @@ NOT_ARTICLE_ENDINGS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf",
 _ID_IN_PATH = re.compile(r"(?:^|/|=)\d{4,}(?:[/?#&.-]|$)")
 # A news code in an article's URL: a run of four digits or more as a path segment (or its start), or a
 # `nn=`/`id=` query value (Fars's old newstext.php?nn=13930418000123).
-NEWS_ID_IN_URL = re.compile(r"(?:[?&](?:nn|id|newsid|news_id)=|/)(\d{4,})(?=[/?#&.]|$)")
+NEWS_ID_IN_URL = re.compile(r"(?:[?&](?i:nn|id|newsid|news_id)=|/)(\d{4,})(?=[/?#&.]|$)")
 
 # XML as Scrapy's sitemap reader parses it (recover, no entities, no network). Scrapy's reader itself is not used
 # for sitemaps because it keeps only each entry's direct children, and the news extension's date is a grandchild.
@@ -206,7 +206,16 @@ def news_id_in_url(url: str, pattern: re.Pattern = NEWS_ID_IN_URL) -> str | None
     path = unquote(parts.path)
     found = [digits for digits in pattern.findall(path + ("?" + parts.query if parts.query else ""))
              if not (len(digits) == 4 and re.search(rf"/{digits}/\d{{1,2}}(?:/|$)", path))]
-    return max(found, key=len) if found else None
+    if found:
+        return max(found, key=len)
+    code = _LETTERED_CODE.search(path)
+    return code.group(1) if code else None
+
+
+# A code of letters and digits right after a news path segment (/news/aB3xZ/slug): both kinds of character, so that
+# a slug or a section name (/news/politics/) is never taken for one.
+_LETTERED_CODE = re.compile(r"/(?:news|article|content|post|story|n)/((?=[0-9A-Za-z]*[0-9])(?=[0-9A-Za-z]*[A-Za-z])"
+                            r"[0-9A-Za-z]{4,16})(?=[/?#.]|$)", re.IGNORECASE)
 
 
 # -- reading -------------------------------------------------------------------------------------------------------

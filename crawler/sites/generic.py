@@ -17,12 +17,16 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any, NamedTuple
 
 import trafilatura
+from lxml import etree
 
 from crawler.dates import (
     DateParseError,
+    ascii_digits,
     parse_jalali,
     publication_time,
     tehran_time,
@@ -88,34 +92,47 @@ class GenericParser(FamilyParser):
         base = page_base(root, url)
         metas = meta_index(root)
         ld = json_ld_of_type(root, *ARTICLE_TYPES) or {}
-        title = self._title(root, metas, ld)
+        headline = self._headline(root, metas, ld)
+        title = headline.text
+        kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
+        shown_lead = first_text(root, *self.lead) or _lead_after(root, headline.node)
+        description = first_meta(metas, "og:description", "description", "dc.description")
         body = self._own_body(root) or self._body(root)
         if not title and not body:
             raise LayoutNotRecognized("no headline and no article text found on the page")
-        published = publication_time(self._machine_time(root, metas, ld, "published"), self._shown_date(root), url)
+        lead = _without_label(shown_lead or description)
+        header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
+        if lead and body and all(_plain(paragraph) in header for paragraph in body):
+            body, lead = [lead], None  # all the page has is its abstract: that is the text
         modified = self._machine_time(root, metas, ld, "modified")
-        section = first_meta(metas, "article:section") or _text(ld.get("articleSection"))
+        machine = self._machine_time(root, metas, ld, "published")
+        shown = self._shown_date(root, headline.node) or (None if machine else self._any_date(root, headline))
+        published = publication_time(machine, shown, url, modified)
+        section = first_meta(metas, "article:section", "og:article:section") or _text(ld.get("articleSection"))
         section = tidy(section.split(">")[-1]) if section else None  # «جهان > سیاست خارجی»: the last level
         crumbs = [element_text(node) for node in first_found(root, *self.breadcrumb)]
         categories = unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
         tags = [element_text(node) for node in first_found(root, *self.tags)]
         if not any(tags):
-            declared = first_meta(metas, "article:tag", "news_keywords", "keywords") or _text(ld.get("keywords")) or ""
-            tags = [tidy(tag) for tag in re.split(r"[,،]", declared)]
+            declared = first_meta(metas, "article:tag", "og:article:tag") or _text(ld.get("keywords")) or ""
+            listed = metas.get("article:tag") or metas.get("og:article:tag") or []
+            tags = [tidy(tag) for tag in (listed if len(listed) > 1 else re.split(r"[,،]", declared))]
+            if not any(tags):
+                keywords = first_meta(metas, "news_keywords", "keywords") or ""
+                tags = [tidy(tag) for tag in re.split(r"[,،]", keywords) if not re.fullmatch(r"\s*[\d\s]*", tag)]
         image_nodes = [node for node in select(root, "article img, [itemprop=articleBody] img")]
         images = images_of(image_nodes, title, base)
         main_image = absolute(first_meta(metas, "og:image"), base)
         if main_image and main_image not in {image.url for image in images}:
             images = [Image(url=main_image), *images]
-        description = first_text(root, *self.lead) or first_meta(metas, "og:description", "description", "dc.description")
         return Article(
             site=self.site.key,
             url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
                         self.site.host_names, base),
             news_id=self._id(url, metas),
             title=title,
-            kicker=first_text(root, *self.kicker),
-            lead=description if description and not (body and body[0].startswith(description[:40])) else None,
+            kicker=kicker if kicker and _plain(kicker) != _plain(title or "") else None,
+            lead=lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None,
             body="\n\n".join(body) or None,
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
@@ -123,6 +140,7 @@ class GenericParser(FamilyParser):
             category=categories[0] if categories else None,
             categories=categories,
             author=_author(ld) or first_meta(metas, "author", "article:author", "dc.creator"),
+            source=headline.outlet,
             province=self.site.province,
             tags=unique(tags),
             images=images,
@@ -130,14 +148,43 @@ class GenericParser(FamilyParser):
 
     # -- title ------------------------------------------------------------------------------------------------------
 
-    def _title(self, root, metas, ld) -> str | None:
+    def _headline(self, root, metas, ld) -> Headline:
+        """The headline as the page shows it: the first heading (h1, itemprop=headline or name, an element whose
+        class names a title) that the page's declared titles (<title>, og:title, JSON-LD, Dublin Core) repeat, alone
+        or inside a decoration; what the decoration adds (a site's or newspaper's name, a date) is left out. With no
+        heading so confirmed, the first declared title, without a site name the page declares."""
+        declared = [text for text in (_text(ld.get("headline")), *metas.get("og:title", ()), *metas.get("twitter:title", ()),
+                                      *metas.get("dc.title", ()), *metas.get("headline", ()),
+                                      *(element_text(node) for node in root.iter("title"))) if text]
+        declared = [tidy(text) for text in declared if tidy(text)]
+        plain_declared = [_plain(text) for text in declared]
+        for node in self._heading_nodes(root):
+            text = element_text(node)
+            if not text or len(text) > 400:
+                continue
+            plain = _plain(text)
+            confirmed = [full for full, plain_full in zip(declared, plain_declared, strict=True)
+                         if plain == plain_full or (len(plain.split()) >= 3 and plain in plain_full)]
+            if confirmed:
+                decoration = next((found for full in confirmed if (found := _plain_decoration(full, text))), None)
+                return Headline(text, node, _outlet(decoration), decoration)
         site_names = {name for name in (first_meta(metas, "og:site_name"), self.site.name) if name}
-        candidates = [_text(ld.get("headline")), first_meta(metas, "og:title", "twitter:title", "dc.title"),
-                      first_text(root, *self.title), first_text(root, "title")]
-        for candidate in candidates:
+        fallback = [_text(ld.get("headline")), first_meta(metas, "og:title", "twitter:title", "dc.title"),
+                    first_text(root, *self.title), first_text(root, "title")]
+        for candidate in fallback:
             if candidate:
-                return strip_site_name(candidate, site_names) or candidate
-        return None
+                return Headline(strip_site_name(candidate, site_names) or candidate, None, None, None)
+        return Headline(None, None, None, None)
+
+    def _heading_nodes(self, root) -> Iterator:
+        """Elements that may hold the headline, the likeliest first: the title selectors' (h1 by default), then
+        itemprop=headline and itemprop=name, then h2 and any element whose class names a title."""
+        seen = set()
+        for query in (*self.title, "[itemprop=headline]", "[itemprop=name]", "h2", _TITLE_CLASS):
+            for node in select(root, query):
+                if not isinstance(node, str) and node not in seen:
+                    seen.add(node)
+                    yield node
 
     # -- body -------------------------------------------------------------------------------------------------------
 
@@ -154,21 +201,40 @@ class GenericParser(FamilyParser):
         return paragraphs(node)
 
     def _body(self, root) -> list[str]:
+        """trafilatura's choice of the article text, each paragraph spelt as the page spells it; or, where
+        trafilatura chose little of what the page's densest block of text holds (a table layout, where it takes the
+        footer), that block's paragraphs."""
         chosen = trafilatura.extract(copy.deepcopy(root), favor_precision=True, include_comments=False,
                                      include_tables=False, deduplicate=False) or ""
         own = {_key(text): text for text in paragraphs(root)}
-        return [own.get(_key(line), tidy(line)) for line in chosen.split("\n") if tidy(line)]
+        body = [own.get(_key(line), tidy(line)) for line in chosen.split("\n") if tidy(line)]
+        block = densest_block(root)
+        if block is not None:
+            dense = paragraphs(block)
+            dense_words = set(_plain(" ".join(dense)).split())
+            chosen_words = _plain(" ".join(body)).split()
+            shared = sum(1 for word in chosen_words if word in dense_words)
+            if sum(map(len, dense)) > 2 * sum(map(len, body)) and shared < 0.5 * len(chosen_words or [""]):
+                logger.debug("trafilatura chose %d characters, the densest block has %d: the block is the text",
+                             sum(map(len, body)), sum(map(len, dense)))
+                return dense
+        return body
 
     # -- dates and ids ----------------------------------------------------------------------------------------------
 
     def _machine_time(self, root, metas, ld, kind: str) -> datetime | None:
-        names = {"published": ("article:published_time", "datepublished", "dc.date", "dc.date.issued", "date",
-                               "pubdate", "publish-date"),
-                 "modified": ("article:modified_time", "datemodified", "dc.date.modified", "og:updated_time")}[kind]
+        names = {"published": ("article:published_time", "og:article:published_time", "datepublished", "dc.date",
+                               "dc.date.issued", "dc.date.created", "date", "pubdate", "publish-date",
+                               "publish_date", "publishdate", "sailthru.date", "parsely-pub-date"),
+                 "modified": ("article:modified_time", "og:article:modified_time", "datemodified", "dc.date.modified",
+                              "og:updated_time")}[kind]
         candidates = [_text(ld.get("datePublished" if kind == "published" else "dateModified"))]
         # meta names in any case (dc.Date, DC.date.issued), in the order of `names`
         candidates += [value for name in names for key, values in metas.items() if key.lower() == name
                        for value in values]
+        itemprop = "datePublished" if kind == "published" else "dateModified"
+        candidates += [node.get("datetime") or node.get("content") or element_text(node)
+                       for node in select(root, f"[itemprop={itemprop}]") if node.tag != "meta"]
         if kind == "published":
             candidates += select(root, "time[datetime]::attr(datetime)")
         for candidate in candidates:
@@ -177,17 +243,48 @@ class GenericParser(FamilyParser):
                 return moment
         return None
 
-    def _shown_date(self, root) -> str | None:
-        for query in self.shown_date:
-            for node in select(root, query):
-                text = element_text(node)
-                if text and len(text) < 120:
-                    try:
-                        parse_jalali(text)
-                    except DateParseError:
-                        continue
-                    return text
-        return None
+    def _shown_date(self, root, headline) -> str | None:
+        """The publication date the page shows readers nearest its headline: in an element whose class names a date
+        or a time, or after a label («تاریخ انتشار:», «زمان:»). Never one in the page's header, footer or navigation,
+        nor «امروز ...»: those are the site's clock, the day the page was fetched."""
+        order = {node: index for index, node in enumerate(root.iter())}
+        anchor = order.get(headline, 0)
+        found: list[tuple[int, str]] = []
+        labelled = [(node, _after_label(element_text(node))) for node in _DATE_LABEL_HOLDERS(root)]
+        for node, text in [*((node, element_text(node)) for query in self.shown_date for node in select(root, query)),
+                           *labelled]:
+                if not text or len(text) > 120 or text.lstrip().startswith("امروز") or _in_page_frame(node):
+                    continue
+                try:
+                    parse_jalali(text)
+                except DateParseError:
+                    continue
+                found.append((abs(order.get(node, 0) - anchor), text))
+        return min(found, key=lambda candidate: candidate[0])[1] if found else None
+
+    def _any_date(self, root, headline: Headline) -> str | None:
+        """With no machine-readable date and none in a date's element or after a date's label: an element whose whole
+        text is a date (nearest the headline, outside the page's frame), or the date of an issue that the declared
+        title names around the headline («روزنامه سرمایه (1386/03/01): ...»)."""
+        order = {node: index for index, node in enumerate(root.iter())}
+        anchor = order.get(headline.node, 0)
+        found = []
+        for node in _SHORT_TEXT_HOLDERS(root):
+            text = element_text(node)
+            if not text or len(text) > 40 or text.lstrip().startswith("امروز") or _in_page_frame(node):
+                continue
+            try:
+                parse_jalali(text)
+            except DateParseError:
+                continue
+            found.append((abs(order[node] - anchor), text))
+        if found:
+            return min(found, key=lambda candidate: candidate[0])[1]
+        try:
+            parse_jalali(headline.decoration or "")
+        except DateParseError:
+            return None
+        return headline.decoration
 
     def _id(self, url: str, metas) -> str | None:
         for candidate in (url, first_meta(metas, "dc.identifier", "og:url")):
@@ -217,8 +314,9 @@ def strip_site_name(title: str, site_names: set[str]) -> str | None:
 
 
 def _key(text: str) -> str:
-    """A paragraph as trafilatura and the page both render it: no ZWNJ, single spaces."""
-    return " ".join(text.replace("\u200c", "").split())
+    """A paragraph as trafilatura and the page both render it: no ZWNJ, single spaces, no list bullet (trafilatura
+    writes a list item as «- item»)."""
+    return " ".join(text.replace("\u200c", "").split()).removeprefix("- ")
 
 
 def _text(value) -> str | None:
@@ -234,3 +332,187 @@ def _author(ld: dict) -> str | None:
     if isinstance(author, dict):
         return _text(author.get("name"))
     return _text(author)
+
+
+class Headline(NamedTuple):
+    text: str | None  # the headline, as the page shows it
+    node: Any  # the element it was read from, when one was confirmed (where the kicker, lead and date are looked for)
+    outlet: str | None  # the newspaper a decoration of the declared title names («روزنامه سرمایه (1386/03/01): ...»)
+    decoration: str | None  # what the declared title adds around the headline: a name, an issue's date
+
+
+# Elements whose class names a title (news-title, view_title, mi-title), for headlines confirmed by a declared title.
+_TITLE_CLASS = '[class*="title"]:not(title):not(head):not(meta)'
+# The letters and digits of a text as every source spells them: no ZWNJ or kashida, Persian letter forms, ASCII
+# digits, no punctuation, single spaces; for comparing a heading with a <title>, a paragraph with the lead.
+_ARABIC_FORMS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": None, "\u0640": None,
+                               "\u200e": None, "\u200f": None})
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
+def _plain(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub(" ", ascii_digits(text).translate(_ARABIC_FORMS)).lower().split())
+
+
+def _plain_decoration(full: str, headline: str) -> str | None:
+    """What a declared title adds around the headline («Magiran | روزنامه سرمایه (1386/03/01): »), or None."""
+    plain_full, plain_headline = _plain(full), _plain(headline)
+    if plain_full == plain_headline:
+        return None
+    spelt = " ".join(ascii_digits(full).translate(_ARABIC_FORMS).split())
+    index = spelt.find(" ".join(ascii_digits(headline).translate(_ARABIC_FORMS).split()))
+    return spelt[:index] if index > 0 else None
+
+
+# A newspaper or magazine named in a title's decoration, with the issue's date or number after it.
+_OUTLET = re.compile(r"(?:^|[|:\-–»]\s*)((?:روزنامه|هفته ?نامه|ماهنامه|دوهفته ?نامه|فصلنامه|مجله)\s+[^\d|:()\-–/]{2,40}?)"
+                     r"\s*(?:\(|\d|:|$|\||-)")
+
+
+def _outlet(decoration: str | None) -> str | None:
+    match = _OUTLET.search(decoration) if decoration else None
+    return tidy(match.group(1)) if match else None
+
+
+# Where a kicker (روتیتر) or lead (لید) sits: the class names sites give them.
+_KICKER_CLASS = re.compile(r"sub-?title|kicker|ro-?titr|rutitr|up-?title|pre-?title|sur-?title|super-?title|over-?title",
+                           re.IGNORECASE)
+_LEAD_CLASS = re.compile(r"lead|summary|abstract|lid\b|teaser|intro|chekideh", re.IGNORECASE)
+_HEADING_TAGS = {"h2", "h3", "h4", "h5", "h6"}
+
+
+def _kicker_before(headline, title: str | None) -> str | None:
+    """The kicker: the short line right above the headline, a heading or an element whose class names a kicker."""
+    if headline is None:
+        return None
+    node = headline
+    previous = node.getprevious()
+    while previous is None and node.getparent() is not None and len(node.getparent()) == 1:
+        node = node.getparent()  # the headline alone in its wrapper: look above the wrapper
+        previous = node.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is None or previous.tag == "a" or select(previous, "a"):
+        return None
+    text = element_text(previous)
+    if not text or len(text) > 150 or (title and _plain(text) == _plain(title)):
+        return None
+    if previous.tag in _HEADING_TAGS or _KICKER_CLASS.search(previous.get("class") or ""):
+        try:
+            parse_jalali(text)
+        except DateParseError:
+            return text
+    return None
+
+
+def _lead_after(root, headline) -> str | None:
+    """The lead: the first element after the headline (within a few dozen) that is itemprop=description or whose
+    class names a lead, summary or abstract."""
+    if headline is None:
+        return None
+    for index, node in enumerate(headline.itersiblings()):
+        for candidate in node.iter():
+            if not isinstance(candidate.tag, str):
+                continue
+            if candidate.get("itemprop") == "description" or _LEAD_CLASS.search(candidate.get("class") or ""):
+                text = element_text(candidate)
+                if text and len(text.split()) >= 5:
+                    return text
+        if index > 30:
+            break
+    parent = headline.getparent()
+    if parent is not None and parent.getparent() is not None and len(parent) <= 2:
+        return _lead_after(root, parent)  # the headline in a wrapper of its own: look after the wrapper
+    return None
+
+
+# A label before a lead or abstract that is no part of it.
+_LEAD_LABEL = re.compile(r"^\s*(?:چکیده|خلاصه|لید)\s*[:：]\s*")
+
+
+def _without_label(text: str | None) -> str | None:
+    return tidy(_LEAD_LABEL.sub("", text)) if text else None
+
+
+# Elements with text of their own, not in a link or a form: where a date standing alone may be.
+_SHORT_TEXT_HOLDERS = etree.XPath("//body//*[not(self::script or self::style or self::option or self::a)]"
+                                  "[text()[normalize-space()]][not(ancestor::a)][not(ancestor::select)]")
+# Labels of a shown publication date («زمان: ۱۹:۰۴ ۱۳۹۸/۰۲/۱۱», «تاریخ انتشار: ...»), and the elements holding one.
+_DATE_LABELS = ("تاریخ انتشار", "زمان انتشار", "تاریخ", "زمان", "انتشار", "منتشر شده")
+_DATE_LABEL_HOLDERS = etree.XPath(
+    "//*[not(self::script or self::style)][text()[" + " or ".join(
+        f"contains(translate(., 'يك', 'یک'), '{label}')" for label in _DATE_LABELS) + "]]")
+_LABEL_AT = re.compile("(?:" + "|".join(_DATE_LABELS) + r")\s*[:：]")
+
+
+def _after_label(text: str | None) -> str | None:
+    """The text from the first date label on («زمان: 19:04 1398/02/11 بازدید: ...» is «زمان: 19:04 1398/02/11 ...»)."""
+    if not text:
+        return None
+    match = _LABEL_AT.search(text.replace("ي", "ی").replace("ك", "ک"))
+    return text[match.start():][:80] if match else None
+
+
+# The page's frame: what surrounds every page of the site (its clock included), never an article's date.
+_FRAME = re.compile(r"(?:^|[\s_-])(?:header|footer|top-?bar|nav|navbar|menu|copyright)(?:$|[\s_-])", re.IGNORECASE)
+
+
+def _in_page_frame(node) -> bool:
+    """Whether the element is in the page's header, footer or navigation, and not inside the article itself (an
+    <article>, or an element declaring itself an Article with itemtype, may have a header of its own)."""
+    for ancestor in (node, *node.iterancestors()):
+        if ancestor.tag == "article" or "Article" in (ancestor.get("itemtype") or ""):
+            return False
+        if ancestor.tag in ("header", "footer", "nav") or _FRAME.search(
+                f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"):
+            return True
+    return False
+
+
+# Elements whose text is never part of an article's own text block.
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template", "head", "title", "select", "option", "textarea",
+                       "button", "form", "nav", "footer", "header", "a", "svg", "iframe"})
+# Inline elements: their text belongs to the block around them.
+_INLINE = frozenset({"font", "span", "b", "strong", "i", "em", "u", "small", "big", "sup", "sub", "br", "abbr", "q",
+                     "cite", "mark", "nobr", "center", "bdi", "bdo", "time", "label", "img"})
+
+
+def densest_block(root) -> Any:
+    """The element with the most running text of its own and of its child blocks (half of its grandchildren's):
+    readability's idea, for pages where the article sits in a table cell among <br>s. Link text and the page's
+    frame (navigation, forms, header and footer elements) count for nothing. (Hand-written: readability-lxml would
+    be one more HTML cleaner; this is thirty lines over the tree lxml has already parsed.)"""
+    own: dict[Any, int] = {}
+    for node in root.iter():
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None or tag.lower() in _INLINE:
+            continue
+        if tag.lower() in _NOT_TEXT:
+            continue
+        text = node.text or ""
+        for child in node:
+            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if child_tag in _INLINE:
+                text += "".join(_TEXT_OF(child)) if not select(child, "a") else ""
+            text += child.tail or ""
+        letters = sum(1 for character in text if character.isalpha())
+        if letters > 25:
+            own[node] = letters
+    best, best_score = None, 0.0
+    scores: dict[Any, float] = {}
+    for node, letters in own.items():
+        scores[node] = scores.get(node, 0.0) + letters
+        parent = node.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0.0) + letters
+            grandparent = parent.getparent()
+            if grandparent is not None:
+                scores[grandparent] = scores.get(grandparent, 0.0) + letters / 2
+    for node in root.iter():
+        score = scores.get(node)
+        if score is not None and score >= best_score:
+            best, best_score = node, score
+    return best
+
+
+_TEXT_OF = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)

@@ -33,7 +33,7 @@ BLOCK_TAGS = frozenset({
 # Elements whose text is never article text. Figures are read separately, as images with captions.
 SKIP_TAGS = frozenset({
     "audio", "button", "canvas", "embed", "figure", "form", "iframe", "img", "input", "map", "noscript", "object",
-    "picture", "script", "select", "style", "svg", "template", "textarea", "video",
+    "picture", "script", "select", "style", "svg", "template", "textarea", "title", "video",
 })
 # Table cells are separated by a space so that words of neighbouring cells do not run together.
 CELL_TAGS = frozenset({"td", "th"})
@@ -156,14 +156,16 @@ def first_text(node: etree._Element | None, *queries: str) -> str | None:
 
 
 def meta_index(root: etree._Element) -> dict[str, list[str]]:
-    """Every <meta> of the page by each of its property, name and itemprop values, in page order: one pass over
-    the tree instead of one query per tag looked for."""
+    """Every <meta> of the page by each of its property, name and itemprop values (its content, or its value= where
+    it has no content), in page order: one pass over the tree instead of one query per tag looked for."""
     index: dict[str, list[str]] = {}
     for node in root.iter("meta"):
         # One copy: cheaper than four look-ups through lxml. items(), not attrib: an attribute named by a character
         # XML does not allow (U+0001, U+FFFE) cannot be looked up again by its name.
         attributes = dict(node.items())
         content = attributes.get("content")
+        if content is None:
+            content = attributes.get("value")  # <meta name="..." value="..."> on some older CMSs
         if content is None:
             continue
         for attribute in ("property", "name", "itemprop"):
@@ -182,13 +184,10 @@ def first_meta(metas: dict[str, list[str]], *keys: str) -> str | None:
 
 
 def json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object on the page, @graph members included; blocks that are not valid JSON are skipped."""
+    """Every JSON-LD object on the page, @graph members included, read leniently (json_ld_data); blocks that are
+    not JSON even so are skipped."""
     for block in select(root, 'script[type="application/ld+json"]::text'):
-        try:
-            data = json.loads(block)
-        except (json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested thousands deep
-            logger.debug("skipping a JSON-LD block that is not usable JSON: %s", type(error).__name__)
-            continue
+        data = json_ld_data(block)
         stack = data if isinstance(data, list) else [data]
         for item in stack:
             if not isinstance(item, dict):
@@ -197,6 +196,26 @@ def json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
             graph = item.get("@graph")
             if isinstance(graph, list):
                 yield from (member for member in graph if isinstance(member, dict))
+
+
+# What CMSs get wrong in JSON-LD blocks that browsers and search engines forgive: an HTML comment around the block,
+# a comma before a closing bracket. (A raw line break inside a string is allowed by json's strict=False.)
+_COMMENT_WRAPPER = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[)|(?:-->|//\s*\]\]>)\s*$")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def json_ld_data(block: str) -> Any:
+    """A JSON-LD block's data, forgiving a comment wrapper, raw control characters inside strings and trailing
+    commas; None when it is not JSON even so. (Hand-written: the JSON5 parsers on PyPI are slower and forgive
+    far more than search engines do.)"""
+    text = _COMMENT_WRAPPER.sub("", block)
+    for attempt in (text, _TRAILING_COMMA.sub(r"\1", text)):
+        try:
+            return json.loads(attempt, strict=False)
+        except (json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested thousands deep
+            problem = type(error).__name__
+    logger.debug("skipping a JSON-LD block that is not usable JSON: %s", problem)
+    return None
 
 
 def json_ld_of_type(root: etree._Element, *types: str) -> dict[str, Any] | None:

@@ -221,6 +221,9 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         if self.article_url and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return f"-a url={self.article_url} gave no record ({self.last_problem or 'see the log'})"
+        if self.article_url and stats.get_value(counters.RECORDS_REJECTED, 0) >= stats.get_value(counters.ARTICLES_EXTRACTED):
+            return (f"-a url={self.article_url} gave no valid record: "
+                    f"{stats.get_value(counters.RECORDS_REJECTED_EXAMPLE) or 'see the rejects file'}")
         days = stats.get_value(counters.PROGRESS_DAYS_TOTAL) or 0
         if days and stats.get_value(counters.ARCHIVE_DAYS_EMPTY, 0) >= days and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return (f"every one of the {days} day archive(s) from {self.first_day!s} to {self.last_day!s} listed no "
