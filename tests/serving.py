@@ -31,8 +31,8 @@ class PageHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def _send(self, status: int, content_type: str, text: str, headers: dict[str, str] | None = None) -> None:
-        body = text.encode("utf-8")
+    def _send(self, status: int, content_type: str, text: str | bytes, headers: dict[str, str] | None = None) -> None:
+        body = text if isinstance(text, bytes) else text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -70,7 +70,7 @@ class GenericParser(FamilyParser):
     title = ("h1",)
     shown_date = ('[class*="date"]', '[class*="time"]', "time")
     breadcrumb = ('[class*="breadcrumb"] a', '[class*="path"] a')
-    tags = ('a[rel~="tag"]', '[class*="tag"] a')
+    tags = ('a[rel~="tag"]', '[class*="tag"] a', '[class~="tag"]')
     # Empty for a site of unknown markup; a registry entry (or a family built on this parser, crawler/sites/asam.py)
     # may name them. The body's node, when found, replaces trafilatura's choice; body_exclude is removed from it.
     kicker: tuple[str, ...] = ()
@@ -110,9 +110,10 @@ class GenericParser(FamilyParser):
         published = publication_time(machine, shown, url, modified)
         section = first_meta(metas, "article:section", "og:article:section") or _text(ld.get("articleSection"))
         section = tidy(section.split(">")[-1]) if section else None  # «جهان > سیاست خارجی»: the last level
-        crumbs = [element_text(node) for node in first_found(root, *self.breadcrumb)]
+        crumbs = [text for node in first_found(root, *self.breadcrumb)
+                  if (text := _crumb(element_text(node))) and text != headline.outlet]
         categories = unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
-        tags = [element_text(node) for node in first_found(root, *self.tags)]
+        tags = [(element_text(node) or "").lstrip(_BULLETS) for node in first_found(root, *self.tags)]
         if not any(tags):
             declared = first_meta(metas, "article:tag", "og:article:tag") or _text(ld.get("keywords")) or ""
             listed = metas.get("article:tag") or metas.get("og:article:tag") or []
@@ -139,7 +140,7 @@ class GenericParser(FamilyParser):
             modified_at=to_tehran_iso(modified) if modified else None,
             category=categories[0] if categories else None,
             categories=categories,
-            author=_author(ld) or first_meta(metas, "author", "article:author", "dc.creator"),
+            author=_author(ld) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(root),
             source=headline.outlet,
             province=self.site.province,
             tags=unique(tags),
@@ -516,3 +517,37 @@ def densest_block(root) -> Any:
 
 
 _TEXT_OF = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)
+
+
+_BULLETS = "•·▪●■◦*-–—> "
+
+
+def _crumb(text: str | None) -> str | None:
+    """A breadcrumb's text as a category: without the «>» between levels, and none when it is a date or an issue
+    («شماره 462، سه‌شنبه ۱ خرداد ۱۳۸۶»), which no category is."""
+    text = tidy((text or "").strip(" >»/|"))
+    if not text or re.match(r"^(?:شماره|issue)\b", text, re.IGNORECASE):
+        return None
+    try:
+        parse_jalali(text)
+    except DateParseError:
+        return text
+    return None
+
+
+_BLOCKS = frozenset({"div", "p", "ul", "ol", "li", "table", "section", "article", "header", "footer", "h1", "h2", "h3",
+                     "h4", "h5", "h6"})
+
+
+def _bylines(root) -> str | None:
+    """The authors the page names in elements whose class or itemprop says so (an itemprop=author, or a class
+    naming an author with nothing but inline text in it), each a name of a few words, joined with «، »."""
+    names = []
+    for node in select(root, '[itemprop="author"], [class*="author"]'):
+        if any(isinstance(child.tag, str) and child.tag in _BLOCKS for child in node.iter() if child is not node):
+            continue
+        text = element_text(node)
+        if text and len(text) <= 40 and len(text.split()) <= 5 and not re.search(r"[\d:@/]", ascii_digits(text)):
+            names.append(text)
+    names = unique(names)
+    return "، ".join(names[:5]) if names else None
