@@ -355,6 +355,15 @@ def test_robots_txt_that_forbids_everything_fails_the_run_with_the_reason(trap, 
     assert f"robots.txt of {host} forbids {forbidden}" in last_run(tmp_path)["exit_reason"]
 
 
+@pytest.mark.parametrize("mode", [["-a", "pages=1"], ["-a", "from=1402-05-20", "-a", "to=1402-05-20"]])
+def test_an_archive_page_that_is_an_empty_200_fails_the_run_and_counts_once(trap, tmp_path, mode):
+    with faulty_site({"/archive*": "empty-200"}) as server:
+        result = crawl_through(trap, server, tmp_path, *mode)
+    assert result.returncode == 1, result.stderr[-2000:]
+    run = last_run(tmp_path)
+    assert run["new_articles"] == 0 and run["failed_pages"] == run["pages"] >= 1  # failed, not also fetched
+
+
 def test_a_date_range_whose_every_day_archive_is_empty_fails_the_run(trap, tmp_path):
     with faulty_site({"/archive*": "empty-archive"}) as server:
         result = crawl_through(trap, server, tmp_path, "-a", "from=1402-05-20", "-a", "to=1402-05-22")

@@ -140,7 +140,8 @@ class NewsSpider(scrapy.Spider):
 
     def not_html(self, response: Response) -> bool:
         """Whether the response has no page in it: not HTML, empty, or bytes that are no text. Such a page failed
-        (a broken server or proxy, most likely passing), unlike a page that is no article, which is skipped."""
+        (a broken server or proxy, most likely passing), unlike a page that is no article, which is skipped. A page
+        is counted once: as failed here, or else as fetched."""
         if not isinstance(response, TextResponse):
             kind = response.headers.get("Content-Type", b"").decode("latin-1") or "no content type"
             self.page_failed(response.url, f"not an HTML page ({kind})", response.meta, warning=True)
@@ -151,6 +152,7 @@ class NewsSpider(scrapy.Spider):
         if not readable(response.text):
             self.page_failed(response.url, "the page is not text (unreadable bytes)", response.meta, warning=True)
             return True
+        self.fetched()
         return False
 
     def on_error(self, failure: Failure) -> None:
@@ -235,7 +237,6 @@ class NewsSpider(scrapy.Spider):
     def records_from(self, response: Response, extract: Callable[[Selector, str], Article]) -> Iterator[Article]:
         """An article page through the site's extractor: skipped with its reason when it is no article, counted
         as missing every field when its markup is not recognized."""
-        self.fetched()
         if self.not_html(response):
             return
         try:

@@ -65,7 +65,6 @@ class SiteDiscovery(SiteSpider):
         return Request(self.home_url, callback=self.parse_home, errback=self.on_error, dont_filter=True)
 
     def parse_home(self, response: Response) -> Iterator[Request]:
-        self.fetched()
         if self.not_html(response):
             return
         yield from self.discover(response)

@@ -35,7 +35,6 @@ class IranSamanehSpider(SiteSpider):
         yield Request(self.base_url + self.parser.home_path, callback=self.parse_listing, errback=self.on_error)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        self.fetched()
         if self.not_html(response):
             return
         listing = self.parser.listing(response.selector, response.url)

@@ -90,7 +90,6 @@ class NastoohSpider(SiteSpider):
 
     def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
         where = f"archive {'latest' if day is None else str(day)} page {page}"
-        self.fetched()
         if self.not_html(response):
             return
         self._archive_urls.add(response.url)

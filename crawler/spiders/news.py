@@ -92,7 +92,6 @@ class AnyNewsSpider(SiteDiscovery):
         yield self.home_request()
 
     def parse_home(self, response: Response) -> Iterator[Request]:
-        self.fetched()
         if self.not_html(response):
             return
         self._decide_family(response)
