@@ -246,43 +246,21 @@ class GenericParser(FamilyParser):
 
     def _shown_date(self, root, headline) -> str | None:
         """The publication date the page shows readers nearest its headline: in an element whose class names a date
-        or a time, or after a label («تاریخ انتشار:», «زمان:»). Never one in the page's header, footer or navigation,
-        nor «امروز ...»: those are the site's clock, the day the page was fetched."""
-        order = {node: index for index, node in enumerate(root.iter())}
-        anchor = order.get(headline, 0)
-        found: list[tuple[int, str]] = []
-        labelled = [(node, _after_label(element_text(node))) for node in _DATE_LABEL_HOLDERS(root)]
-        for node, text in [*((node, element_text(node)) for query in self.shown_date for node in select(root, query)),
-                           *labelled]:
-                if not text or len(text) > 120 or text.lstrip().startswith("امروز") or _in_page_frame(node):
-                    continue
-                try:
-                    parse_jalali(text)
-                except DateParseError:
-                    continue
-                found.append((abs(order.get(node, 0) - anchor), text))
-        return min(found, key=lambda candidate: candidate[0])[1] if found else None
+        or a time, or after a label («تاریخ انتشار:», «زمان:»)."""
+        classed = ((node, element_text(node)) for query in self.shown_date for node in select(root, query))
+        labelled = ((node, _after_label(element_text(node))) for node in _DATE_LABEL_HOLDERS(root))
+        return _nearest_date(root, headline, [*classed, *labelled], longest=120)
 
     def _any_date(self, root, headline: Headline) -> str | None:
         """With no machine-readable date and none in a date's element or after a date's label: an element whose whole
-        text is a date (nearest the headline, outside the page's frame), or the date of an issue that the declared
-        title names around the headline («روزنامه سرمایه (1386/03/01): ...»)."""
-        order = {node: index for index, node in enumerate(root.iter())}
-        anchor = order.get(headline.node, 0)
-        found = []
-        for node in _SHORT_TEXT_HOLDERS(root):
-            text = element_text(node)
-            if not text or len(text) > 40 or text.lstrip().startswith("امروز") or _in_page_frame(node):
-                continue
-            try:
-                parse_jalali(text)
-            except DateParseError:
-                continue
-            found.append((abs(order[node] - anchor), text))
-        if found:
-            return min(found, key=lambda candidate: candidate[0])[1]
+        text is a date (nearest the headline), or the date of an issue that the declared title names around the
+        headline («روزنامه سرمایه (1386/03/01): ...»)."""
+        alone = ((node, element_text(node)) for node in _SHORT_TEXT_HOLDERS(root))
+        found = _nearest_date(root, headline.node, alone, longest=40)
+        if found or not headline.decoration:
+            return found
         try:
-            parse_jalali(headline.decoration or "")
+            parse_jalali(headline.decoration)
         except DateParseError:
             return None
         return headline.decoration
@@ -452,6 +430,26 @@ def _after_label(text: str | None) -> str | None:
         return None
     match = _LABEL_AT.search(text.replace("ي", "ی").replace("ك", "ک"))
     return text[match.start():][:80] if match else None
+
+
+def _nearest_date(root, anchor, candidates, longest: int) -> str | None:
+    """Of (element, text) candidates, the text nearest the anchor element in page order that holds a Jalali date;
+    never a text longer than ``longest``, one in the page's header, footer or navigation, nor «امروز ...»: those are
+    the site's clock, the day the page was fetched."""
+    order = {node: index for index, node in enumerate(root.iter())}
+    start = order.get(anchor, 0)
+    best: tuple[int, str] | None = None
+    for node, text in candidates:
+        if not text or len(text) > longest or text.lstrip().startswith("امروز") or _in_page_frame(node):
+            continue
+        try:
+            parse_jalali(text)
+        except DateParseError:
+            continue
+        distance = abs(order.get(node, 0) - start)
+        if best is None or distance < best[0]:
+            best = (distance, text)
+    return best[1] if best else None
 
 
 # The page's frame: what surrounds every page of the site (its clock included), never an article's date.
