@@ -44,8 +44,10 @@ _MONTH_ALTERNATION = "|".join(sorted(JALALI_MONTHS, key=len, reverse=True))
 _TIME = r"(?<!\d)(?P<{p}hour>\d{{1,2}}):(?P<{p}minute>\d{{2}})(?::(?P<{p}second>\d{{2}}))?(?!\d)" \
         r"(?:\s*(?P<{p}half>ق\.?\s?ظ|ب\.?\s?ظ|صبح|عصر|بعدازظهر|بعد از ظهر|[AaPp]\.?[Mm]\b\.?))?"
 # Date forms, each with its time after it («۲۹ دی ۱۳۹۵ / ۱۴:۵۹», «۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷», «... ساعت ۱۲:۴۶») or before it
-# («۱۲:۴۶ - ۱ فروردین ۱۳۴۰»), at most a few characters apart. «ماه» may follow the month name, spaced or fused.
-_NAMED = rf"(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month_name>{_MONTH_ALTERNATION})(?:\s*ماه)?\s*(?P<year>\d{{4}})(?!\d)"
+# («۱۲:۴۶ - ۱ فروردین ۱۳۴۰»), at most a few characters apart. «ماه» may follow the month name, spaced or fused, and a
+# comma or a kashida may stand before the year («۱۴ اسفند، ۱۳۹۵», «۱۴ـاسفندـ۱۳۹۵»).
+_NAMED = (rf"(?<!\d)(?P<day>\d{{1,2}})[\sـ]*(?P<month_name>{_MONTH_ALTERNATION})(?:\s*ماه)?[\s،,ـ]*"
+          rf"(?P<year>\d{{4}})(?!\d)")
 _NUMERIC = r"(?<!\d)(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"
 # Two-digit years, as older pages print them: «۹۸/۰۲/۱۱» (year first) and «1/3/86» (year last). Only with slashes and
 # only years 32-99 (1332-1399): a year of 00-31 could be a day, and «02/05/24» says nothing for sure.

@@ -163,3 +163,54 @@ def test_command_line_days_may_be_gregorian_and_are_converted_never_read_as_jala
 def test_the_publication_time_weighs_the_machine_time_against_the_shown_date(machine, shown, expected):
     moment = publication_time(parse_iso_datetime(machine) if machine else None, shown, "https://example.ir/1")
     assert to_tehran_iso(moment) == expected
+
+
+@pytest.mark.parametrize(("shown", "expected"), [
+    # Two-digit years (years 32-99 are 1332-1399), year first or last, as older pages and archives print them.
+    ("۹۸/۰۲/۱۱ :: ۱۹:۰۴", "2019-05-01T19:04:00+04:30"),
+    ("1/3/86", "2007-05-22T00:00:00+03:30"),  # Iran kept no summer time in 2007
+    ("روزنامه سرمايه86/3/1: ", "2007-05-22T00:00:00+03:30"),
+    # `::` or «، ساعت:» between the date and its time; a label before both.
+    ("1398/02/11 :: 19:04", "2019-05-01T19:04:00+04:30"),
+    ("۱۳۹۸/۰۲/۱۱، ساعت: ۱۹:۰۴", "2019-05-01T19:04:00+04:30"),
+    ("زمان: 19:04  1398/02/11", "2019-05-01T19:04:00+04:30"),
+    # A comma or kashida before the year, a kashida as the dash before the time.
+    ("۱۴ اسفند، ۱۳۹۵ - ۱۲:۳۰", "2017-03-04T12:30:00+03:30"),
+    ("۱۴ـاسفندـ۱۳۹۵", "2017-03-04T00:00:00+03:30"),
+    ("۱۴ اسفند ۱۳۹۵ ـ ۱۲:۳۰", "2017-03-04T12:30:00+03:30"),
+])
+def test_shown_dates_of_older_pages_and_other_spellings(shown, expected):
+    assert to_tehran_iso(parse_jalali_datetime(shown)) == expected
+
+
+@pytest.mark.parametrize("text", ["1608590/13", "02/05/24", "11/02", "98/13/01", 5, None])
+def test_numbers_that_are_no_date_and_values_that_are_no_text_are_refused(text):
+    with pytest.raises(DateParseError):
+        parse_jalali_datetime(text)
+
+
+@pytest.mark.parametrize(("markup", "expected"), [
+    # Offsets written with a one-digit hour, without a colon, after a space: a Tehran offset means Tehran wall time.
+    ("2017-05-20T10:00:00+3:30", "2017-05-20T10:00:00+04:30"),
+    ("2017-05-20 10:00:00 +3:30", "2017-05-20T10:00:00+04:30"),
+    ("2019-05-30 T 00:20:37 +0430", "2019-05-30T00:20:37+04:30"),
+    ("2023-08-15T12:46:00+0330", "2023-08-15T12:46:00+03:30"),
+    ("2023-08-15T04:16:00-0500", "2023-08-15T12:46:00+03:30"),
+    # No offset at all (og:article:published_time on Varzesh3): Tehran wall time.
+    ("2019-05-01T15:54:40.8500000", "2019-05-01T15:54:40+04:30"),
+])
+def test_machine_times_with_offsets_written_any_way(markup, expected):
+    from crawler.dates import tehran_time
+
+    assert to_tehran_iso(tehran_time(markup)) == expected
+
+
+def test_a_shown_time_that_is_the_modification_time_yields_to_the_machine_publication_time(caplog):
+    published, modified = parse_iso_datetime("2019-05-01T15:54:40"), parse_iso_datetime("2019-05-01T19:04:00")
+    with caplog.at_level("INFO", logger="crawler.dates"):
+        moment = publication_time(published, "زمان: 19:04 1398/02/11", "https://example.ir/1", modified)
+    assert to_tehran_iso(moment) == "2019-05-01T15:54:40+04:30"
+    assert "shows its modification time" in caplog.text
+    # Without the modification time to explain it, the shown time is what readers see, and it wins with a warning.
+    assert to_tehran_iso(publication_time(published, "زمان: 19:04 1398/02/11", "https://example.ir/1")) == \
+        "2019-05-01T19:04:00+04:30"

@@ -174,7 +174,11 @@ class GenericParser(FamilyParser):
                     first_text(root, *self.title), first_text(root, "title")]
         for candidate in fallback:
             if candidate:
-                return Headline(strip_site_name(candidate, site_names) or candidate, None, None, None)
+                text = strip_site_name(candidate, site_names) or candidate
+                # the element that shows it, when one does: where the kicker, lead and date are looked for
+                node = next((node for node in self._heading_nodes(root) if _plain(element_text(node) or "") ==
+                             _plain(text)), None)
+                return Headline(text, node, None, None)
         return Headline(None, None, None, None)
 
     def _heading_nodes(self, root) -> Iterator:
