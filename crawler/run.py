@@ -84,6 +84,13 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     errors = stats.get(counters.RECORDS_ERRORS, 0)
     if errors:
         return Verdict(EXIT_FAILED, f"{errors} record(s) could not be processed or stored (see the ERROR lines)")
+    # Scrapy counts a callback's exception (the page's records and links lost with it) as spider_exceptions/<type>
+    lost = {key.rpartition("/")[2]: count for key, count in stats.items()
+            if key.startswith("spider_exceptions/") and count}
+    if lost:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(lost.items()))
+        return Verdict(EXIT_FAILED, f"{sum(lost.values())} page(s) lost to an error in the crawler ({kinds}; see the "
+                                    "ERROR lines)")
     requests = stats.get("downloader/request_count", 0) - stats.get("robotstxt/request_count", 0)
     failed = stats.get(counters.PAGES_FAILED, 0)
     fetched = stats.get(counters.PAGES_FETCHED, 0)

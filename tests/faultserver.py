@@ -223,3 +223,29 @@ class FailingPipeline:
         if self.seen % 3 == 0:
             raise RuntimeError(f"a stage failed on {item.url}")
         return item
+
+
+class FailingSpiderMiddleware:
+    """A spider middleware that raises, in place of the callback's output, on every page whose URL has
+    FAILING_PAGE_MARK in it: what a bug in a callback looks like to the run (Scrapy logs "Spider error processing",
+    and the page's records and links are lost)."""
+
+    def __init__(self, mark: str):
+        self.mark = mark
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("FAILING_PAGE_MARK") or "no-such-page")
+
+    def _check(self, response) -> None:
+        if self.mark in response.url:
+            raise TypeError(f"a callback failed on {response.url}")
+
+    def process_spider_output(self, response, result):
+        self._check(response)
+        yield from result
+
+    async def process_spider_output_async(self, response, result):
+        self._check(response)
+        async for item in result:
+            yield item

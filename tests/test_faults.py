@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler import counters
 from tests.faultserver import FaultyIsnaServer, TrapProxy
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.site import MockSite
@@ -191,6 +192,30 @@ def test_an_exception_in_a_pipeline_fails_the_run(isna_site, tmp_path):
     assert "record(s) could not be processed or stored" in last_run(data)["exit_reason"]
     ids = dump_ids(data)
     assert ids and stored_ids(data) == set(ids)  # the others were written, and only they are claimed
+
+
+def test_an_exception_in_a_callback_fails_the_run(isna_site, tmp_path):
+    # One day's archive page fails in the crawler's own code: its articles are lost to the run, which must say so.
+    data = tmp_path / "data"
+    middlewares = {"tests.faultserver.FailingSpiderMiddleware": 10}
+    result = crawl(data, "-a", f"base_url={isna_site.base_url}", *DAYS, "-s", "FAILING_PAGE_MARK=dy=21",
+                   "-s", f"SPIDER_MIDDLEWARES={json.dumps(middlewares)}")
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "page(s) lost to an error in the crawler (" in last_run(data)["exit_reason"]
+    assert "TypeError" in last_run(data)["exit_reason"]
+
+
+def test_the_verdict_counts_every_callback_exception_as_a_loss():
+    from scrapy.settings import Settings
+
+    from crawler import settings as defaults
+    from crawler.run import EXIT_FAILED, assess
+
+    settings = Settings({name: getattr(defaults, name) for name in dir(defaults) if name.isupper()})
+    stats = {"downloader/request_count": 3, counters.PAGES_FETCHED: 3, "spider_exceptions/TypeError": 1}
+    assert assess(stats, settings).status == EXIT_FAILED
+    del stats["spider_exceptions/TypeError"]
+    assert assess(stats, settings).status == 0
 
 
 # -- bad input --------------------------------------------------------------------------------------------------------

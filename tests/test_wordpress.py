@@ -176,3 +176,17 @@ def test_body_exclude_takes_one_selector_or_a_list(exclude):
     kept = body_paragraphs(parser.clean_body(body))
     assert kept[0] == "متن خبر اول." and kept[-1] == "متن خبر دوم." and "خبر مرتبط" not in kept
     assert ("آگهی" in kept) == isinstance(exclude, str)
+
+
+def test_a_rest_post_whose_term_taxonomy_is_an_object_is_read_without_that_term():
+    # A broken or hostile API: before, the TypeError lost the REST page's every post and the run said "healthy".
+    from crawler.sites import Site
+    from crawler.sites.wordpress import WordPressParser
+
+    site = Site(key="example.ir", name="example.ir", family="wordpress", base_url="https://example.ir")
+    post = {"id": 7, "date_gmt": "2023-08-15T09:16:00", "title": {"rendered": "عنوان نوشته"},
+            "content": {"rendered": "<p>متن نوشته آزمایشی که چند کلمه دارد.</p>"}, "link": "https://example.ir/?p=7",
+            "_embedded": {"wp:term": [[{"id": 3, "name": "ورزش", "taxonomy": {"x": 1}},
+                                       {"id": 4, "name": "سیاست", "taxonomy": "category"}]]}}
+    article = WordPressParser(site).rest_article(post)
+    assert article.categories == ["سیاست"] and article.title == "عنوان نوشته"

@@ -146,7 +146,9 @@ class WordPressParser:
             term_id, name = term.get("id"), _string(term.get("name"))
             if name and _is_id(term_id):
                 names[term_id] = name
-                {"category": categories, "post_tag": tags}.get(term.get("taxonomy"), []).append(term_id)
+                taxonomy = term.get("taxonomy")
+                {"category": categories, "post_tag": tags}.get(taxonomy if isinstance(taxonomy, str) else "",
+                                                               []).append(term_id)
         categories = categories or _ids(post.get("categories"))
         tags = tags or _ids(post.get("tags"))
         published = _rest_time(_string(post.get("date_gmt")), _string(post.get("date")))
