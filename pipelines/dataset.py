@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -53,7 +53,8 @@ def find_sources(paths: Iterable[str | Path]) -> Sources:
             if folder.name == "rejects":
                 rejects += sorted(folder.glob("*/rejects-*.jsonl"))
             elif folder.name != "schema":
-                dumps += sorted(file for file in folder.glob("*.jsonl") if not file.name.startswith("."))
+                dumps += sorted(file for file in folder.glob("*.jsonl") if not file.name.startswith(".")
+                                and file.is_file())  # a folder named like a dump is none
         if (path / "runs.jsonl").is_file():
             runs.append(path / "runs.jsonl")
     if not dumps and not runs:
@@ -61,16 +62,26 @@ def find_sources(paths: Iterable[str | Path]) -> Sources:
     return Sources(dumps, runs, rejects)
 
 
+# Timestamps a dump can truly hold: none before 1990 (the validator refuses such dates) nor later than a day after
+# the dataset is read. Anything else is a broken or hostile line, read as undated: one absurd date (year 1 or 2999)
+# must not overflow time zone arithmetic or stretch a report's time axis over centuries.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_MARGIN = timedelta(days=1)
+
+
 def timestamp(value) -> datetime | None:
     """A dump's timestamp (`2023-08-15T12:46:00+03:30`, `2026-12-01T10:00:00Z`) as an aware datetime (Tehran's when
-    it has no offset); None for anything else."""
+    it has no offset); None for anything else, and for a moment before 1990 or more than a day from now."""
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=TEHRAN)
+        if not EARLIEST <= moment <= datetime.now(UTC) + FUTURE_MARGIN:
+            return None
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TEHRAN)
+    return moment
 
 
 def sources_or_none(command: str, paths: Iterable[str | Path]) -> Sources | None:
@@ -89,14 +100,36 @@ class LineCount:
     bad_example: str | None = None
 
 
+# The longest line read: a dump's longest record is a few hundred KB; a "line" longer than this is a broken file (one
+# with no line breaks at all would otherwise be read whole into memory).
+MAX_LINE = 64 * 1024 * 1024
+
+
 def json_lines(files: Iterable[Path], count: LineCount | None = None) -> Iterator[tuple[int, int, int, dict]]:
-    """(file index, byte offset, line length, object) of every JSON object line of the files, in order."""
+    """(file index, byte offset, line length, object) of every JSON object line of the files, in order. A file that
+    cannot be read, and a line longer than MAX_LINE, are counted as bad lines and skipped, never fatal."""
     count = count if count is not None else LineCount()
     for index, path in enumerate(files):
-        offset = 0
-        with path.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
+        try:
+            handle = path.open("rb")
+        except OSError as error:
+            count.read += 1
+            count.bad += 1
+            count.bad_example = count.bad_example or f"{path}: {error.strerror or error}"
+            continue
+        with handle:
+            offset, number = 0, 0
+            while line := handle.readline(MAX_LINE + 1):
+                number += 1
                 start, offset = offset, offset + len(line)
+                if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                    while (rest := handle.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                        offset += len(rest)
+                    offset += len(rest)
+                    count.read += 1
+                    count.bad += 1
+                    count.bad_example = count.bad_example or f"{path}:{number} (a line longer than {MAX_LINE} bytes)"
+                    continue
                 if not line.strip():
                     continue
                 count.read += 1

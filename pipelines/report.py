@@ -135,7 +135,8 @@ def read_dataset(sources: Sources) -> Dataset:
         if day is None:
             continue
         data.rejects[day] += 1
-        for reason in line.get("reasons") or ["(no reason given)"]:
+        reasons = line.get("reasons")
+        for reason in reasons if isinstance(reasons, list) and reasons else ["(no reason given)"]:
             data.reject_reasons[str(reason).split(":")[0]] += 1
     for _, _, _, run in json_lines(sources.runs, data.lines):
         run["day"] = tehran_day(run.get("started_at"))

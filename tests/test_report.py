@@ -224,3 +224,42 @@ def test_the_parquet_snapshot_has_the_record_s_types_in_duckdb(tmp_path):
     import pyarrow.parquet as pq
 
     assert pq.read_schema(target).field("published_at").type.tz == "Asia/Tehran"
+
+
+def hostile_data(data: Path) -> None:
+    """Dumps a broken or hostile writer could leave: absurd dates, a reason that is no list, a folder and a dangling
+    link named like dumps, beside three good days."""
+    write_dumps(data, days=3, sites=("isna",), end=date(2026, 11, 30))
+    good = json.loads(sorted((data / "isna").glob("*.jsonl"))[0].read_text(encoding="utf-8").splitlines()[0])
+    write_lines(data / "isna" / "isna-2026-12-01T00-00-00Z.jsonl", [
+        dict(good, news_id="1", published_at="0001-01-01T00:00:00+05:00"),
+        dict(good, news_id="2", published_at="2999-01-01T00:00:00+03:30", crawled_at="2999-01-01T00:00:00Z"),
+    ])
+    write_lines(data / "rejects" / "isna" / "rejects-2026-11-30T00-00-00Z.jsonl", [{"reasons": 5, "record": good}])
+    (data / "isna" / "isna-2026-12-02T00-00-00Z.jsonl").mkdir()
+    (data / "isna" / "isna-2026-12-03T00-00-00Z.jsonl").symlink_to(data / "nowhere.jsonl")
+
+
+@pytest.mark.parametrize("command", [["report", "-o", "report.html"], ["snapshot", "-o", "articles.jsonl"],
+                                     ["snapshot", "-o", "articles.parquet"]])
+def test_report_and_snapshot_read_hostile_dumps_without_a_traceback(tmp_path, command):
+    hostile_data(tmp_path / "data")
+    name, _, output = command
+    result = pipelines(name, str(tmp_path / "data"), "-o", str(tmp_path / output))
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / output).stat().st_size > 0
+    if name == "report":  # the page's days are the good ones, not a time axis from year 1 to 2999
+        page = (tmp_path / output).read_text(encoding="utf-8")
+        assert "2026-11-30" in page and "2999-01-01" not in page and "0001-01-01" not in page
+
+
+def test_a_dump_line_longer_than_the_limit_is_skipped_not_read_into_memory(tmp_path, monkeypatch):
+    import pipelines.dataset as dataset
+
+    monkeypatch.setattr(dataset, "MAX_LINE", 1000)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + b"x" * 5000 + b'\n{"b": 2}\n' + b"y" * 3000)  # the last one has no newline
+    count = dataset.LineCount()
+    assert [value for _, _, _, value in dataset.json_lines([path], count)] == [{"a": 1}, {"b": 2}]
+    assert (count.read, count.bad) == (4, 2) and "longer than 1000 bytes" in count.bad_example
