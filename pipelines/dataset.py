@@ -10,8 +10,10 @@ never fatal: a report on a year of dumps must not stop at one bad byte.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,6 +93,29 @@ def sources_or_none(command: str, paths: Iterable[str | Path]) -> Sources | None
     except NoDumps as problem:
         print(f"{command}: {problem}", file=sys.stderr)
         return None
+
+
+def write_atomically(target: Path, write: Callable[[Path], int]) -> int:
+    """``write(temporary)`` into a temporary file beside ``target``, flushed to disk, then renamed over it: a reader
+    sees the old file or the whole new one, never half of one, and a full disk leaves the old one as it was. The
+    target must be a regular file or not exist: a device, a folder or a pipe is refused (OSError), since renaming
+    over /dev/full would replace the device itself. Returns what ``write`` returns."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OSError(f"{target} is not a regular file (a device, a folder or a pipe): refusing to replace it")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        result = write(temporary)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return result
 
 
 @dataclass

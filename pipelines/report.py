@@ -44,6 +44,7 @@ from pipelines.dataset import (
     json_lines,
     sources_or_none,
     timestamp,
+    write_atomically,
 )
 
 # The fields whose coverage the report follows; "author or reporter" is either.
@@ -472,14 +473,11 @@ def main(argv: list[str]) -> int:
     data = read_dataset(sources)
     page, script = render(data, args.plotly_js)
     output = Path(args.output)
-    temporary = output.with_name(f".{output.name}.tmp")
     try:
         if script is not None:
-            (output.parent / "plotly.min.js").write_text(script, encoding="utf-8")
-        temporary.write_text(page, encoding="utf-8")
-        temporary.replace(output)
+            write_atomically(output.parent / "plotly.min.js", lambda path: path.write_text(script, encoding="utf-8"))
+        write_atomically(output, lambda path: path.write_text(page, encoding="utf-8"))
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         print(f"report: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return 1
     print(f"report: {data.lines.read} lines of {len(sources.dumps)} dump file(s), {len(sources.rejects)} rejects "

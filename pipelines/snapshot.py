@@ -29,7 +29,7 @@ from pathlib import Path
 import orjson
 
 from crawler.record import TEHRAN_TIMESTAMP, UTC_TIMESTAMP, Article, article_key
-from pipelines.dataset import LineCount, json_lines, sources_or_none, timestamp
+from pipelines.dataset import LineCount, json_lines, sources_or_none, timestamp, write_atomically
 
 PARQUET_ROWS_PER_GROUP = 10_000
 
@@ -185,13 +185,10 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     count = LineCount()
     chosen = latest_revisions(sources.dumps, count)
-    temporary = output.with_name(f".{output.name}.tmp")
     try:
         writer = write_parquet if output.suffix == ".parquet" else write_jsonl
-        written = writer(chosen_lines(sources.dumps, chosen), temporary)
-        os.replace(temporary, output)
+        written = write_atomically(output, lambda temporary: writer(chosen_lines(sources.dumps, chosen), temporary))
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         print(f"snapshot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return 1
     print(f"snapshot: {count.read} lines in {len(sources.dumps)} file(s), {written} articles (latest revision of each) "

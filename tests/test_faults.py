@@ -537,3 +537,43 @@ def test_xxe_and_entity_bombs_in_feeds_and_sitemaps_are_harmless(trap, tmp_path,
     assert len(written) == len(site.posts)  # every post, through the route under attack
     everything = result.stderr + json.dumps(written, ensure_ascii=False)
     assert "root:x:0:0" not in everything and "lollollol" not in everything
+
+
+# -- the report's and the snapshot's output files -----------------------------------------------------------------------
+
+def pipelines_command(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pipelines", *arguments], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [["report"], ["snapshot"]])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_as_it_is(tmp_path, command):
+    from datetime import date
+
+    from tests.generated_dumps import write_dumps
+
+    write_dumps(tmp_path / "data", days=2, sites=("isna",), end=date(2026, 11, 30))
+    pipe = tmp_path / ("out.jsonl" if command == ["snapshot"] else "out.html")
+    os.mkfifo(pipe)  # a stand-in for a device such as /dev/full, which a rename would have replaced
+    result = pipelines_command(*command, str(tmp_path / "data"), "-o", str(pipe))
+    assert result.returncode == 1 and "not a regular file" in result.stderr, result.stderr[-2000:]
+    assert pipe.is_fifo() and not list(tmp_path.glob(".out.*"))
+
+
+@pytest.mark.skipif(not ROOT_USER, reason="mounting a tmpfs needs root (CI runs as root)")
+def test_plotly_beside_the_report_on_a_full_disk_leaves_the_good_copy_whole(tmp_path):
+    import hashlib
+    from datetime import date
+
+    from tests.generated_dumps import write_dumps
+
+    write_dumps(tmp_path / "data", days=2, sites=("isna",), end=date(2026, 11, 30))
+    with small_disk(16384) as disk:
+        first = pipelines_command("report", str(tmp_path / "data"), "-o", str(disk / "report.html"), "--plotly-js", "beside")
+        assert first.returncode == 0, first.stderr[-2000:]
+        before = {name: hashlib.sha256((disk / name).read_bytes()).hexdigest() for name in ("plotly.min.js", "report.html")}
+        fill(disk, leave_kb=512)  # room for neither a new plotly.min.js nor a new page
+        full = pipelines_command("report", str(tmp_path / "data"), "-o", str(disk / "report.html"), "--plotly-js", "beside")
+        assert full.returncode == 1 and "No space left on device" in full.stderr, full.stderr[-2000:]
+        after = {name: hashlib.sha256((disk / name).read_bytes()).hexdigest() for name in ("plotly.min.js", "report.html")}
+        assert after == before and not list(disk.glob(".*.tmp"))
