@@ -225,11 +225,13 @@ def test_the_verdict_counts_every_callback_exception_as_a_loss():
     (["-a", "url=not-a-url"], ["-a url= must be the absolute http(s) URL of an article"]),
     (["-a", "from=1800-01-01"], ["neither Jalali", "nor Gregorian"]),
     (["-a", "from=1402-13-40"], ["'1402-13-40' is not a valid Jalali date"]),
+    (["-s", "REDIS_URL=localhost:6379"], ["-s REDIS_URL='localhost:6379' is not a Redis URL", "redis://"]),
 ])
 def test_a_usage_error_is_one_line_and_exit_status_2(tmp_path, args, words):
     result = crawl(tmp_path / "data", *args)
     assert result.returncode == 2
     one_line_refusal(result, *words)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # no start-up banner before it
     assert "Task exception was never retrieved" not in result.stderr
     assert not (tmp_path / "data").exists()  # nothing was touched
 

@@ -17,8 +17,11 @@ import logging
 from pathlib import Path
 
 from redis import RedisError
+from redis.connection import parse_url as parse_redis_url
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.log import configure_logging
 
 from crawler.distributed import distributed_settings, join_run
 from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, preflight
@@ -33,15 +36,22 @@ logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args, opts) -> None:
+        """Scrapy's options, then the checks that need no crawl: a spider name, arguments or REDIS_URL that cannot
+        work is refused here, in one line, before Scrapy starts its crawler process and logs its start-up banner."""
+        super().process_options(args, opts)
+        if len(args) != 1:
+            return  # run() says what is wrong
+        problem, status = self._cannot_start(args[0], opts.spargs, get_spider_loader(self.settings))
+        if problem:
+            configure_logging(self.settings)  # the one line in the log's own format
+            logger.critical("cannot start `scrapy crawl %s`: %s", args[0], problem)
+            raise SystemExit(status)
+
     def run(self, args, opts) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl <spider> (see `scrapy list`)")
         name = args[0]
-        problem, status = self._cannot_start(name, opts.spargs)
-        if problem:
-            logger.critical("cannot start `scrapy crawl %s`: %s", name, problem)
-            self.exitcode = status
-            return
         run_name = self._run_name(name, opts.spargs)
         lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), run_name))
         try:
@@ -91,14 +101,20 @@ class Command(ScrapyCrawlCommand):
         run_name = getattr(self.crawler_process.spider_loader.load(name), "run_name", None)
         return run_name(**arguments) if run_name else name
 
-    def _cannot_start(self, name: str, arguments: dict) -> tuple[str | None, int]:
+    def _cannot_start(self, name: str, arguments: dict, spider_loader) -> tuple[str | None, int]:
         """Why the run cannot start, with its exit status; (None, 0) when it can."""
-        names = sorted(self.crawler_process.spider_loader.list())
+        names = sorted(spider_loader.list())
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             return f"no spider {name!r}; {hint}the spiders are: {', '.join(names)}", EXIT_USAGE
-        spider_class = self.crawler_process.spider_loader.load(name)
+        redis_url = self.settings.get("REDIS_URL")
+        if redis_url:
+            try:
+                parse_redis_url(redis_url)
+            except ValueError as error:
+                return f"-s REDIS_URL={redis_url!r} is not a Redis URL: {error}", EXIT_USAGE
+        spider_class = spider_loader.load(name)
         check = getattr(spider_class, "check_arguments", None)
         if check is not None:
             try:
