@@ -278,20 +278,23 @@ def test_reprocess_keeps_order_and_rejects_bad_lines_with_their_line_numbers(tmp
     good["body"] = "\n\n".join(good["body"]).replace("می‌شود", "می شود")
     good["crawled_at"] = "2026-11-22T10:00:00Z"
     second = {**good, "news_id": "95102918902", "tags": ["مجيد"]}
-    undated = {**good, "published_at": None}
+    untitled = {**good, "title": None}
     lines = [json.dumps(good, ensure_ascii=False), "{not json", json.dumps(second, ensure_ascii=False), "",
-             json.dumps(undated, ensure_ascii=False), json.dumps({**good, "colour": "red"}, ensure_ascii=False), "[1, 2]"]
+             json.dumps(untitled, ensure_ascii=False), json.dumps({**good, "colour": "red"}, ensure_ascii=False),
+             "[1, 2]", json.dumps({**good, "news_id": "95102918903", "published_at": None, "published_jalali": None},
+                                  ensure_ascii=False)]
     write_lines(tmp_path / "in.jsonl", lines)
     result = run_reprocess(str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"))
     assert result.returncode == 1
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [record["news_id"] for record in out] == ["95102918901", "95102918902"]
-    assert "می‌شود" in out[0]["body"] and out[1]["tags"] == ["مجید"]
+    # an undated record is a record: the page stated no date
+    assert [record["news_id"] for record in out] == ["95102918901", "95102918902", "95102918903"]
+    assert "می‌شود" in out[0]["body"] and out[1]["tags"] == ["مجید"] and out[2]["published_at"] is None
     rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(reject["line"], reject["reasons"][0].split(":")[0]) for reject in rejects] == [
-        (2, "not JSON"), (5, "published_at"), (6, "record"), (7, "not a JSON object but list")]
-    assert "published_at: missing" in rejects[1]["reasons"]
-    assert "7 lines read, 2 written" not in result.stderr and "6 lines read, 2 written" in result.stderr
+        (2, "not JSON"), (5, "title"), (6, "record"), (7, "not a JSON object but list")]
+    assert "title: missing" in rejects[1]["reasons"]
+    assert "8 lines read, 3 written" not in result.stderr and "7 lines read, 3 written" in result.stderr
     assert "4 rejected" in result.stderr
     assert not list(tmp_path.glob(".*.tmp"))
 
