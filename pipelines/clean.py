@@ -152,8 +152,9 @@ def clean_article(article: Article) -> CleaningReport:
 
     # 4. A teaser excerpt that the full text after it repeats.
     body: list[str] = []
+    keys_kept = [key for _, key in kept]
     for index, (paragraph, key) in enumerate(kept):
-        if _is_repeated_teaser(key, [later for _, later in kept[index + 1:]], rules.teaser_endings):
+        if _is_repeated_teaser(key, keys_kept, index + 1, rules.teaser_endings):
             report.removed["teaser"] += 1
             continue
         body.append(paragraph)
@@ -178,12 +179,23 @@ def _bare(key: str) -> str:
 _MIN_TEASER = 40
 
 
-def _is_repeated_teaser(key: str, following: list[str], endings: tuple[str, ...]) -> bool:
+def _is_repeated_teaser(key: str, keys: list[str], start: int, endings: tuple[str, ...]) -> bool:
+    """Whether the paragraph is a teaser («... […]») that the text from keys[start] on begins with. Only as much of
+    that text is joined as the teaser is long, so that a body of thousands of paragraphs is read once, not once for
+    each of them."""
     ending = next((ending for ending in endings if key.endswith(ending)), None)
-    if ending is None or not following:
+    if ending is None or start >= len(keys):
         return False
     stem = key[: -len(ending)].strip()
-    return len(stem) >= _MIN_TEASER and " ".join(following).startswith(stem)
+    if len(stem) < _MIN_TEASER:
+        return False
+    following, length = [], 0
+    for later in keys[start:]:
+        following.append(later)
+        length += len(later) + 1
+        if length > len(stem):
+            break
+    return " ".join(following).startswith(stem)
 
 
 class CleanPipeline:

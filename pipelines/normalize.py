@@ -44,7 +44,8 @@ HAZM_OPTIONS = {
 _PROTECTED = re.compile(
     r"(?i:https?://|www\.)[^\s«»\"']+"
     r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|(?<!\S)[^\s\u0600-\u06ff]*[A-Za-z0-9][^\s\u0600-\u06ff]*(?!\S)"
+    # a Latin word: possessive, so that a long run followed by a Persian letter fails at once (linear, not quadratic)
+    r"|(?<!\S)(?=[^\s\u0600-\u06ff]*?[A-Za-z0-9])[^\s\u0600-\u06ff]++(?!\S)"
 )
 # Never text, wherever they stand (URLs and Latin words included): C0 and C1 controls other than the line break, the
 # Arabic letter mark, directional marks, embeddings and isolates, lone surrogates and the non-characters U+FFFE/F.

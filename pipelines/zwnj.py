@@ -42,6 +42,10 @@ AFTER_HEH = ("ایم", "اید", "اند", "است", "ای", "ام", "ات", "ا
 # A compound head must end this many ZWNJ words of the lexicon to be split off by rule.
 HEAD_MIN_COUNT = 25
 MIN_STEM = 2
+# Longer runs of letters are no word (the lexicon's longest fused words have 19 letters, with suffixes a few more):
+# they are left as they are, since analysing a token costs the square of its length.
+MAX_WORD = 40
+_LONG_TOKEN_LOGGED = False  # the first such run is logged at INFO, the others at DEBUG
 # Compound heads are split off only from stems of at least this length, and must be at least this long.
 MIN_HEAD = 3
 MIN_HEAD_STEM = 3
@@ -155,8 +159,16 @@ class ZwnjRestorer:
     # -- words -----------------------------------------------------------------------------------------------
 
     def restore_word(self, token: str) -> str:
-        """The token with its ZWNJs restored, or unchanged when it is known, already has one, or is unknown."""
+        """The token with its ZWNJs restored, or unchanged when it is known, already has one, is unknown, or is
+        longer than any word (MAX_WORD: its analysis would cost the square of its length)."""
         if ZWNJ in token or token in self.plain or _DIACRITIC.search(token):
+            return token
+        if len(token) > MAX_WORD:
+            global _LONG_TOKEN_LOGGED
+            (logger.debug if _LONG_TOKEN_LOGGED else logger.info)(
+                "a run of %d Persian letters is no word: its ZWNJs are not restored (MAX_WORD is %d)", len(token),
+                MAX_WORD)
+            _LONG_TOKEN_LOGGED = True
             return token
         if token not in self._cache:
             self._cache[token] = self._restore(token, depth=0)

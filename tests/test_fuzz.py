@@ -288,3 +288,32 @@ def test_hostile_pages_of_sites_we_have_no_code_for():
         article = extracted(parser.article, mutate_html(rng.choice(pages), rng), "https://example.ir/news/1410487/x")
         if article is not None:
             check_record(article)
+
+
+def test_the_text_stages_grow_linearly_with_hostile_input():
+    # Long runs (Latin, Persian, mixed) and many paragraphs, at one size and at eight times it, through cleaning,
+    # normalization (with ZWNJ restoration) and validation. Linear stages take about eight times as long; a quadratic
+    # one (as the Latin-word pattern, the ZWNJ analysis of long tokens and the teaser check were) took 40-60 times.
+    # A ratio measured in this process, not a time limit: it holds on a slow or busy machine.
+    import time
+
+    from pipelines.reprocess import process_record
+    from crawler.record import Article
+
+    def hostile(size: int) -> Article:
+        paragraphs = ["a" * size + "ب", "ب" * size, "aب" * (size // 2), *(f"بند {index}." for index in range(size // 8))]
+        return Article(site="example.ir", url="https://example.ir/news/1/", title="عنوان " + "ت" * size,
+                       body="\n\n".join(paragraphs), published_at="2023-08-15T12:46:00+03:30", crawled_at=CRAWLED_AT)
+
+    def cost(size: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            article = hostile(size)
+            started = time.perf_counter()
+            process_record(article)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    cost(500)  # warm the caches
+    small, large = cost(4000), cost(32000)
+    assert large / small < 24, f"8x the input took {large / small:.1f}x the time ({small:.4f} s, {large:.4f} s)"
