@@ -35,6 +35,7 @@ RECORDS_WRITTEN = "records/written"  # records written (new and revisions)
 SCHEDULER_SHARED_ENQUEUED = "scheduler/enqueued/redis"  # requests this worker put in the shared queue (scrapy-redis's name)
 SCHEDULER_SHARED_DEQUEUED = "scheduler/dequeued/redis"  # requests this worker took from the shared queue
 SITE_FAMILY = "site/family"  # the family detected on an unregistered site
+DISCOVERY_BOUNDS_HIT = "discovery/bounds_hit"  # times a discovery bound cut what a site listed (logged each time)
 DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing
 WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
 
@@ -42,6 +43,11 @@ WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
 def missing(field: str) -> str:
     """Article pages on which a required field was missing."""
     return f"articles/missing/{field}"
+
+
+def bound_hit(setting: str) -> str:
+    """Times the discovery bound of this setting cut what a site listed."""
+    return f"discovery/bound/{setting}"
 
 
 def rejected_for(reason: str) -> str:

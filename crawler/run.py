@@ -217,6 +217,8 @@ class RunVerdict:
                    f"{record['date_missing']} without a date, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
+                   + (f", discovery bounds hit ({', '.join(f'{name} x{count}' for name, count in bounds.items())})"
+                      if (bounds := record['bounds_hit']) else "") +
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
         (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
 
@@ -246,6 +248,8 @@ class RunVerdict:
             "already_stored": stats.get(counters.RECORDS_ALREADY_STORED, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),
             "date_missing": stats.get(counters.RECORDS_DATE_MISSING, 0),
+            "bounds_hit": {key.rpartition("/")[2]: count for key, count in stats.items()
+                           if key.startswith(counters.bound_hit(""))},
             "skipped_pages": stats.get(counters.ARTICLES_SKIPPED, 0),
             "retried": stats.get(counters.ARTICLES_RETRIED, 0),
             "to_retry": stats.get(counters.ARTICLES_TO_RETRY, 0),

@@ -104,6 +104,15 @@ CATCHUP_MAX_PAGES = 100
 # Sites crawled from their feeds and sitemaps (crawler/spiders/discovery.py): a latest-news run takes the articles the
 # sitemaps date in this many last days (a general sitemap lists every article a site ever had).
 LATEST_NEWS_DAYS = 2
+# Bounds on what a site controls in discovery (crawler/spiders/discovery.py): each one hit is a warning, counted
+# (`bounds_hit` in the runs log and the summary), never a silent cut. Sitemap files read in one run, and how deep
+# indexes may nest (an index that always names another would be read for ever)...
+DISCOVERY_MAX_SITEMAPS = 100
+DISCOVERY_MAX_SITEMAP_DEPTH = 3
+# ...entries taken from one listing page (a sitemap, a feed, a home page's links)...
+DISCOVERY_MAX_LISTED = 5000
+# ...and article requests that discovery makes in one run (a 600,000-URL sitemap must not queue 600,000 requests).
+DISCOVERY_MAX_ARTICLES = 20000
 # Articles that failed for a reason that may pass (a fetch error, an empty page, a refused redirect, a rejected record)
 # are remembered and tried again by the next latest-news runs, this many times; then they are reported as given up.
 RETRY_FAILED_ARTICLES = 3

@@ -309,3 +309,82 @@ def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     assert refused.returncode == 75
     runs = [json.loads(line) for line in (data / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
     assert runs[-1]["spider"] == "news-127.0.0.1"
+
+
+# -- bounds on what a site controls ------------------------------------------------------------------------------------
+
+class HostileSite:
+    """A site whose listings never end or never stop growing, counting the requests it gets."""
+
+    def __init__(self, mode: str):
+        from datetime import datetime
+
+        from crawler.dates import TEHRAN
+
+        self.mode = mode
+        self.today = datetime.now(TEHRAN).strftime("%Y-%m-%dT%H:%M:%S+03:30")
+        self.paths: list[str] = []
+
+    def page(self, path: str) -> tuple[int, str, str]:
+        self.paths.append(path)
+        xml = "application/xml"
+        if path == "/":
+            links = "".join(f'<a href="/news/{1000 + number}/x">خبر شماره {number}</a>' for number in range(300))
+            return 200, "text/html; charset=utf-8", f"<html><body>{links if self.mode == 'links' else ''}</body></html>"
+        if path == "/robots.txt":
+            return 200, "text/plain", "User-agent: *\nAllow: /\nSitemap: /sitemap-0.xml\n"
+        if path.startswith("/sitemap-"):
+            number = int(path.removeprefix("/sitemap-").removesuffix(".xml"))
+            if self.mode == "endless":  # every index names one more
+                return 200, xml, (f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+                                  f"<loc>/sitemap-{number + 1}.xml</loc></sitemap></sitemapindex>")
+            if self.mode == "many" and number == 0:  # an index of 500 undated sitemaps
+                children = "".join(f"<sitemap><loc>/sitemap-{child}.xml</loc></sitemap>" for child in range(1, 501))
+                return 200, xml, f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+            dated = self.mode == "huge"  # 400 articles of today, else 30 undated ones
+            entries = "".join(f"<url><loc>/news/{(number + 10) * 1000 + entry}/x</loc>"
+                              + (f"<lastmod>{self.today}</lastmod>" if dated else "") + "</url>"
+                              for entry in range(400 if dated else 30))
+            return 200, xml, f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        if path.startswith("/news/"):
+            code = path.split("/")[2]
+            return 200, "text/html; charset=utf-8", (
+                f"<html><head><title>خبر {code}</title><meta property='article:published_time' content='{self.today}'>"
+                f"</head><body><h1>خبر شماره {code} از سایت</h1><p>متن خبر شماره {code} که چند کلمه دارد و خوانده "
+                "می‌شود.</p></body></html>")
+        return 404, "text/html", "<html><body>404</body></html>"
+
+
+@pytest.mark.parametrize(("mode", "settings", "bound", "sitemaps", "articles"), [
+    ("endless", ["DISCOVERY_MAX_SITEMAP_DEPTH=3"], "DISCOVERY_MAX_SITEMAP_DEPTH", 4, 0),
+    ("many", ["DISCOVERY_MAX_SITEMAPS=20"], "DISCOVERY_MAX_SITEMAPS", 20, 0),  # undated entries: none fetched
+    ("huge", ["DISCOVERY_MAX_LISTED=100", "DISCOVERY_MAX_ARTICLES=1000"], "DISCOVERY_MAX_LISTED", 1, 100),
+    ("huge", ["DISCOVERY_MAX_ARTICLES=25"], "DISCOVERY_MAX_ARTICLES", 1, 25),
+    ("links", ["DISCOVERY_MAX_LISTED=40"], "DISCOVERY_MAX_LISTED", 1, 40),
+])
+def test_discovery_stops_at_its_bounds_and_says_so(tmp_path, mode, settings, bound, sitemaps, articles):
+    from tests.serving import LoopbackServer, PageHandler
+
+    site = HostileSite(mode)
+
+    class Handler(PageHandler):
+        def do_GET(self):  # noqa: N802
+            self._send(*site.page(urlsplit_path(self.path)))
+
+    with running(LoopbackServer(Handler)) as server:
+        arguments = [argument for setting in settings for argument in ("-s", setting)]
+        result = crawl_site(server.base_url + "/", tmp_path / "data", *arguments)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert len([path for path in site.paths if path.startswith("/sitemap-")]) == sitemaps
+    assert len([path for path in site.paths if path.startswith("/news/")]) == articles
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line and f"-s {bound}=" in line]
+    assert warnings, result.stderr[-3000:]
+    run = json.loads((tmp_path / "data" / "runs.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert run["bounds_hit"].get(bound, 0) >= 1
+    assert "discovery bounds hit (" in result.stderr
+
+
+def urlsplit_path(path: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(path).path

@@ -372,6 +372,8 @@ class SiteSpider(NewsSpider):
         self._set_base_url(self.arguments.get("base_url"))
         self._requested_ids: set[str] = set()
         self._listed = 0  # articles any listing gave (new or already stored)
+        self._discovered = 0  # article requests the listings made (DISCOVERY_MAX_ARTICLES)
+        self._articles_bound_hit = False
 
     def find_site(self) -> Site:
         """The site this run crawls: the registry's entry `site_key`."""
@@ -436,6 +438,11 @@ class SiteSpider(NewsSpider):
         since, until = self._window()
         hosts = self._hosts()
         entries = list(entries)
+        most = self.crawler.settings.getint("DISCOVERY_MAX_LISTED")
+        if len(entries) > most:
+            self.bound_hit("DISCOVERY_MAX_LISTED", f"{source} lists {len(entries)} articles: the first {most} taken")
+            entries = entries[:most]
+        latest = windowed and not self.first_day  # a latest-news window: an undated entry may be years old
         stored = self.stored_among(self.site.key, [article_key(entry.news_id, None if entry.news_id else entry.url)
                                                    for entry in entries])
         total = new = known = old = elsewhere = 0
@@ -444,7 +451,7 @@ class SiteSpider(NewsSpider):
             if host_of(entry.url) not in hosts:
                 elsewhere += 1
                 continue
-            if windowed and entry.listed_at and not since <= entry.listed_at < until:
+            if windowed and (not since <= entry.listed_at < until if entry.listed_at else latest):
                 old += 1
                 continue
             self._listed += 1
@@ -452,13 +459,27 @@ class SiteSpider(NewsSpider):
             if key in stored:
                 known += 1
                 continue
+            if self._discovered >= self.crawler.settings.getint("DISCOVERY_MAX_ARTICLES"):
+                if not self._articles_bound_hit:
+                    self._articles_bound_hit = True
+                    self.bound_hit("DISCOVERY_MAX_ARTICLES", f"{self._discovered} articles asked for: no more this run "
+                                                             f"(from {source} on)")
+                continue
+            self._discovered += 1
             request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
             if request is not None:
                 new += 1
                 yield request
         self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
         self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s", source, total, new, known,
-                         f", {old} outside the window" if old else "", f", {elsewhere} on other sites" if elsewhere else "")
+                         f", {old} outside the window{' or undated' if latest else ''}" if old else "",
+                         f", {elsewhere} on other sites" if elsewhere else "")
+
+    def bound_hit(self, setting: str, what: str) -> None:
+        """A discovery bound cut what the site listed: a warning naming the setting, and counted for the run's line."""
+        self.crawler.stats.inc_value(counters.DISCOVERY_BOUNDS_HIT)
+        self.crawler.stats.inc_value(counters.bound_hit(setting))
+        self.logger.warning("%s (-s %s=%d)", what, setting, self.crawler.settings.getint(setting))
 
     def _window(self) -> tuple[datetime, datetime]:
         """The publication times this run wants from dated listings: the -a from/to days, or the last

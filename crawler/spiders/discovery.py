@@ -4,9 +4,12 @@ listing when the family has one), the feeds the home page declares, and the site
 Reading each of these is crawler/sites/discovery.py's; this is the fetching, the window and the accounting.
 
 Which articles: in a latest-news run, every article the home page and the feeds list, and those the sitemaps list
-from the last LATEST_NEWS_DAYS days (a general sitemap of a big site lists every article it ever had); with -a from/to,
-those the listings date within the range (undated ones are fetched and the record's own date decides). Articles the
-seen-store already has are not fetched again. -a pages=N reads at most N sitemap files.
+from the last LATEST_NEWS_DAYS days (a general sitemap of a big site lists every article it ever had, so an undated
+sitemap entry is left out: it may be years old); with -a from/to, those the listings date within the range (undated
+ones are fetched and the record's own date decides). Articles the seen-store already has are not fetched again.
+-a pages=N reads at most N sitemap files. What a site controls is bounded (DISCOVERY_* settings): sitemap files and
+how deep indexes nest, entries taken from one listing, article requests in one run; a bound hit is a warning and is
+counted in the run's line.
 """
 
 from __future__ import annotations
@@ -119,16 +122,24 @@ class SiteDiscovery(SiteSpider):
         self.logger.info("no robots.txt (%s): trying /sitemap.xml", failure.getErrorMessage() or failure.type.__name__)
         yield from self._sitemap_requests([f"{parts.scheme}://{parts.netloc}/sitemap.xml"])
 
-    def _sitemap_requests(self, urls: Iterable[str]) -> Iterator[Request]:
+    def _sitemap_requests(self, urls: Iterable[str], depth: int = 0) -> Iterator[Request]:
+        """Requests for sitemaps not read yet this run; ``depth`` is how many indexes led to them."""
+        settings = self.crawler.settings
+        if depth > settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH"):
+            self.bound_hit("DISCOVERY_MAX_SITEMAP_DEPTH", f"sitemap indexes nested {depth} deep: the deepest not read")
+            return
         for url in urls:
             if url in self._sitemaps_read:
                 continue
             if self.max_pages and len(self._sitemaps_read) >= self.max_pages:
                 self.logger.info("-a pages=%d: no more sitemaps read", self.max_pages)
                 return
+            if len(self._sitemaps_read) >= settings.getint("DISCOVERY_MAX_SITEMAPS"):
+                self.bound_hit("DISCOVERY_MAX_SITEMAPS", f"{len(self._sitemaps_read)} sitemaps read: no more this run")
+                return
             self._sitemaps_read.add(url)
             yield Request(url, callback=self.parse_sitemap, errback=self.listing_failed, dont_filter=True,
-                          meta={"handle_httpstatus_list": NOT_THERE})
+                          meta={"handle_httpstatus_list": NOT_THERE, "sitemap_depth": depth})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
@@ -154,7 +165,7 @@ class SiteDiscovery(SiteSpider):
                              len(sitemap.sitemaps), len(children))
             # the newest first: a capped run (-a pages=) reads what changed last
             children.sort(key=lambda child: child[1] or datetime.max.replace(tzinfo=TEHRAN), reverse=True)
-            yield from self._sitemap_requests(url for url, _ in children)
+            yield from self._sitemap_requests((url for url, _ in children), response.meta.get("sitemap_depth", 0) + 1)
         pages = sitemap.pages if sitemap.is_news else [
             page for page in sitemap.pages if looks_like_article(page.url, self._hosts())]
         if pages:
