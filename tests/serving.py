@@ -18,8 +18,12 @@ class LoopbackServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), handler)
 
     @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start_in_thread(self):
         threading.Thread(target=self.serve_forever, name=type(self).__name__, daemon=True).start()

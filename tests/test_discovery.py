@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.dates import to_tehran_iso
-from crawler.sites import Site, parser_for
+from crawler.sites import Site, parser_for, site_key_of
 from crawler.sites.discovery import (
     article_links,
     feed_entries,
@@ -165,7 +165,7 @@ def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path)
         assert record["title"] == story.title  # without the «خبرگزاری آزمون - » prefix of og:title and <title>
         assert record["published_at"] == to_tehran_iso(story.published)
         assert record["body"] == "\n\n".join(story.paragraphs)  # no menu, comment form or related links
-        assert record["site"] == "127.0.0.1"
+        assert record["site"] == site_key_of(server.base_url)  # «127.0.0.1:<port>»: the host and its port
     assert not [path for path in requests if path in ("/about", "/contact")]
     # Second run: nothing new; the listings are read, no article page is asked for again.
     assert second.returncode == 0 and "0 new article(s)" in second.stderr, second.stderr[-2000:]
@@ -296,7 +296,8 @@ def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     try:
         with running(MockFeedSiteServer()) as server:
             result = crawl_site(server.base_url + "/", data)
-            same = RunLock(data / "news-127.0.0.1" / ".lock")
+            name = "news-" + site_key_of(server.base_url).replace(":", "_")
+            same = RunLock(data / name / ".lock")
             same.acquire()
             try:
                 refused = crawl_site(server.base_url + "/", data)
@@ -305,10 +306,10 @@ def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     finally:
         other.release()
     assert result.returncode == 0, result.stderr[-2000:]
-    assert list((data / "news-127.0.0.1").glob("news-127.0.0.1-*.jsonl"))
+    assert list((data / name).glob(f"{name}-*.jsonl"))
     assert refused.returncode == 75
     runs = [json.loads(line) for line in (data / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert runs[-1]["spider"] == "news-127.0.0.1"
+    assert runs[-1]["spider"] == name
 
 
 # -- bounds on what a site controls ------------------------------------------------------------------------------------
@@ -388,3 +389,21 @@ def urlsplit_path(path: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(path).path
+
+
+def test_two_sites_on_one_host_are_two_sites_and_run_side_by_side(tmp_path):
+    # The same news codes on two ports of one host: before, the second site's run found everything "already stored"
+    # (0 new, exit 0), and run together the second was refused (exit 75).
+    data = tmp_path / "data"
+    with running(MockFeedSiteServer()) as first, running(MockFeedSiteServer()) as second:
+        together = [subprocess.Popen([str(SCRAPY), "crawl", "news", "-a", f"site_url={server.base_url}/",
+                                      "-s", f"DATA_DIR={data}", *FAST], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True) for server in (first, second)]
+        results = [(process.wait(timeout=180), process.stderr.read()) for process in together]
+    assert [status for status, _ in results] == [0, 0], results[1][1][-2000:]
+    records = dumped(data)
+    for server in (first, second):
+        mine = [record for record in records if record["site"] == site_key_of(server.base_url)]
+        assert sorted(record["news_id"] for record in mine) == sorted(story.news_id for story in server.site.recent())
+    assert len({record["site"] for record in records}) == 2
+    assert len({(record["site"], record["news_id"]) for record in records}) == len(records)

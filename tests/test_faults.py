@@ -534,7 +534,7 @@ def test_xxe_and_entity_bombs_in_feeds_and_sitemaps_are_harmless(trap, tmp_path,
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=environment)
     assert trap.caught == []
     assert result.returncode == 0, result.stderr[-3000:]
-    written = [json.loads(line) for path in (tmp_path / "wordpress").glob("*.jsonl")
+    written = [json.loads(line) for path in (tmp_path / f"wordpress-127.0.0.1_{server.port}").glob("*.jsonl")
                for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(written) == len(site.posts)  # every post, through the route under attack
     everything = result.stderr + json.dumps(written, ensure_ascii=False)

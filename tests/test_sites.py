@@ -396,7 +396,7 @@ def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(t
         assert record[field] == wanted[field], field
     assert record["body"].split("\n\n") == wanted["body"] or key in ("isna", "irinn")  # families: their own reading
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
-    assert record["site"] == "127.0.0.1"
+    assert record["site"] == f"127.0.0.1:{server.port}"
     if wanted["published_at"] is None:  # the page states no date: written all the same, and counted
         assert "1 without a date" in result.stderr
 

@@ -60,7 +60,7 @@ def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, 
     assert sorted(record["news_id"] for record in records) == sorted(str(post.id) for post in posts)
     for record in records:
         check_post(record, server.site.by_id[int(record["news_id"])])
-        assert record["site"] == "127.0.0.1" and record["province"] is None
+        assert record["site"] == f"127.0.0.1:{server.port}" and record["province"] is None
     expected_route = {"on": "route: REST API at", "off": "route: feed and sitemaps", "rest_route": "route: REST API at",
                       "no-embed": "route: REST API at"}[rest]
     assert expected_route in log
@@ -74,8 +74,8 @@ def test_both_routes_give_the_same_records(tmp_path):
         with running(serve(rest)) as server:
             records, _ = crawl(tmp_path / rest, "wordpress", "-a", f"site_url={server.base_url}/")
         host = server.base_url
-        results[rest] = {record["news_id"]: json.loads(json.dumps(record).replace(host, "http://site"))
-                         for record in records}
+        results[rest] = {record["news_id"]: json.loads(json.dumps(record).replace(host, "http://site").replace(
+            f"127.0.0.1:{server.port}", "site")) for record in records}  # the site's key has its port
     assert results["on"].keys() == results["off"].keys()
     for news_id, record in results["on"].items():
         other = results["off"][news_id]
@@ -149,7 +149,8 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
         before = len(server.requests)
         second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
-    files = list((tmp_path / "wordpress").glob("wordpress-*.jsonl"))
+    name = f"wordpress-127.0.0.1_{server.port}"  # each WordPress site its own folder and lock
+    files = list((tmp_path / name).glob(f"{name}-*.jsonl"))
     assert len(files) == 1 and len(files[0].read_text(encoding="utf-8").splitlines()) == len(server.site.posts)
     assert len(server.requests) - before <= 2  # robots.txt and one REST page
     runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -67,6 +67,20 @@ class Site:
         return bare | {"www." + host for host in bare}
 
 
+def site_key_of(url: str) -> str:
+    """What names a site given by its URL alone (no registry entry): its host without `www.`, and its port when the
+    URL names one that is not the scheme's own («127.0.0.1:18865»): two sites on one host are two sites, in the
+    seen-store, the records' `site`, the run's lock and folder. The scheme is left out: a site that moves from http to
+    https is the same site. "" for a URL with no host."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower().removeprefix("www."), parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{host}:{port}" if host and port and port != default else host
+
+
 _SITE_FIELDS = {"name", "family", "base_url", "hosts", "province", "verified", "selectors", "parser"}
 
 

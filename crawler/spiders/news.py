@@ -32,6 +32,7 @@ from crawler.sites import (
     parser_for,
     registered_site,
     registry,
+    site_key_of,
 )
 from crawler.sites.detect import detect_family
 from crawler.spiders.base import NewsSpider, checked_base_url
@@ -62,14 +63,11 @@ class AnyNewsSpider(SiteDiscovery):
 
     @classmethod
     def run_name(cls, **arguments: str) -> str:
-        """`news-<host>` for a site's latest news (so that crawls of different sites run side by side, each with its
-        own folder under DATA_DIR), `news` for single articles."""
-        site_url = (arguments.get("site_url") or "").strip()
-        try:
-            host = (urlsplit(site_url).hostname or "").removeprefix("www.") if site_url else ""
-        except ValueError:
-            host = ""
-        return f"news-{re.sub(r'[^a-z0-9.-]', '_', host)}" if host else cls.name
+        """`news-<site>` (its host, and its port when it has its own: crawler/sites site_key_of), for a site's latest
+        news and for one of its articles alike: crawls of different sites run side by side, each with its own lock
+        and folder under DATA_DIR, and runs of one site never overlap."""
+        key = site_key_of((arguments.get("site_url") or arguments.get("url") or "").strip())
+        return f"news-{re.sub(r'[^a-z0-9.-]', '_', key)}" if key else cls.name
 
     def find_site(self) -> Site:
         """The registry's entry when the site is in the registry (its family is known); else a site named by its host,
@@ -81,7 +79,7 @@ class AnyNewsSpider(SiteDiscovery):
                 self._family_decided = self._registered = True
                 return registered_site(key)
         self._family_decided = self.family is not None
-        name = host.removeprefix("www.")
+        name = site_key_of(self._origin)
         return Site(key=name, name=name, family=self.family or "generic", base_url=self._origin)
 
     def _set_base_url(self, given: str | None) -> None:

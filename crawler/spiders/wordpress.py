@@ -15,6 +15,7 @@ of posts or feed), -a refresh=1; -a site_url= (or base_url=) sends registry spid
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler import counters
 from crawler.record import Article, article_key
-from crawler.sites import NotAnArticle, Site, parser_for, registered_site
+from crawler.sites import NotAnArticle, Site, parser_for, registered_site, site_key_of
 from crawler.sites.html import absolute
 from crawler.spiders.base import (
     ARTICLE_PRIORITY,
@@ -44,6 +45,15 @@ class WordPressSpider(NewsSpider):
     site_key: str | None = None  # set on the registry's spiders
     options = (*NewsSpider.options, "site_url", "base_url")
 
+    @classmethod
+    def run_name(cls, **arguments: str) -> str:
+        """A registry spider's name; `wordpress-<site>` for `scrapy crawl wordpress -a site_url=`, so that each
+        WordPress site has its own lock and folder, as `news` sites do."""
+        if cls.site_key:
+            return cls.name
+        key = site_key_of((arguments.get("site_url") or arguments.get("base_url") or "").strip())
+        return f"{cls.name}-{re.sub(r'[^a-z0-9.-]', '_', key)}" if key else cls.name
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         given = self.arguments.get("site_url") or self.arguments.get("base_url")
@@ -54,7 +64,7 @@ class WordPressSpider(NewsSpider):
             if not given:
                 raise UsageError("scrapy crawl wordpress needs the site: -a site_url=https://example.ir/")
             self.base_url = checked_base_url(given, "site_url")
-            host = urlsplit(self.base_url).hostname.removeprefix("www.")
+            host = site_key_of(self.base_url)
             self.site = Site(key=host, name=host, family="wordpress", base_url=self.base_url)
         self.parser = parser_for(self.site)
         self.allowed_domains = [urlsplit(self.base_url).hostname]
