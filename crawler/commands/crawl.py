@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from redis import RedisError
+from scrapy import signals
 from redis.connection import parse_url as parse_redis_url
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -31,6 +34,8 @@ from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
 from crawler.state_redis import shown_url
 
 EXIT_USAGE = 2
+# In JOBDIR while a crawl runs (crawler/commands/crawl.py _job_marker).
+JOB_MARKER = "crawl-in-progress"
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +89,10 @@ class Command(ScrapyCrawlCommand):
                     self.exitcode = EXIT_FAILED
                     return
                 distributed_settings(self.settings, run_name, role, run_id)
+            job = self._job_marker()
             crawler = self._create_crawler(name)
+            if job is not None:  # closed cleanly (Ctrl-C once included), not killed: the saved queue can be resumed
+                crawler.signals.connect(lambda: job.unlink(missing_ok=True), signal=signals.spider_closed, weak=False)
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
             # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
@@ -95,6 +103,27 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
         finally:
             lock.release()
+
+    def _job_marker(self) -> Path | None:
+        """With JOBDIR: a marker that the crawl is running, removed when the spider closes (Ctrl-C once included).
+        Found at the start, it says the last crawl with this JOBDIR was killed (kill -9, Ctrl-C twice, a crash):
+        Scrapy's saved queue and duplicate filter then lack the requests that were in flight, and resuming them
+        would skip those articles for good. So the saved state is cleared, with a warning, and the crawl starts
+        afresh: what is already stored is skipped all the same."""
+        job = self.settings.get("JOBDIR")
+        if not job:
+            return None
+        folder = Path(job)
+        marker = folder / JOB_MARKER
+        if marker.exists():
+            logger.warning("JOBDIR %s: the last crawl with it did not stop cleanly (killed, or Ctrl-C twice), so its "
+                           "saved queue may have lost requests; starting afresh instead of resuming (articles already "
+                           "stored are skipped)", folder)
+            for child in folder.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        return marker
 
     def _run_name(self, name: str, arguments: dict) -> str:
         """The run's name (its lock, folder and files): the spider's, or the spider's run_name() for these arguments."""
