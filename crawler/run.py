@@ -25,6 +25,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import counters
 from crawler.dates import utc_now_iso
+from crawler.state_redis import check_durability
 from crawler.state import (
     AnotherRunInProgress,
     RunLock,
@@ -69,6 +70,11 @@ def preflight(settings, spider: str, incremental: bool) -> None:
     check_writable(rejects_dir(settings, spider))
     if incremental:
         open_store(settings).close()  # SQLite under DATA_DIR, or Redis (REDIS_URL): reachable and writable
+        if settings.get("REDIS_URL"):
+            warning = check_durability(settings.get("REDIS_URL"), settings.get("REDIS_NAMESPACE") or "persian-news",
+                                       data_dir, settings.getbool("REDIS_REQUIRE_PERSISTENCE"))
+            if warning:
+                logger.warning("%s", warning)
 
 
 @dataclass(frozen=True)

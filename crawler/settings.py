@@ -79,6 +79,9 @@ SPIDER_MIDDLEWARES = {"crawler.distributed.FollowerStart": 10}
 # are in Redis, and every worker started with the same spider and REDIS_URL joins the same run.
 REDIS_URL = None
 REDIS_NAMESPACE = "persian-news"  # the prefix of every key this crawler writes in Redis
+# Redis must keep what runs write across its restarts (appendonly yes, appendfsync everysec): without that a worker
+# warns at start, and with this set it refuses to run.
+REDIS_REQUIRE_PERSISTENCE = False
 DISTRIBUTED_IDLE_SECONDS = 10  # a worker leaves when the shared queue has been empty this long
 DISTRIBUTED_HEARTBEAT_SECONDS = 5  # a worker's sign of life; silent for three, it is dead and its run may be taken over
 WRITE_DELAY_SECONDS = 0.5  # the longest an article written to disk waits for the next batch of writes to Redis

@@ -20,7 +20,9 @@ import json
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -277,3 +279,52 @@ class RedisStore:
             for (site, key), claim in held.items():
                 self._release(keys=[self._key("claim", site, key)], args=[claim.owner], client=pipe)
             pipe.execute()
+
+
+# -- durability -----------------------------------------------------------------------------------------------------
+
+STORE_ID = "store-id"  # the key (under the namespace) naming this store; a data folder remembers the one it used
+
+
+def check_durability(url: str, namespace: str, data_dir, require_persistence: bool) -> str | None:
+    """Before a run that writes to the Redis store: a warning (returned) when Redis keeps no append-only file, so
+    that a restart would lose what runs wrote (StorageProblem instead with REDIS_REQUIRE_PERSISTENCE); and
+    StorageProblem when Redis has lost the store this data folder used before: it came back empty (restarted without
+    persistence, flushed) or is another server, and writing now would write every article again.
+
+    The store's id is a random key Redis keeps (`<namespace>:store-id`); the data folder keeps the id it last saw in
+    `.redis-store-<namespace>`. (Hand-written: neither scrapy-redis nor redis-py tells a Redis that came back empty
+    from a new one.)"""
+    remembered = Path(data_dir) / f".redis-store-{namespace}"
+    warning = None
+    with storage_errors(url):
+        client = connect(url)
+        try:
+            appendonly = (client.config_get("appendonly") or {}).get("appendonly")
+        except redis.ResponseError:  # CONFIG renamed or refused (a managed Redis): nothing to check with
+            appendonly = None
+        if appendonly == "no":
+            problem = (f"Redis at {shown_url(url)} keeps no append-only file (appendonly no): a restart would lose "
+                       "the seen-store, and the next runs would write every article again; set appendonly yes and "
+                       "appendfsync everysec (README: More than one machine)")
+            if require_persistence:
+                raise StorageProblem(problem + " (REDIS_REQUIRE_PERSISTENCE is set)")
+            warning = problem
+        key = f"{namespace}:{STORE_ID}"
+        known = remembered.read_text(encoding="utf-8").strip() if remembered.is_file() else None
+        current = client.get(key)
+        current = current.decode() if current else None
+        if known and current != known:
+            raise StorageProblem(
+                f"Redis at {shown_url(url)} does not hold the seen-store this data folder last used (store "
+                f"{known}, Redis has {current or 'none'}): it came back empty or is another server, and a run now "
+                f"would write every article again. Restore Redis from its append-only file or backup; to start a new "
+                f"store on purpose, delete {remembered}")
+        if current is None:
+            client.set(key, uuid.uuid4().hex, nx=True)
+            current = client.get(key).decode()
+        client.close()
+    if known != current:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        remembered.write_text(current + "\n", encoding="utf-8")
+    return warning

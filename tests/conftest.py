@@ -52,6 +52,7 @@ class RedisServer:
     def __init__(self):
         import shutil
         import subprocess
+        import tempfile
         import time
 
         import redis
@@ -64,9 +65,11 @@ class RedisServer:
             pytest.skip(message)
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        # its working folder (where an append-only file would go) is a temporary one, never the checkout
+        self.folder = tempfile.mkdtemp(prefix="redis-server-")
         self.process = subprocess.Popen([executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--protected-mode", "no"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         "--appendonly", "no", "--protected-mode", "no", "--dir", self.folder],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder)
         client = redis.Redis.from_url(self.url)
         for _ in range(100):
             try:
@@ -80,9 +83,12 @@ class RedisServer:
         self.client = client
 
     def stop(self) -> None:
+        import shutil
+
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

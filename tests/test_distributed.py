@@ -279,3 +279,39 @@ def test_a_worker_stays_while_the_run_has_work_even_when_the_queue_runs_dry_betw
     assert abs((ended[0] - ended[1]).total_seconds()) <= 2, runs  # both stayed to the end
     union = [record["news_id"] for folder in folders for record in dumped(folder)]
     assert sorted(union) == sorted(spec.code for spec in site.articles)
+
+
+def test_a_redis_that_came_back_empty_stops_the_run_instead_of_writing_every_article_again(tmp_path, redis_server):
+    # kill -9 of a redis-server without persistence, restarted empty: the rerun wrote all 28 articles again, unseen.
+    redis_server.client.flushall()
+    site = MockSite()
+    data = tmp_path / "worker"
+    with running(MockIsnaServer(site)) as server:
+        assert worker(server, redis_server.url, data).wait(timeout=240) == 0
+        first = dumped(data)
+        redis_server.client.flushall()  # what a restart without persistence leaves
+        refused = worker(server, redis_server.url, data).wait(timeout=240)
+    log = (tmp_path / "worker.log").read_text(encoding="utf-8")
+    assert sorted(record["news_id"] for record in first) == sorted(wanted(site))
+    assert refused == 1 and dumped(data) == first  # nothing written twice
+    assert "does not hold the seen-store this data folder last used" in log
+    assert str(data / ".redis-store-persian-news") in log  # and what to do about it
+
+
+def test_a_redis_without_persistence_is_a_warning_and_with_redis_require_persistence_a_refusal(tmp_path, redis_server):
+    redis_server.client.flushall()
+    redis_server.client.config_set("appendonly", "no")
+    with running(MockIsnaServer(MockSite())) as server:
+        warned = worker(server, redis_server.url, tmp_path / "warned", arguments=["-a", "from=1402-05-19", "-a",
+                                                                                  "to=1402-05-19"]).wait(timeout=240)
+        refused = worker(server, redis_server.url, tmp_path / "refused", "-s", "REDIS_REQUIRE_PERSISTENCE=1").wait(timeout=240)
+        redis_server.client.config_set("appendonly", "yes")
+        try:
+            quiet = worker(server, redis_server.url, tmp_path / "quiet", "-s", "REDIS_REQUIRE_PERSISTENCE=1",
+                           arguments=["-a", "from=1402-05-20", "-a", "to=1402-05-20"]).wait(timeout=240)
+        finally:
+            redis_server.client.config_set("appendonly", "no")
+    logs = {name: (tmp_path / f"{name}.log").read_text(encoding="utf-8") for name in ("warned", "refused", "quiet")}
+    assert warned == 0 and "WARNING" in logs["warned"] and "keeps no append-only file" in logs["warned"]
+    assert refused == 1 and "REDIS_REQUIRE_PERSISTENCE is set" in logs["refused"] and not dumped(tmp_path / "refused")
+    assert quiet == 0 and "append-only" not in logs["quiet"], logs["quiet"][-2000:]
