@@ -402,6 +402,7 @@ class SharedRun:
         self.role = settings.get("DISTRIBUTED_ROLE")
         self.run_id = settings.get("DISTRIBUTED_RUN_ID")
         self.worker = worker_label()
+        self.alive_key = f"{namespace(settings)}:alive:{worker_name()}"
         self.idle_seconds = settings.getfloat("DISTRIBUTED_IDLE_SECONDS", 10)
         self.heartbeat_every = heartbeat_seconds(settings)
         self._idle_since: float | None = None  # since when the queue has been empty and this worker without work
@@ -432,6 +433,8 @@ class SharedRun:
             pipe = self.client.pipeline()
             pipe.expire(self.keys["run"], int(6 * self.heartbeat_every) + 1)
             pipe.hset(self.keys["workers"], self.worker, utc_now_iso())
+            # the claims it holds stay its own while it lives (crawler/state_redis.py _CLAIM)
+            pipe.set(self.alive_key, "1", ex=max(1, int(3 * self.heartbeat_every)))
             pipe.execute()
         except redis.RedisError as error:
             redis_failed(self.crawler, error)
@@ -468,6 +471,7 @@ class SharedRun:
             if coverage is not None:
                 pipe.hset(self.keys["coverage"], self.worker, json.dumps(coverage))
             pipe.hdel(self.keys["workers"], self.worker)
+            pipe.delete(self.alive_key)  # gone: any claim it still held is free for the others at once
             pipe.execute()
             # workers whose heartbeat stopped (killed) are not waited for
             if live_workers(self.client, self.keys["workers"], self.heartbeat_every):

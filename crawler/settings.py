@@ -85,7 +85,7 @@ REDIS_REQUIRE_PERSISTENCE = False
 DISTRIBUTED_IDLE_SECONDS = 10  # a worker leaves when the shared queue has been empty this long
 DISTRIBUTED_HEARTBEAT_SECONDS = 5  # a worker's sign of life; silent for three, it is dead and its run may be taken over
 WRITE_DELAY_SECONDS = 0.5  # the longest an article written to disk waits for the next batch of writes to Redis
-CLAIM_SECONDS = 300  # an article claimed by a worker that died before writing it is free again after this
+CLAIM_SECONDS = 300  # a claim's life; a dead worker's claims are taken over sooner, when its sign of life lapses
 # Whether the run manager takes part (lock, incremental output, verdict, runs log): set by `scrapy crawl`
 # (crawler/commands/crawl.py), off for Scrapy's other commands (`scrapy parse` must not touch DATA_DIR).
 RUN_CONTROL = False

@@ -392,6 +392,9 @@ class SeenStore:
     def release_claims(self, articles: list[tuple[str, str]] | None = None) -> None:
         return None
 
+    def unsettled(self) -> list[tuple[str, str]]:
+        return []
+
 
 def open_store(settings):
     """The seen-store of the run: in Redis when REDIS_URL is set (crawls on many machines), else SQLite under
@@ -400,5 +403,7 @@ def open_store(settings):
     if url:
         from crawler.state_redis import RedisStore
 
-        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news")
+        # a worker is dead after three heartbeats without a sign of life (crawler/distributed.py)
+        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news",
+                          alive_seconds=3 * settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5))
     return SeenStore(Path(settings.get("DATA_DIR")) / "state.sqlite3")

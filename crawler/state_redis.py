@@ -38,17 +38,22 @@ from crawler.state import (
 # Delete a key only when it still holds our token (another worker may have it by now).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 # Claims of articles for ARGV[1], for ARGV[2] seconds (KEYS[1]: the site's articles hash; KEYS[2..]: the claims;
-# ARGV[3..]: the articles' keys): a claim is granted when free or already this owner's (renewed then). Returns, for
-# each article, 1 and its stored entry ('' when none) when granted, else 0 and ''.
+# ARGV[3]: the prefix of the workers' sign-of-life keys, ARGV[4]: how long one lasts; ARGV[5..]: the articles' keys):
+# a claim is granted when free, already this owner's (renewed then), or held by a worker whose sign of life has
+# lapsed (killed: its claims are taken over at once, not after ARGV[2] seconds). The claimer's own sign of life is
+# renewed. Returns, for each article, 1 and its stored entry ('' when none) when granted, else 0 and ''. (The sign-of-
+# life keys are not in KEYS: one standalone Redis holds them, as it holds the claims.)
 _CLAIM = """
+redis.call('set', ARGV[3] .. ARGV[1], '1', 'EX', ARGV[4])
 local answer = {}
 for i = 2, #KEYS do
   local holder = redis.call('get', KEYS[i])
   local granted = 0
-  if holder == false then redis.call('set', KEYS[i], ARGV[1], 'EX', ARGV[2]) granted = 1
+  if holder == false or (holder ~= ARGV[1] and redis.call('exists', ARGV[3] .. holder) == 0) then
+    redis.call('set', KEYS[i], ARGV[1], 'EX', ARGV[2]) granted = 1
   elseif holder == ARGV[1] then redis.call('expire', KEYS[i], ARGV[2]) granted = 1 end
   answer[#answer + 1] = granted
-  answer[#answer + 1] = granted == 1 and (redis.call('hget', KEYS[1], ARGV[i + 1]) or '') or ''
+  answer[#answer + 1] = granted == 1 and (redis.call('hget', KEYS[1], ARGV[i + 3]) or '') or ''
 end
 return answer
 """
@@ -124,12 +129,17 @@ class RedisStore:
     # the server more CPU than the write itself.
     write_batch = 16
 
-    def __init__(self, url: str, namespace: str = "persian-news"):
+    def __init__(self, url: str, namespace: str = "persian-news", alive_seconds: int = 15):
         self.url = url
         self.namespace = namespace
+        # a worker that holds claims says it is alive (a key that lasts this long, renewed by its heartbeat and by
+        # every claim it takes); when the key lapses, its claims are free for the others
+        self.alive_seconds = max(1, int(alive_seconds))
         self._pipeline: redis.client.Pipeline | None = None
         # the claims this process holds, by (site, key)
         self._held: dict[tuple[str, str], HeldClaim] = {}
+        # articles refused because another worker held them, until a claim of ours or their storing settles them
+        self.refused: set[tuple[str, str]] = set()
         with storage_errors(url):
             self.client = connect(url)
             self.client.ping()
@@ -251,13 +261,34 @@ class RedisStore:
             return set()
         with storage_errors(self.url):
             answer = self._claim(keys=[self._key("articles", site), *(self._key("claim", site, key) for key in keys)],
-                                 args=[owner, seconds, *keys])
+                                 args=[owner, seconds, self._key("alive", ""), self.alive_seconds, *keys])
         granted, now = set(), time.monotonic()
         for key, flag, stored in zip(keys, answer[::2], answer[1::2], strict=True):
             if flag:
                 granted.add(key)
                 self._held[(site, key)] = HeldClaim(owner, stored or None, now)
+                self.refused.discard((site, key))
+            else:
+                self.refused.add((site, key))
         return granted
+
+    def still_alive(self, owner: str) -> None:
+        """Renew ``owner``'s sign of life (its heartbeat calls this): its claims stay its own."""
+        with storage_errors(self.url):
+            self.client.set(self._key("alive", owner), "1", ex=self.alive_seconds)
+
+    def unsettled(self) -> list[tuple[str, str]]:
+        """The articles this process left to another worker that are not stored and whose claim is no live worker's:
+        that worker stopped without writing them, so this run did not get them (the next run will)."""
+        lost = []
+        with storage_errors(self.url):
+            for site, key in sorted(self.refused):
+                if self.client.hexists(self._key("articles", site), key):
+                    continue
+                holder = self.client.get(self._key("claim", site, key))
+                if holder is None or not self.client.exists(self._key("alive", holder.decode())):
+                    lost.append((site, key))
+        return lost
     def release_claim(self, site: str, key: str, owner: str) -> None:
         """Give the claim up (a put() of the article already did)."""
         if self._held.pop((site, key), None) is None:

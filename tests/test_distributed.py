@@ -72,10 +72,13 @@ def test_three_workers_crawl_the_date_range_once_between_them(tmp_path, redis_ur
 
 
 def test_a_worker_killed_in_the_middle_loses_nothing_and_a_rerun_writes_nothing_twice(tmp_path, redis_url):
+    # Claims last CLAIM_SECONDS (300) here: a killed worker's claims must be taken over when its sign of life lapses
+    # (three heartbeats), not when they expire, so an immediate rerun gets everything.
     site = MockSite()
     folders = [tmp_path / f"worker{number}" for number in range(3)]
+    long_claims = ["-s", "CLAIM_SECONDS=300"]
     with running(MockIsnaServer(site, delay=0.3)) as server:
-        workers = [worker(server, redis_url, folder) for folder in folders]
+        workers = [worker(server, redis_url, folder, *long_claims) for folder in folders]
         # kill the second worker once it has written something (its run file is still a .part)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -88,13 +91,63 @@ def test_a_worker_killed_in_the_middle_loses_nothing_and_a_rerun_writes_nothing_
         workers[1].send_signal(signal.SIGKILL)
         assert workers[1].wait(timeout=30) == -signal.SIGKILL
         others = [workers[0].wait(timeout=240), workers[2].wait(timeout=240)]
-        assert others == [0, 0], (tmp_path / "worker0.log").read_text(encoding="utf-8")[-3000:]
-        time.sleep(4)  # the dead worker's claims expire (CLAIM_SECONDS)
-        rerun = [worker(server, redis_url, folder) for folder in folders]
+        rerun = [worker(server, redis_url, folder, *long_claims) for folder in folders]
         assert [process.wait(timeout=240) for process in rerun] == [0, 0, 0]
+    # a survivor is healthy only if nothing it left to the killed worker went unwritten; else it says so
+    for number, status in zip((0, 2), others, strict=True):
+        log = (tmp_path / f"worker{number}.log").read_text(encoding="utf-8")
+        assert status == 0 or "left to another worker of the shared run were not stored by it" in log, log[-3000:]
     union = [record["news_id"] for folder in folders for record in dumped(folder)]
     assert sorted(union) == sorted(wanted(site))  # nothing lost (the killed worker's lines recovered), nothing twice
     assert "recovered" in (tmp_path / "worker1.log").read_text(encoding="utf-8")
+
+
+def test_claims_of_a_worker_whose_sign_of_life_lapsed_are_taken_over_and_counted_as_unsettled(redis_url):
+    import redis as redis_client
+
+    from crawler.state_redis import RedisStore
+
+    client = redis_client.Redis.from_url(redis_url)
+    holder, other = RedisStore(redis_url, alive_seconds=600), RedisStore(redis_url, alive_seconds=600)
+    assert holder.claim_many("isna", ["id:1", "id:2"], "w1", 300) == {"id:1", "id:2"}
+    assert other.claim_many("isna", ["id:1", "id:2"], "w2", 300) == set()  # w1 lives: its claims stand
+    assert other.unsettled() == []  # ...and it may still write them
+    holder.put("isna", "id:2", {"url": "https://www.isna.ir/news/2/", "news_id": "2"}, revision=1, file="f.jsonl",
+               now="2026-12-01T10:00:00Z")
+    client.delete("persian-news:alive:w1")  # w1 killed: its sign of life lapses
+    assert other.unsettled() == [("isna", "id:1")]  # id:2 was stored before it died; id:1 is lost to this run
+    assert other.claim_many("isna", ["id:1"], "w2", 300) == {"id:1"}  # taken over at once, not after 300 s
+    assert other.unsettled() == []
+    holder.close()
+    other.close()
+
+
+def test_a_worker_that_left_articles_to_one_that_died_is_not_healthy(tmp_path, redis_url):
+    # A worker skips two articles another worker holds; that worker dies without writing them. Before, the run said
+    # "healthy" and the articles waited CLAIM_SECONDS (300) for anyone to fetch them.
+    import redis as redis_client
+
+    from crawler.state_redis import RedisStore
+
+    site = MockSite()
+    codes = sorted(wanted(site))[:2]
+    holder = RedisStore(redis_url, alive_seconds=600)  # alive until the test kills it
+    assert len(holder.claim_many("isna", [f"id:{code}" for code in codes], "doomed:1", 300)) == 2
+    holder.close()
+    data = tmp_path / "skipping"
+    with running(MockIsnaServer(site)) as server:
+        process = worker(server, redis_url, data, "-s", "CLAIM_SECONDS=300")
+        part = lambda: list((data / "isna").glob(".isna-*.jsonl.part")) if (data / "isna").is_dir() else []  # noqa: E731
+        deadline = time.monotonic() + 120  # every other article written: it has passed the two it left
+        while time.monotonic() < deadline and not (part() and part()[0].read_bytes().count(b"\n") >= len(wanted(site)) - 2):
+            time.sleep(0.05)
+        redis_client.Redis.from_url(redis_url).delete("persian-news:alive:doomed:1")  # the holder dies
+        status = process.wait(timeout=240)
+        rerun = worker(server, redis_url, tmp_path / "rerun", "-s", "CLAIM_SECONDS=300").wait(timeout=240)
+    log = (tmp_path / "skipping.log").read_text(encoding="utf-8")
+    assert status == 1 and "2 article(s) left to another worker of the shared run were not stored by it" in log, \
+        log[-3000:]
+    assert rerun == 0 and sorted(r["news_id"] for r in dumped(tmp_path / "rerun")) == codes  # taken over at once
 
 
 def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_written(tmp_path):
@@ -127,24 +180,26 @@ def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_wr
         assert run["new_articles"] == len(dumped(folder))
 
 
-def test_an_article_another_worker_has_claimed_is_not_fetched_until_its_claim_expires(tmp_path, redis_url):
+def test_an_article_a_live_worker_has_claimed_is_not_fetched_until_that_worker_is_gone(tmp_path, redis_url):
     import redis
 
     site = MockSite()
     codes = sorted(wanted(site))
     taken = codes[len(codes) // 2]
-    # another worker claimed this article (it is fetching it) and then died: its claim lasts CLAIM_SECONDS
-    redis.Redis.from_url(redis_url).set(f"persian-news:claim:isna:id:{taken}", "other-host:1", ex=4)
+    # another worker claimed this article (it is fetching it) and is alive: its sign of life stands
+    client = redis.Redis.from_url(redis_url)
+    client.set(f"persian-news:claim:isna:id:{taken}", "other-host:1", ex=300)
+    client.set("persian-news:alive:other-host:1", "1", ex=600)
     data = tmp_path / "worker0"
     with running(MockIsnaServer(site)) as server:
-        assert worker(server, redis_url, data).wait(timeout=240) == 0
+        assert worker(server, redis_url, data).wait(timeout=240) == 0  # left to a live worker: healthy
         first = [path for path in server.requests if taken in path]
-        time.sleep(4)
+        client.delete("persian-news:alive:other-host:1")  # that worker is gone
         assert worker(server, redis_url, data).wait(timeout=240) == 0
         second = [path for path in server.requests if taken in path and path not in first]
     ids = [record["news_id"] for record in dumped(data)]
     assert not [path for path in first if path.startswith("/news/")]  # not fetched while claimed
-    assert second and sorted(ids) == codes  # fetched once the claim expired, and every article once
+    assert second and sorted(ids) == codes  # fetched once its holder was gone (the claim had 300 s left)
 
 
 def test_a_worker_that_stops_early_hands_back_what_it_took_and_the_others_finish_the_run(tmp_path, redis_url):

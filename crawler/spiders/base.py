@@ -42,6 +42,7 @@ from crawler.sites import (
     registered_site,
 )
 from crawler.sites.discovery import ListedArticle
+from crawler.state import StorageProblem
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
 # (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
@@ -218,14 +219,22 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     def run_problem(self) -> str | None:
-        """Why this run failed although no page failed too often: a single article that gave no record, or a date
-        range whose every day archive listed nothing (a redesign or a block, not a quiet week). None when healthy."""
+        """Why this run failed although no page failed too often: a single article that gave no record, articles left
+        to another worker of a shared run that stopped without writing them, or a date range whose every day archive
+        listed nothing (a redesign or a block, not a quiet week). None when healthy."""
         stats = self.crawler.stats
         if self.article_url and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return f"-a url={self.article_url} gave no record ({self.last_problem or 'see the log'})"
         if self.article_url and stats.get_value(counters.RECORDS_REJECTED, 0) >= stats.get_value(counters.ARTICLES_EXTRACTED):
             return (f"-a url={self.article_url} gave no valid record: "
                     f"{stats.get_value(counters.RECORDS_REJECTED_EXAMPLE) or 'see the rejects file'}")
+        try:
+            lost = self.incremental.store.unsettled() if self.incremental else []
+        except StorageProblem:
+            lost = []  # the store is gone: the run fails for that, with its reason
+        if lost:
+            return (f"{len(lost)} article(s) left to another worker of the shared run were not stored by it (it "
+                    f"stopped holding them: {', '.join(key for _, key in lost[:5])}); the next run fetches them")
         days = stats.get_value(counters.PROGRESS_DAYS_TOTAL) or 0
         if days and stats.get_value(counters.ARCHIVE_DAYS_EMPTY, 0) >= days and not stats.get_value(counters.ARTICLES_EXTRACTED):
             return (f"every one of the {days} day archive(s) from {self.first_day!s} to {self.last_day!s} listed no "
