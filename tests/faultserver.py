@@ -34,6 +34,7 @@ FAULTS = (
     "empty-archive",    # an archive page that lists nothing, in the real markup
     "endless-pages",    # an archive whose every page links to a next one
     "back-to-first-page",  # an archive page whose next link is page 1
+    "next-to-itself",   # an archive page whose next link is itself
 )
 
 
@@ -178,6 +179,9 @@ class _FaultyHandler(_Handler):
 
     def _back_to_first_page(self) -> None:
         self._archive_page(lambda number: "/archive?pi=1&ms=0")
+
+    def _next_to_itself(self) -> None:
+        self._archive_page(lambda number: self.path)
 
     def _page_bytes(self) -> bytes:
         site = self.server.site

@@ -423,6 +423,15 @@ def test_an_archive_whose_next_link_points_back_to_page_1_stops_with_a_warning(t
     assert [path for path in server.requests if path.startswith("/archive")] == ["/archive?pi=1&ms=0", "/archive?pi=2&ms=0"]
 
 
+def test_an_archive_whose_next_link_is_its_own_page_stops_with_a_warning(trap, tmp_path):
+    # before, the parser dropped such a link and the listing ended without a word
+    with faulty_site({"/archive?pi=2&ms=0": "next-to-itself"}) as server:
+        result = crawl_through(trap, server, tmp_path, "-a", "pages=5")
+    assert result.returncode == 0
+    assert "archive latest page 2: the next-page link points back to a page already read" in result.stderr
+    assert [path for path in server.requests if path.startswith("/archive")] == ["/archive?pi=1&ms=0", "/archive?pi=2&ms=0"]
+
+
 def test_endless_pagination_stops_at_the_page_budget(trap, tmp_path):
     with faulty_site({"/archive?pi=*": "endless-pages"}) as server:
         result = crawl_through(trap, server, tmp_path, "-a", "pages=3")

@@ -290,7 +290,7 @@ class NastoohParser(FamilyParser):
         for href in candidates:
             link = absolute(href, url)
             if link:
-                return link if link != url else None
+                return link  # a link to this very page too: the spider says so, and stops there
         return None
 
 
