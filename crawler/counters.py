@@ -35,7 +35,7 @@ RECORDS_WRITTEN = "records/written"  # records written (new and revisions)
 SCHEDULER_SHARED_ENQUEUED = "scheduler/enqueued/redis"  # requests this worker put in the shared queue (scrapy-redis's name)
 SCHEDULER_SHARED_DEQUEUED = "scheduler/dequeued/redis"  # requests this worker took from the shared queue
 SITE_FAMILY = "site/family"  # the family detected on an unregistered site
-DISCOVERY_BOUNDS_HIT = "discovery/bounds_hit"  # times a discovery bound cut what a site listed (logged each time)
+BOUNDS_HIT = "bounds_hit"  # times a bound on what a site controls cut something (logged each time)
 DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing
 WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
 
@@ -46,8 +46,8 @@ def missing(field: str) -> str:
 
 
 def bound_hit(setting: str) -> str:
-    """Times the discovery bound of this setting cut what a site listed."""
-    return f"discovery/bound/{setting}"
+    """Times the bound of this setting (DISCOVERY_*, ARTICLE_MAX_BYTES) cut what a site gave."""
+    return f"bounds/{setting}"
 
 
 def rejected_for(reason: str) -> str:

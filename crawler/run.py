@@ -223,7 +223,7 @@ class RunVerdict:
                    f"{record['date_missing']} without a date, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
-                   + (f", discovery bounds hit ({', '.join(f'{name} x{count}' for name, count in bounds.items())})"
+                   + (f", bounds hit ({', '.join(f'{name} x{count}' for name, count in bounds.items())})"
                       if (bounds := record['bounds_hit']) else "") +
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
         (logger.info if verdict.status == EXIT_OK else logger.error)(summary)

@@ -116,6 +116,9 @@ DISCOVERY_MAX_SITEMAP_DEPTH = 3
 DISCOVERY_MAX_LISTED = 5000
 # ...and article requests that discovery makes in one run (a 600,000-URL sitemap must not queue 600,000 requests).
 DISCOVERY_MAX_ARTICLES = 20000
+# An article page larger than this is not read (a real one is 50-300 KB; a 5 MB page held the extractor and the text
+# stages for seconds while other downloads timed out): skipped with a warning, and counted in `bounds_hit`.
+ARTICLE_MAX_BYTES = 3 * 1024 * 1024
 # Articles that failed for a reason that may pass (a fetch error, an empty page, a refused redirect, a rejected record)
 # are remembered and tried again by the next latest-news runs, this many times; then they are reported as given up.
 RETRY_FAILED_ARTICLES = 3

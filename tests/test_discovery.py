@@ -382,7 +382,7 @@ def test_discovery_stops_at_its_bounds_and_says_so(tmp_path, mode, settings, bou
     assert warnings, result.stderr[-3000:]
     run = json.loads((tmp_path / "data" / "runs.jsonl").read_text(encoding="utf-8").splitlines()[-1])
     assert run["bounds_hit"].get(bound, 0) >= 1
-    assert "discovery bounds hit (" in result.stderr
+    assert "bounds hit (" in result.stderr
 
 
 def urlsplit_path(path: str) -> str:

@@ -423,6 +423,17 @@ def test_an_archive_whose_next_link_points_back_to_page_1_stops_with_a_warning(t
     assert [path for path in server.requests if path.startswith("/archive")] == ["/archive?pi=1&ms=0", "/archive?pi=2&ms=0"]
 
 
+def test_an_article_page_larger_than_the_bound_is_skipped_with_a_warning_and_counted(trap, tmp_path):
+    target = day_articles()[0]
+    with faulty_site({"/news/" + target.code + "*": "oversized"}) as server:  # 3 MB, under DOWNLOAD_MAXSIZE
+        result = crawl_through(trap, server, tmp_path, *DAY, "-s", "ARTICLE_MAX_BYTES=1000000")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [line for line in result.stderr.splitlines() if "WARNING" in line and target.code in line
+            and "-s ARTICLE_MAX_BYTES=1000000" in line]
+    assert last_run(tmp_path)["bounds_hit"] == {"ARTICLE_MAX_BYTES": 1}
+    assert dump_ids(tmp_path) and target.code not in dump_ids(tmp_path)
+
+
 def test_an_archive_whose_next_link_is_its_own_page_stops_with_a_warning(trap, tmp_path):
     # before, the parser dropped such a link and the listing ended without a word
     with faulty_site({"/archive?pi=2&ms=0": "next-to-itself"}) as server:

@@ -248,6 +248,12 @@ class NewsSpider(scrapy.Spider):
         as missing every field when its markup is not recognized."""
         if self.not_html(response):
             return
+        if len(response.body) > self.crawler.settings.getint("ARTICLE_MAX_BYTES"):
+            self.bound_hit("ARTICLE_MAX_BYTES", f"{response.url}: a page of {len(response.body) // 1024} KB is no "
+                                                "article page we read")
+            self.skip(response.url, "larger than ARTICLE_MAX_BYTES")
+            self.article_settled(response.meta)
+            return
         try:
             article = extract(response.selector, response.url)
         except LayoutNotRecognized as reason:
@@ -485,8 +491,8 @@ class SiteSpider(NewsSpider):
                          f", {elsewhere} on other sites" if elsewhere else "")
 
     def bound_hit(self, setting: str, what: str) -> None:
-        """A discovery bound cut what the site listed: a warning naming the setting, and counted for the run's line."""
-        self.crawler.stats.inc_value(counters.DISCOVERY_BOUNDS_HIT)
+        """A bound on what a site controls cut something: a warning naming the setting, counted for the run's line."""
+        self.crawler.stats.inc_value(counters.BOUNDS_HIT)
         self.crawler.stats.inc_value(counters.bound_hit(setting))
         self.logger.warning("%s (-s %s=%d)", what, setting, self.crawler.settings.getint(setting))
 
