@@ -82,6 +82,7 @@ class Dataset:
     runs: list[dict] = field(default_factory=list)
     lines: LineCount = field(default_factory=LineCount)
     files: int = 0
+    implausible_dates: int = 0  # published_at values that are no plausible date (year 1, year 2999): read as undated
 
     @property
     def days(self) -> list[date]:
@@ -107,7 +108,10 @@ def read_dataset(sources: Sources) -> Dataset:
     data = Dataset(files=len(sources.dumps))
     for _, _, _, record in json_lines(sources.dumps, data.lines):
         site = data.sites[str(record.get("site") or "?")]
-        day = tehran_day(record.get("published_at")) or tehran_day(record.get("crawled_at"))
+        published = tehran_day(record.get("published_at"))
+        if published is None and record.get("published_at") is not None:
+            data.implausible_dates += 1
+        day = published or tehran_day(record.get("crawled_at"))
         if day is None:
             site.undated += 1
             continue
@@ -231,6 +235,9 @@ def anomalies(data: Dataset) -> list[str]:
     if data.lines.bad:
         found.append(f"{data.lines.bad} line(s) of the files were not JSON and were skipped "
                      f"(first: {data.lines.bad_example})")
+    if data.implausible_dates:
+        found.append(f"{data.implausible_dates} record(s) with a published_at that is no plausible date (before 1990, "
+                     "after tomorrow, or not a timestamp), read as undated")
     if len(found) > MAX_ANOMALIES:
         found = [*found[:MAX_ANOMALIES], f"... and {len(found) - MAX_ANOMALIES} more"]
     return found

@@ -252,6 +252,7 @@ def test_report_and_snapshot_read_hostile_dumps_without_a_traceback(tmp_path, co
     if name == "report":  # the page's days are the good ones, not a time axis from year 1 to 2999
         page = (tmp_path / output).read_text(encoding="utf-8")
         assert "2026-11-30" in page and "2999-01-01" not in page and "0001-01-01" not in page
+        assert "2 record(s) with a published_at that is no plausible date" in page  # counted and said
 
 
 def test_a_dump_line_longer_than_the_limit_is_skipped_not_read_into_memory(tmp_path, monkeypatch):
