@@ -135,7 +135,9 @@ class RunVerdict:
         self.status = EXIT_FAILED  # until the run is judged: a run that ended without a verdict did not succeed
         self.reason = "the run ended before it was judged"
         self.lock: RunLock | None = None
-        if not crawler.settings.getbool("RUN_LOCK_HELD"):
+        # an export (-o/-O) writes nothing under DATA_DIR: no lock, no runs log line
+        self.export = not crawler.settings.getbool("INCREMENTAL_OUTPUT")
+        if not crawler.settings.getbool("RUN_LOCK_HELD") and not self.export:
             self.lock = RunLock(lock_path(self.data_dir, self.run_name))
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -196,7 +198,8 @@ class RunVerdict:
                 verdict = Verdict(EXIT_FAILED, str(problem))
         record = self._run_record(stats, verdict, output, reason, incremental)
         try:
-            append_line(self.data_dir / "runs.jsonl", record)
+            if not self.export:
+                append_line(self.data_dir / "runs.jsonl", record)
         except StorageProblem as problem:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")

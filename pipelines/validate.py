@@ -130,6 +130,11 @@ class ValidatePipeline:
         if state is not None:  # a reject may be a passing fault of the page: the next latest-news runs try it again
             state.note_failure(item.site, article_key(item.news_id, item.url), item.url, None,
                                "rejected: " + "; ".join(reasons))
+        settings = self.crawler.settings
+        if not (settings.getbool("RUN_CONTROL") and settings.getbool("INCREMENTAL_OUTPUT")):
+            # an export (and `scrapy parse`) writes nothing under DATA_DIR: the reasons are in the dropped record's
+            # log line
+            raise DropItem(f"invalid record {record.get('url')}: {'; '.join(reasons)}")
         try:
             self.rejects.write(record, reasons)
         except StorageProblem as problem:

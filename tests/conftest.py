@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
 from tests.serving import running
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# What running the suite may leave in the checkout: the environment and Python's and pytest's caches.
+_EXPECTED = (".venv/", "__pycache__/", ".pytest_cache/", ".egg-info/")
+
+
+def checkout_state() -> list[str]:
+    """What is in the checkout besides its committed files: git's untracked and ignored entries (bar _EXPECTED), and
+    every file under data/ with its size and modification time (data/ output is ignored, so git alone would not
+    see a new dump in an existing folder)."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.splitlines()
+    entries = [line for line in status if not any(part in line for part in _EXPECTED)]
+    data = ROOT / "data"
+    files = [f"{path.relative_to(ROOT)} {path.stat().st_size} {path.stat().st_mtime_ns}"
+             for path in sorted(data.rglob("*")) if path.is_file()] if data.is_dir() else []
+    return entries + files
+
+
+@pytest.fixture(scope="session", autouse=True)
+def the_suite_leaves_no_trace_in_the_checkout():
+    """Every test writes under its own temporary folder, never the checkout's data/ (a user's real data) nor
+    anywhere else in it: the checkout is the same after the suite as before it."""
+    before = checkout_state()
+    yield
+    after = checkout_state()
+    added = sorted(set(after) - set(before))
+    assert not added, f"the suite left traces in the checkout: {added[:10]}"
 
 
 @pytest.fixture

@@ -58,9 +58,13 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider: scrapy crawl <spider> (see `scrapy list`)")
         name = args[0]
         run_name = self._run_name(name, opts.spargs)
-        lock = RunLock(lock_path(Path(self.settings.get("DATA_DIR")), run_name))
+        # An export (-o/-O) is no run of the incremental dump: it takes no lock and writes nothing under DATA_DIR, so
+        # an ad-hoc export and cron's run never block each other.
+        export = bool(self.settings.getdict("FEEDS"))
+        lock = None if export else RunLock(lock_path(Path(self.settings.get("DATA_DIR")), run_name))
         try:
-            lock.acquire()  # before anything else is touched, so that a refused run changes nothing
+            if lock is not None:
+                lock.acquire()  # before anything else is touched, so that a refused run changes nothing
         except AnotherRunInProgress as error:
             logger.error("scrapy crawl %s: not started, %s. Exit status %d.", name, error, EXIT_LOCKED)
             self.exitcode = EXIT_LOCKED
@@ -72,7 +76,8 @@ class Command(ScrapyCrawlCommand):
             return
         try:
             try:
-                preflight(self.settings, run_name, incremental=not self.settings.getdict("FEEDS"))
+                if not export:
+                    preflight(self.settings, run_name, incremental=True)
             except StorageProblem as error:
                 logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
                 self.exitcode = EXIT_FAILED
@@ -102,7 +107,8 @@ class Command(ScrapyCrawlCommand):
                 verdict = None
             self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
 
     def _job_marker(self) -> Path | None:
         """With JOBDIR: a marker that the crawl is running, removed when the spider closes (Ctrl-C once included).
