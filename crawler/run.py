@@ -140,8 +140,10 @@ class RunVerdict:
         if not crawler.settings.getbool("RUN_LOCK_HELD") and not self.export:
             self.lock = RunLock(lock_path(self.data_dir, self.run_name))
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
+        self.summary: tuple[int, str] | None = None  # (log level, the run's one summary line), once judged
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
@@ -158,6 +160,12 @@ class RunVerdict:
     def spider_opened(self, spider) -> None:
         if not self.crawler.settings.getbool("INCREMENTAL_OUTPUT"):
             spider.logger.info("run started: export to the -o/-O file(s)")
+
+    def engine_stopped(self) -> None:
+        """The summary line, last: after Scrapy's stats dump and "Spider closed", where cron mail and `tail -1` see
+        it."""
+        if self.summary is not None:
+            logger.log(*self.summary)
 
     def spider_closed(self, spider, reason: str) -> None:
         from crawler.incremental import IncrementalOutput
@@ -229,7 +237,7 @@ class RunVerdict:
                    + (f", bounds hit ({', '.join(f'{name} x{count}' for name, count in bounds.items())})"
                       if (bounds := record['bounds_hit']) else "") +
                    f"{' -> ' + str(output) if output else ''}; exit {verdict.status}: {verdict.reason}")
-        (logger.info if verdict.status == EXIT_OK else logger.error)(summary)
+        self.summary = (logging.INFO if verdict.status == EXIT_OK else logging.ERROR, summary)
 
     def _shared_run(self):
         from crawler.distributed import SharedRun
@@ -254,7 +262,8 @@ class RunVerdict:
             "new_articles": (stats.get(counters.RECORDS_NEW, 0) if incremental is not None
                              else stats.get("item_scraped_count", 0)),
             "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
-            "already_stored": stats.get(counters.RECORDS_ALREADY_STORED, 0),
+            # articles a listing named that were stored already (not fetched), and records fetched again unchanged
+            "already_stored": stats.get(counters.ARCHIVE_ALREADY_STORED, 0) + stats.get(counters.RECORDS_ALREADY_STORED, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),
             "date_missing": stats.get(counters.RECORDS_DATE_MISSING, 0),
             "bounds_hit": {key.rpartition("/")[2]: count for key, count in stats.items()

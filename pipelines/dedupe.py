@@ -22,6 +22,6 @@ class DedupePipeline:
         key = (item.site, article_key(item.news_id, item.url))
         if key in self.seen:
             self.crawler.stats.inc_value(counters.RECORDS_DUPLICATE)
-            raise DropItem(f"duplicate of an article already written in this run: {key[1]}")
+            raise DropItem(f"duplicate of an article already written in this run: {key[1]}", log_level="INFO")
         self.seen.add(key)
         return item

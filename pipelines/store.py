@@ -46,7 +46,7 @@ class StorePipeline:
                 self.crawler.stats.inc_value(counters.RECORDS_CLAIMED_ELSEWHERE)
                 # on the retry list, in case that worker dies before writing it (stored, it leaves the list)
                 self.state.note_failure(item.site, key, item.url, None, "being written by another worker")
-                raise DropItem(f"being written by another worker ({key})")
+                raise DropItem(f"being written by another worker ({key})", log_level="INFO")
             written = False
             try:
                 written = self._write(item, key, record) is item
@@ -64,7 +64,9 @@ class StorePipeline:
         if stored is not None and stored.fingerprint == fingerprint(record):
             stats.inc_value(counters.RECORDS_ALREADY_STORED)
             self.state.forget_failure(item.site, key)
-            raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})")
+            # what -a refresh=1 is for, article after article: no warning each
+            raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})",
+                           log_level="INFO")
         item.revision = record["revision"] = stored.revision + 1 if stored else 1
         self.state.write(item.site, key, record, item.revision,
                          (counters.RECORDS_WRITTEN, counters.RECORDS_REVISIONS if stored else counters.RECORDS_NEW))

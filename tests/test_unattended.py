@@ -366,3 +366,11 @@ def test_a_jobdir_crawl_killed_outright_loses_no_article_on_the_next_run(tmp_pat
     assert len(ids) == len(set(ids)) and set(ids) == wanted  # every article once, across the stop
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert again.returncode == 0 and "did not stop cleanly" not in again.stderr  # the rerun stopped cleanly
+
+
+def test_the_summary_line_is_the_last_line_of_the_log(site, tmp_path):
+    # Before, Scrapy's stats dump and "Spider closed" came after it: `tail -1` and cron mail missed it.
+    result = run(site, tmp_path / "data", "-a", "from=1402-05-20", "-a", "to=1402-05-20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert "[crawler.run] INFO: isna: 5 new article(s)" in last and last.endswith("exit 0: healthy"), last

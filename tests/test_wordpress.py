@@ -155,7 +155,7 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
     assert len(server.requests) - before <= 2  # robots.txt and one REST page
     runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(run["new_articles"], run["already_stored"], run["exit_status"]) for run in runs] == [
-        (len(server.site.posts), 0, 0), (0, 0, 0)]  # stored posts are not even turned into records again
+        (len(server.site.posts), 0, 0), (0, len(server.site.posts), 0)]  # stored posts: listed, not fetched again
 
 
 def test_missing_site_url_is_a_clear_error(tmp_path):
