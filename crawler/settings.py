@@ -63,7 +63,10 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 600,
     "pipelines.store.StorePipeline": 700,  # incremental runs only
 }
-FEED_EXPORT_ENCODING = "utf-8"  # Persian as characters, not \u escapes
+FEED_EXPORT_ENCODING = "utf-8"  # Persian as characters, not \u escapes (utf-8-sig: with the BOM Excel needs)
+# -O articles.csv: the record's columns, lists joined with this, images as their URLs (crawler/csv_export.py)
+FEED_EXPORTERS = {"csv": "crawler.csv_export.ArticleCsvExporter"}
+CSV_LIST_SEPARATOR = "، "
 FEED_STORE_EMPTY = True
 
 # --- Unattended runs (crawler/run.py) ----------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
     python -m pipelines snapshot [DATA_DIR or dump files...] -o articles.jsonl
     python -m pipelines snapshot data/ -o articles.parquet
+    python -m pipelines snapshot data/ -o articles.csv [--bom]
 
 The latest revision is the line with the highest `revision` of an article (its site and news code, or its URL when it
 has none); on a tie, the one crawled last. Lines are ordered by site, then publication time, then key. The output
 is JSON Lines as the dumps are, or Parquet (by the name's suffix) with the record's types: `published_at` and
 `modified_at` as timestamps with the Asia/Tehran zone, `crawled_at` in UTC, lists as lists, images as a list of
 (url, caption) structs, `revision` an integer (crawler/record.py is the one definition; `arrow_schema()` follows
-it). Two passes over the files: the first keeps a small key per article (never a body), the second copies the chosen
+it); or CSV for spreadsheets (crawler/csv_export.py: lists joined with «، », images as their URLs). Two passes over the files: the first keeps a small key per article (never a body), the second copies the chosen
 lines; the output is written under a temporary name and renamed when complete. Exit status 0, 1 when some lines
 were not JSON (they are counted and skipped), 2 for a usage error.
 """
@@ -16,6 +17,7 @@ were not JSON (they are counted and skipped), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import os
 import sys
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import orjson
 
+from crawler.csv_export import COLUMNS, csv_cell
 from crawler.record import TEHRAN_TIMESTAMP, UTC_TIMESTAMP, Article, article_key
 from pipelines.dataset import LineCount, json_lines, sources_or_none, timestamp, write_atomically
 
@@ -156,6 +159,20 @@ def write_parquet(lines: Iterator[bytes], target: Path) -> int:
     return written
 
 
+def write_csv(lines: Iterator[bytes], target: Path, bom: bool = False) -> int:
+    """The records as CSV rows with the record's columns (crawler/csv_export.py: lists joined with «، », images as
+    URLs), UTF-8, with the byte-order mark Excel needs when ``bom``."""
+    written = 0
+    with target.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for line in lines:
+            record = orjson.loads(line)
+            writer.writerow([csv_cell(name, record.get(name)) for name in COLUMNS])
+            written += 1
+    return written
+
+
 def write_jsonl(lines: Iterator[bytes], target: Path) -> int:
     written = 0
     with target.open("wb") as handle:
@@ -173,11 +190,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines snapshot",
                                      description="the latest revision of every article, as JSON Lines or Parquet")
     parser.add_argument("paths", nargs="*", default=["data"], help="data folders or dump files (default: data)")
-    parser.add_argument("-o", "--output", required=True, help="articles.jsonl or articles.parquet")
+    parser.add_argument("-o", "--output", required=True, help="articles.jsonl, articles.parquet or articles.csv")
+    parser.add_argument("--bom", action="store_true", help="CSV: start with the byte-order mark Excel needs for UTF-8")
     args = parser.parse_args(argv)
     output = Path(args.output)
-    if output.suffix not in (".jsonl", ".parquet"):
-        print(f"snapshot: -o must end in .jsonl or .parquet, not {output.name!r}", file=sys.stderr)
+    if output.suffix not in (".jsonl", ".parquet", ".csv"):
+        print(f"snapshot: -o must end in .jsonl, .parquet or .csv, not {output.name!r}", file=sys.stderr)
         return 2
     sources = sources_or_none("snapshot", args.paths)
     if sources is None:
@@ -186,8 +204,10 @@ def main(argv: list[str]) -> int:
     count = LineCount()
     chosen = latest_revisions(sources.dumps, count)
     try:
-        writer = write_parquet if output.suffix == ".parquet" else write_jsonl
-        written = write_atomically(output, lambda temporary: writer(chosen_lines(sources.dumps, chosen), temporary))
+        writers = {".parquet": write_parquet, ".jsonl": write_jsonl,
+                   ".csv": lambda lines, target: write_csv(lines, target, args.bom)}
+        written = write_atomically(output, lambda temporary: writers[output.suffix](chosen_lines(sources.dumps, chosen),
+                                                                                     temporary))
     except OSError as error:
         print(f"snapshot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return 1

@@ -155,6 +155,23 @@ def test_single_real_article_by_url(shared_isna_site, tmp_path):
         key: value for key, value in expected.items() if key != "crawled_at"}
 
 
+def test_an_export_to_csv_has_the_record_s_columns_lists_joined_and_images_as_urls(shared_isna_site, tmp_path):
+    import csv
+
+    out = tmp_path / "one.csv"
+    url = f"{shared_isna_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
+    crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", f"url={url}", "-O", str(out),
+          "-s", "FEED_EXPORT_ENCODING=utf-8-sig")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    (row,) = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    expected = json.loads((ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2025-03-20.expected.json").read_text(encoding="utf-8"))
+    assert list(row) == list(expected)  # every field of the record, in its order
+    assert row["tags"] == "، ".join(expected["tags"])  # one cell, joined with the Persian comma
+    assert row["images"] == " ".join(image["url"] for image in expected["images"])  # URLs, not Python reprs
+    assert row["title"] == expected["title"] and row["author"] == "" and row["news_id"] == REAL_ARTICLE_CODE
+
+
 def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
     before = len(shared_isna_site.requests)

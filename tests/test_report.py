@@ -148,7 +148,7 @@ def test_the_report_counts_bad_lines_and_says_what_it_read(tmp_path):
 @pytest.mark.parametrize(("arguments", "message"), [
     (["report", "/nonexistent/data", "-o", "r.html"], "report: /nonexistent/data: no such file or folder"),
     (["snapshot", "/nonexistent/data", "-o", "a.jsonl"], "snapshot: /nonexistent/data: no such file or folder"),
-    (["snapshot", "data", "-o", "a.csv"], "snapshot: -o must end in .jsonl or .parquet"),
+    (["snapshot", "data", "-o", "a.xlsx"], "snapshot: -o must end in .jsonl, .parquet or .csv"),
     (["frobnicate"], "usage: python -m pipelines {reprocess,snapshot,report}"),
 ])
 def test_bad_input_gives_one_line_and_exit_status_2(arguments, message):
@@ -264,3 +264,20 @@ def test_a_dump_line_longer_than_the_limit_is_skipped_not_read_into_memory(tmp_p
     count = dataset.LineCount()
     assert [value for _, _, _, value in dataset.json_lines([path], count)] == [{"a": 1}, {"b": 2}]
     assert (count.read, count.bad) == (4, 2) and "longer than 1000 bytes" in count.bad_example
+
+
+def test_the_snapshot_as_csv_opens_right_in_a_spreadsheet(tmp_path):
+    import csv
+
+    records = snapshot_data(tmp_path / "data")
+    result = pipelines("snapshot", str(tmp_path / "data"), "-o", str(tmp_path / "articles.csv"), "--bom")
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "articles.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to read UTF-8
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert [row["news_id"] for row in rows] == [records["revised"]["news_id"], records["second"]["news_id"],
+                                                records["other"]["news_id"]]
+    first = rows[0]
+    assert first["tags"] == "، ".join(records["revised"]["tags"]) and "[" not in first["tags"]
+    assert first["images"] == " ".join(image["url"] for image in records["revised"]["images"])
+    assert "Image(" not in raw.decode("utf-8-sig") and first["kicker"] in ("", records["revised"]["kicker"])
