@@ -48,3 +48,15 @@ def test_crawl_exits_with_the_status_scrapy_crawl_gives_for_the_same_arguments(t
     assert scrapys.returncode != 0
     assert ours.returncode == scrapys.returncode
     assert "-a to=1402-05-20 is before -a from=1402-05-24" in ours.stderr
+
+
+def test_crawl_help_lists_every_option_of_every_spider_and_the_demo():
+    from crawler.spiders.news import AnyNewsSpider
+    from crawler.spiders.wordpress import WordPressSpider
+    from crawler.spiders.base import SiteSpider
+
+    result = run([str(ROOT / "crawl"), "-h"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    options = {*SiteSpider.options, *AnyNewsSpider.options, *WordPressSpider.options}
+    assert all(f"-a {option}=" in result.stdout for option in options), result.stdout
+    assert "./crawl demo" in result.stdout and "Exit status: 0 healthy" in result.stdout

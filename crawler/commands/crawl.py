@@ -12,6 +12,7 @@ written.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import logging
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 from redis import RedisError
 from scrapy import signals
 from redis.connection import parse_url as parse_redis_url
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
@@ -40,7 +42,40 @@ JOB_MARKER = "crawl-in-progress"
 logger = logging.getLogger(__name__)
 
 
+HELP = """Run a spider: the latest news of its site, incrementally into DATA_DIR (data/), or what the -a options ask.
+Exit status: 0 healthy, 1 failed (the reason is logged and in data/runs.jsonl), 2 usage error, 75 another run of the
+spider holds the lock. `scrapy list` names the spiders; `scrapy sites` shows the registry.
+
+Options of every spider (-a NAME=VALUE):
+  -a from=1402-05-20 -a to=1402-05-24   every article published on these Jalali days (Gregorian dates are converted)
+  -a url=https://...                    one article
+  -a pages=10                           the first N archive pages (sitemaps for sites read from their sitemaps)
+  -a refresh=1                          fetch stored articles again; a changed one is written as a new revision
+  -a base_url=http://127.0.0.1:8800     a mirror or local copy of a registry site (not `news`)
+`scrapy crawl news` (any site, no registry entry) also takes:
+  -a site_url=https://example.ir/       the site's latest news, from its home page, feeds and sitemaps
+  -a family=nastooh|iransamaneh|wordpress|asam|generic   its CMS, instead of detecting it
+`scrapy crawl wordpress` (any WordPress site) also takes -a site_url=https://example.ir/.
+
+Examples:
+  scrapy crawl isna                                   the latest ISNA news since the last run
+  scrapy crawl isna -a from=1402-05-20 -a to=1402-05-24
+  scrapy crawl news -a url=https://example.ir/news/123/ -O one.jsonl
+  scrapy crawl isna -O out.csv -s FEED_EXPORT_ENCODING=utf-8-sig   a standalone export (CSV for a spreadsheet)
+`./crawl demo` crawls the mock ISNA site offline, in seconds (see README.md)."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
+    """Scrapy's help layout, with the description printed as written (its option table is not re-flowed)."""
+
+
 class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        return HELP
+
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        parser.formatter_class = _HelpFormatter
     def process_options(self, args, opts) -> None:
         """Scrapy's options, then the checks that need no crawl: a spider name, arguments or REDIS_URL that cannot
         work is refused here, in one line, before Scrapy starts its crawler process and logs its start-up banner."""
