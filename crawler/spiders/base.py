@@ -4,6 +4,7 @@ pages and the required fields missing on them, pages skipped with their reason).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
@@ -43,6 +44,8 @@ from crawler.sites import (
 )
 from crawler.sites.discovery import ListedArticle
 from crawler.state import StorageProblem
+from pipelines.reprocess import process_record
+from pipelines.validate import problems
 
 # Article pages go before listing pages (archive, feed), and the scheduler's queues are first in, first out
 # (crawler/settings.py). Scrapy's default queue is last in, first out: the next listing page, yielded last, went
@@ -57,6 +60,34 @@ class NewsSpider(scrapy.Spider):
     # The -a options a spider takes; any other is a usage error (a typo such as `form=` must not silently become a
     # latest-news crawl). Options starting with "_" are passed by schedulers (scrapyd's _job) and left alone.
     options: tuple[str, ...] = ("from", "to", "url", "pages", "refresh")
+    # The callback that reads an article page (what `scrapy parse <url>` runs through `parse`).
+    article_callback = "parse_article"
+
+    @classmethod
+    def handles_request(cls, request) -> bool:
+        """Whether the URL is on this spider's site: how `scrapy parse <url>` finds the registry spider without
+        --spider."""
+        key = getattr(cls, "site_key", None)
+        if not key:
+            return False
+        try:
+            return host_of(request.url) in registered_site(key).host_names
+        except SiteEntryError:
+            return False
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Article]:
+        """The default callback, for `scrapy parse <url>`: the article page's record as a crawl would write it,
+        through cleaning, normalization and validation (the reasons logged when it would be rejected); nothing is
+        stored (`scrapy parse` runs no run control)."""
+        for item in getattr(self, self.article_callback)(response):
+            if isinstance(item, Article):
+                record, _ = process_record(item)
+                reasons = problems(dataclasses.asdict(record))
+                if reasons:
+                    self.logger.warning("%s would be rejected: %s", response.url, "; ".join(reasons))
+                yield record
+            else:
+                yield item
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):

@@ -44,6 +44,7 @@ class WordPressSpider(NewsSpider):
     name = "wordpress"
     site_key: str | None = None  # set on the registry's spiders
     options = (*NewsSpider.options, "site_url", "base_url")
+    article_callback = "parse_page"
 
     @classmethod
     def run_name(cls, **arguments: str) -> str:
