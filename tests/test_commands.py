@@ -28,8 +28,9 @@ def test_the_demo_crawls_the_mock_site_offline_and_shows_the_summary_and_a_recor
     summary = next(line for line in result.stdout.splitlines() if line.startswith("isna: "))
     assert "22 new article(s)" in summary and summary.endswith("exit 0: healthy")
     text = result.stdout
-    record = json.loads(text[text.index("\n{", text.index("the first record of")):])
-    assert record["site"] == "isna" and record["news_id"].startswith("140205")
+    record = json.loads(text[text.index("\n{", text.index("the record of a real ISNA article")):])
+    assert record["site"] == "isna" and record["news_id"] == "1402052415139"
+    assert record["title"] == "صنایع بزرگ خوزستان از صنایع کوچک حمایت کنند" and "انتهای" not in record["body"]
     assert record["published_jalali"][:10] >= "1402-05-20" and record["published_jalali"][:10] <= "1402-05-24"
 
 

@@ -1,6 +1,8 @@
 """`./crawl demo`: a real crawl that needs no network. Starts the mock ISNA site on a free loopback port, runs
-`scrapy crawl isna` over five Jalali days of it into a temporary folder, prints the run's summary line and its first
-record, and stops the server. The exit status is the crawl's."""
+`scrapy crawl isna` over five Jalali days of it into a temporary folder, prints the run's summary line and the record
+of its real article (a real ISNA Khuzestan story, tests/fixtures/isna-khuzestan-1402052415139.txt, which the mock
+serves as ISNA printed it; the other articles are made of corpus sentences), and stops the server. The exit status is
+the crawl's."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from tests.mocksite.site import MockSite
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_DAY, LAST_DAY = "1402-05-20", "1402-05-24"
+SHOWN = "1402052415139"  # the real article among the mock's, published on LAST_DAY
 # The summary line crawler/run.py logs at the end of every run.
 _SUMMARY = re.compile(r"\] (?:INFO|ERROR): (isna: .*exit \d+: .*)$")
 
@@ -41,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         print(summary or "\n".join(["demo: the crawl left no summary line; the end of its log:", *log[-15:]]))
         dumps = sorted((folder / "data" / "isna").glob("isna-*.jsonl"))
         if dumps:
-            first = json.loads(dumps[0].read_text(encoding="utf-8").splitlines()[0])
-            print(f"demo: the first record of {dumps[0].name}:")
-            print(json.dumps(first, ensure_ascii=False, indent=2))
+            records = [json.loads(line) for line in dumps[0].read_text(encoding="utf-8").splitlines()]
+            shown = next((record for record in records if record.get("news_id") == SHOWN), records[0])
+            print(f"demo: the record of a real ISNA article, one of {len(records)} in {dumps[0].name}:")
+            print(json.dumps(shown, ensure_ascii=False, indent=2))
         if args.keep:
             print(f"demo: the dump, the log and runs.jsonl are in {folder}")
         return status
