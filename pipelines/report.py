@@ -226,9 +226,11 @@ def anomalies(data: Dataset) -> list[str]:
         reasons = Counter(str(run.get("exit_reason") or "?") for run in runs).most_common(1)[0][0]
         found.append(f"{spider}: {len(runs)} of {total} runs failed on {both(day) if day else 'an unknown day'} "
                      f"({reasons[:160]})")
-    with_articles = {name for name, site in data.sites.items() if site.articles}
+    # a run is named by its spider (isna), or by its site (news-example.ir, wordpress-example.ir_8080), whose records'
+    # `site` is the site itself (example.ir, example.ir:8080)
+    with_articles = {name.replace(":", "_") for name, site in data.sites.items() if site.articles}
     for spider in sorted({str(run.get("spider")) for run in data.runs}):
-        site_name = spider.removeprefix("news-")
+        site_name = spider.removeprefix("news-").removeprefix("wordpress-")
         if site_name not in with_articles and spider not in with_articles:
             found.append(f"{spider}: {sum(1 for run in data.runs if run.get('spider') == spider)} runs in the runs log, "
                          "no article in the dumps")

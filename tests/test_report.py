@@ -59,9 +59,16 @@ def test_a_site_silent_at_the_end_and_a_site_with_runs_but_no_articles(tmp_path)
     with (tmp_path / "runs.jsonl").open("a", encoding="utf-8") as runs:
         runs.write(json.dumps({"spider": "news-quiet.example", "started_at": "2026-11-30T10:00:00Z", "exit_status": 0,
                                "seconds": 3.0, "pages": 1, "failed_pages": 0}) + "\n")
+        # a site named by its URL and its port: its runs are wordpress-127.0.0.1_8080, its records' site 127.0.0.1:8080
+        runs.write(json.dumps({"spider": "wordpress-127.0.0.1_8080", "started_at": "2026-11-30T10:00:00Z",
+                               "exit_status": 0, "seconds": 3.0, "pages": 1, "failed_pages": 0}) + "\n")
+    post = json.loads(sorted((tmp_path / "isna").glob("*.jsonl"))[-1].read_text(encoding="utf-8").splitlines()[0])
+    write_lines(tmp_path / "wordpress-127.0.0.1_8080" / "wordpress-127.0.0.1_8080-2026-11-30T10-00-00Z.jsonl",
+                [dict(post, site="127.0.0.1:8080")])
     found = anomalies(read_dataset(find_sources([tmp_path])))
     assert f"tabnak: no articles for 3 days, from {both(date(2026, 11, 28))} up to the end of the data" in found
     assert "news-quiet.example: 1 runs in the runs log, no article in the dumps" in found
+    assert not [line for line in found if line.startswith("wordpress-")]  # its articles are in the dumps
 
 
 # -- the report, opened in Chromium --------------------------------------------------------------------------------------
