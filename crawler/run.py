@@ -77,6 +77,22 @@ def preflight(settings, spider: str, incremental: bool) -> None:
                 logger.warning("%s", warning)
 
 
+class _WithoutTraceback(logging.Filter):
+    """A page that could not be fetched is one line: the reason is in the message, and the traceback of Twisted's
+    connection error under it (16 lines of a cron mail) says nothing more. Kept at -L DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def install_short_fetch_errors() -> None:
+    """Scrapy's robots.txt middleware logs a failed download with its traceback: one line instead."""
+    robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+    if not any(isinstance(existing, _WithoutTraceback) for existing in robots.filters):
+        robots.addFilter(_WithoutTraceback())
+
+
 @dataclass(frozen=True)
 class Verdict:
     status: int
@@ -137,6 +153,8 @@ class RunVerdict:
         self.lock: RunLock | None = None
         # an export (-o/-O) writes nothing under DATA_DIR: no lock, no runs log line
         self.export = not crawler.settings.getbool("INCREMENTAL_OUTPUT")
+        if (crawler.settings.get("LOG_LEVEL") or "DEBUG").upper() != "DEBUG":
+            install_short_fetch_errors()
         if not crawler.settings.getbool("RUN_LOCK_HELD") and not self.export:
             self.lock = RunLock(lock_path(self.data_dir, self.run_name))
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
@@ -192,10 +210,13 @@ class RunVerdict:
         shared_problem = stats.get(counters.DISTRIBUTED_PROBLEM)
         if storage_problem or shared_problem:
             verdict = Verdict(EXIT_FAILED, storage_problem or shared_problem)
+        elif reason not in ("finished",):
+            # stopped (a signal: Ctrl-C, `timeout`'s SIGTERM; a CLOSESPIDER_* limit): that is what the run says first,
+            # not "nothing could be fetched" of requests it never had time to finish
+            lost = stats.get(counters.PAGES_FAILED, 0) and verdict.status != EXIT_OK
+            verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}" + (f"; {verdict.reason}" if lost else ""))
         elif problem and not stats.get(counters.RECORDS_ERRORS):
             verdict = Verdict(EXIT_FAILED, problem if verdict.status == EXIT_OK else f"{verdict.reason}; {problem}")
-        elif reason not in ("finished",) and verdict.status == EXIT_OK:
-            verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}")
         shared = self._shared_run()
         # In a shared run no worker knows what the others stored: the last to leave moves the watermark, over what
         # the whole run covered (SharedRun.leave).

@@ -25,6 +25,7 @@ from crawler import counters
 from tests.faultserver import FaultyIsnaServer, TrapProxy
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.site import MockSite
+from tests.mocksite.server import MockIsnaServer
 from tests.serving import running
 
 ROOT_USER = os.geteuid() == 0
@@ -599,3 +600,36 @@ def test_plotly_beside_the_report_on_a_full_disk_leaves_the_good_copy_whole(tmp_
         assert full.returncode == 1 and "No space left on device" in full.stderr, full.stderr[-2000:]
         after = {name: hashlib.sha256((disk / name).read_bytes()).hexdigest() for name in ("plotly.min.js", "report.html")}
         assert after == before and not list(disk.glob(".*.tmp"))
+
+
+def test_a_failed_cron_run_is_a_few_lines_without_a_traceback(tmp_path):
+    # offline (nothing listens on the port): before, 16 of the mail's 20 lines were a Twisted traceback
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl(tmp_path / "data", "-a", f"base_url=http://127.0.0.1:{port}", *DAY, "-L", "WARNING",
+                   "-s", "RETRY_TIMES=1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and len(lines) <= 6, result.stderr
+    assert "exit 1: nothing could be fetched" in lines[-1]
+
+
+def test_a_run_stopped_by_a_signal_says_it_was_stopped(tmp_path):
+    # `timeout 60 scrapy crawl ...` sends SIGTERM: before, the run said "nothing could be fetched (0 of 0 pages failed)"
+    import signal
+    import time
+
+    with running(MockIsnaServer(MockSite(), delay=3.0)) as slow:
+        process = subprocess.Popen([str(SCRAPY), "crawl", "isna", "-a", f"base_url={slow.base_url}", *DAY,
+                                    "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not slow.requests and time.monotonic() < deadline:  # the crawl has asked for its first page
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 1
+    assert last_run(tmp_path / "data")["exit_reason"] == "the run stopped early: shutdown", stderr[-2000:]
