@@ -437,7 +437,7 @@ def test_scrapy_sites_prints_the_registry_with_the_stored_pages_of_each_entry():
     assert len(registry()) >= 30  # national agencies and provincial outlets, across the families
 
 
-# A page written from what is known of the Asam markup (hearsay: ../shared/notes/cms-families.md), since no real Asam
+# A page written from what is known of the Asam markup (hearsay: a peer crawler's selectors), since no real Asam
 # page is stored yet: the «aasaam» comment, kicker, lead and body classes, and the junk blocks inside the body.
 ASAM_PAGE = """<!--
    aasaam software development group

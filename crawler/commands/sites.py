@@ -10,7 +10,7 @@ import unicodedata
 from scrapy.commands import ScrapyCommand
 
 from crawler.settings import PROJECT_ROOT
-from crawler.sites import SITES_FILE, SiteEntryError, registered_site, registry
+from crawler.sites import SiteEntryError, registered_site, registry, registry_files
 
 
 class Command(ScrapyCommand):
@@ -34,7 +34,7 @@ class Command(ScrapyCommand):
         lines = ["  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)).rstrip()
                  for row in rows]
         try:
-            sys.stdout.write("\n".join(lines) + f"\n\n{len(rows) - 1} sites in {SITES_FILE}\n")
+            sys.stdout.write("\n".join(lines) + f"\n\n{len(rows) - 1} sites in {' and '.join(map(str, registry_files()))}\n")
             sys.stdout.flush()
         except BrokenPipeError:  # `scrapy sites | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# The registry of sites. PERSIAN_NEWS_SITES names another file to use instead (a deployment's own list).
-SITES_FILE = Path(os.environ.get("PERSIAN_NEWS_SITES") or Path(__file__).with_name("sites.toml"))
+# The registry of sites; PERSIAN_NEWS_SITES names a deployment's own file of entries, added to these (an entry of the
+# same key replaces the shipped one).
+SITES_FILE = Path(__file__).with_name("sites.toml")
+EXTRA_SITES_FILE = Path(os.environ["PERSIAN_NEWS_SITES"]) if os.environ.get("PERSIAN_NEWS_SITES") else None
 
 # Each family's parser; a registry entry's `family` is one of these keys.
 FAMILIES = {
@@ -86,23 +88,41 @@ _SITE_FIELDS = {"name", "family", "base_url", "hosts", "province", "verified", "
 
 @cache
 def registry() -> dict[str, dict]:
-    """Every site entry of the registry file, by key."""
-    with SITES_FILE.open("rb") as handle:
-        return tomllib.load(handle)
+    """Every site entry of the registry, by key: the shipped file's, then the deployment's (PERSIAN_NEWS_SITES)."""
+    entries = {}
+    for path in registry_files():
+        with path.open("rb") as handle:
+            entries.update(tomllib.load(handle))
+    return entries
+
+
+def registry_files() -> list[Path]:
+    return [SITES_FILE, *([EXTRA_SITES_FILE] if EXTRA_SITES_FILE else [])]
+
+
+@cache
+def entry_file(key: str) -> Path:
+    """The registry file an entry comes from (the last that has it), for messages about the entry."""
+    for path in reversed(registry_files()):
+        with path.open("rb") as handle:
+            if key in tomllib.load(handle):
+                return path
+    return SITES_FILE
 
 
 def registered_site(key: str) -> Site:
     """The registry's site `key`; SiteEntryError when there is none, or its entry cannot be used."""
     sites = registry()
     if key not in sites:
-        raise SiteEntryError(f"no site {key!r} in {SITES_FILE} (known: {', '.join(sorted(sites))})")
+        raise SiteEntryError(f"no site {key!r} in {' or '.join(map(str, registry_files()))} "
+                             f"(known: {', '.join(sorted(sites))})")
     entry = dict(sites[key])
     if "cms" in entry and "family" not in entry:
-        raise SiteEntryError(f"the registry entry [{key}] in {SITES_FILE}: `cms` is now called `family`")
+        raise SiteEntryError(f"the registry entry [{key}] in {entry_file(key)}: `cms` is now called `family`")
     missing = [name for name in ("name", "family", "base_url") if name not in entry]
     if missing or entry.get("family") not in FAMILIES:
         problem = f"needs {', '.join(missing)}" if missing else f"family must be one of {', '.join(FAMILIES)}"
-        raise SiteEntryError(f"the registry entry [{key}] in {SITES_FILE} {problem}")
+        raise SiteEntryError(f"the registry entry [{key}] in {entry_file(key)} {problem}")
     facts = {name: value for name, value in entry.items() if name not in _SITE_FIELDS}
     return Site(key=key, name=entry["name"], family=entry["family"], base_url=entry["base_url"],
                 hosts=tuple(entry.get("hosts", ())), province=entry.get("province"),

@@ -1,6 +1,6 @@
 """The Asam (aasaam) CMS family: Tasnim, ILNA, Mojnews, Rokna, Fararu's neighbours and many economic dailies.
 
-No real Asam page is stored yet, so everything here is hearsay (../shared/notes/cms-families.md: a peer crawler's
+No real Asam page is stored yet, so everything here is hearsay (a peer crawler's
 selectors and a 2018 Mojnews home page): the family is the generic parser with those selectors tried first. Where
 the Asam markup is not found, every field falls back to the generic reading (JSON-LD, OpenGraph, trafilatura), so a
 wrong guess costs precision, not records. To correct it, change the tuples below (or override one site's in its

@@ -1,5 +1,5 @@
-"""Which CMS family made a page, from what each CMS leaves in every page it serves (facts and their sources in
-../shared/notes/cms-families.md). Pure: a page (and, when known, its response headers) in, the family and the
+"""Which CMS family made a page, from what each CMS leaves in every page it serves (the markers the
+family modules name). Pure: a page (and, when known, its response headers) in, the family and the
 evidence out, or None for a site on a CMS of its own (the generic parser's ground).
 
 Markers, strongest first within each family; the first family with a marker wins:

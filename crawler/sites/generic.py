@@ -4,7 +4,7 @@ Metadata, in order: JSON-LD (NewsArticle and the like), OpenGraph and `article:*
 `<time datetime>`, then the page itself (h1, the date shown to readers). The title loses the site-name prefix or
 suffix that many sites add («خبرگزاری فارس - ...», «... | عصر ایران»). Times are always given Tehran's offset of that
 date: a `dc.Date` or ISO time that prints +03:30 for a summer date before 2023 is right about its wall time and wrong
-about its offset (../shared/notes/cms-families.md).
+about its offset (seen on IranSamaneh and WordPress sites).
 
 The body: trafilatura (a well-kept generic extractor) decides which text is the article. It drops the ZWNJs of
 Persian text, so each paragraph it chose is taken from the page itself wherever the page has it: the words

@@ -1,7 +1,7 @@
 """The IranSamaneh CMS (IRIB News, Tabnak, YJC, Asriran, Fararu, Kayhan, Mizan...): article pages and home-page
 listings, page in, record or links out.
 
-What is known of the markup is in ../shared/notes/cms-families.md: [real] for IRIB News 2017 (the stored page in
+What is known of the markup: [real] for IRIB News 2017 (the stored page in
 tests/fixtures/irinn), [hearsay] for the class names other sites of the family use, which the selector tuples try
 after the real ones. Everything is a class attribute, overridden per site like the Nastooh parser's. Two things
 differ from Nastooh: `article:published_time` is a numeric Jalali string with Persian digits

@@ -27,11 +27,11 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import (
-    SITES_FILE,
     LayoutNotRecognized,
     NotAnArticle,
     Site,
     SiteEntryError,
+    entry_file,
 )
 from crawler.sites.discovery import ListedArticle, feed_entries, read_sitemap
 from crawler.sites.html import (
@@ -104,7 +104,8 @@ class WordPressParser:
         if site.facts:
             problems.append(f"unknown keys {', '.join(sorted(site.facts))} (the wordpress family has no site facts)")
         if problems:
-            raise SiteEntryError(f"the registry entry [{site.key}] in {SITES_FILE} has bad selectors: " + "; ".join(problems))
+            raise SiteEntryError(f"the registry entry [{site.key}] in {entry_file(site.key)} has bad selectors: "
+                                 + "; ".join(problems))
         self.site = site
 
     @classmethod
