@@ -227,6 +227,8 @@ def test_the_verdict_counts_every_callback_exception_as_a_loss():
     (["-a", "from=1800-01-01"], ["neither Jalali", "nor Gregorian"]),
     (["-a", "from=1402-13-40"], ["'1402-13-40' is not a valid Jalali date"]),
     (["-s", "REDIS_URL=localhost:6379"], ["-s REDIS_URL='localhost:6379' is not a Redis URL", "redis://"]),
+    (["-s", "DOWNLOAD_DELAY=abc"], ["-s DOWNLOAD_DELAY='abc': DOWNLOAD_DELAY must be a number"]),
+    (["-s", "ROBOTSTXT_OBEY=perhaps"], ["ROBOTSTXT_OBEY must be true or false"]),
 ])
 def test_a_usage_error_is_one_line_and_exit_status_2(tmp_path, args, words):
     result = crawl(tmp_path / "data", *args)

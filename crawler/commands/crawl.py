@@ -23,11 +23,13 @@ from redis import RedisError
 from scrapy import signals
 from redis.connection import parse_url as parse_redis_url
 from scrapy.commands import ScrapyHelpFormatter
+from scrapy.settings import SETTINGS_PRIORITIES, default_settings
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.log import configure_logging
 
+from crawler import settings as project_settings
 from crawler.distributed import distributed_settings, join_run
 from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, preflight
 from crawler.sites import SiteEntryError
@@ -171,6 +173,25 @@ class Command(ScrapyCrawlCommand):
         run_name = getattr(self.crawler_process.spider_loader.load(name), "run_name", None)
         return run_name(**arguments) if run_name else name
 
+    def _mistyped_settings(self) -> str | None:
+        """What is wrong with a -s NAME=VALUE whose setting is a number or a flag (in Scrapy's defaults or the
+        project's): `-s DOWNLOAD_DELAY=abc` failed deep inside the crawl, in an asyncio task nobody read."""
+        for name, value in self.settings.items():
+            if self.settings.getpriority(name) != SETTINGS_PRIORITIES["cmdline"] or not isinstance(value, str):
+                continue
+            default = getattr(project_settings, name, getattr(default_settings, name, None))
+            try:
+                if isinstance(default, bool):
+                    self.settings.getbool(name)
+                elif isinstance(default, (int, float)):
+                    float(value)
+                else:
+                    continue
+            except ValueError:
+                kind = "true or false (1 or 0)" if isinstance(default, bool) else "a number"
+                return f"-s {name}={value!r}: {name} must be {kind}"
+        return None
+
     def _cannot_start(self, name: str, arguments: dict, spider_loader) -> tuple[str | None, int]:
         """Why the run cannot start, with its exit status; (None, 0) when it can."""
         names = sorted(spider_loader.list())
@@ -178,6 +199,9 @@ class Command(ScrapyCrawlCommand):
             close = difflib.get_close_matches(name, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             return f"no spider {name!r}; {hint}the spiders are: {', '.join(names)}", EXIT_USAGE
+        wrong = self._mistyped_settings()
+        if wrong:
+            return wrong, EXIT_USAGE
         redis_url = self.settings.get("REDIS_URL")
         if redis_url:
             try:
