@@ -468,3 +468,32 @@ def test_an_asam_page_is_detected_and_read_with_the_family_s_selectors():
                             "بیشترین صادرات به چین و عراق بوده است.")  # no short link, no share box
     assert (article.news_id, article.published_at) == ("3156789", "2024-11-20T09:30:00+03:30")
     assert (article.tags, article.category) == (["صادرات", "گمرک"], "اقتصادی")
+
+
+def test_scrapy_check_runs_the_contracts_of_the_verified_spiders_on_their_stored_pages_offline(tmp_path):
+    result = subprocess.run([str(SCRAPY), "check", "-L", "WARNING"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    verified = [key for key, entry in registry().items() if entry.get("verified")]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Ran {3 * len(verified)} contracts" in result.stderr and "OK" in result.stderr
+
+
+def test_the_record_contract_fails_on_a_record_that_is_not_the_expected_one():
+    from scrapy.exceptions import ContractFail
+
+    from crawler.contracts import ExpectedRecordContract
+
+    key, response = stored_response(STORED[0])
+    article = stored_page_parser(key, response.url).article(response.selector, response.url)
+    record, _ = process_record(article)
+    name = str(STORED[0].relative_to(FIXTURES))
+    class Spider:
+        name = "isna"
+
+        def parse(self, response):
+            """the callback a contract belongs to"""
+
+    contract = ExpectedRecordContract(Spider().parse, name)
+    contract.post_process([record])  # the record the page gives: passes
+    with pytest.raises(ContractFail, match="title"):
+        contract.post_process([dataclasses.replace(record, title="تیتری دیگر")])
