@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import html
 import math
+import re
 import statistics
 import sys
 import time
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import jdatetime
 
-from crawler.dates import TEHRAN
+from crawler.dates import TEHRAN, DateParseError, parse_day_argument
 from pipelines.dataset import (
     LineCount,
     Sources,
@@ -57,6 +58,7 @@ COVERAGE_MIN_ARTICLES = 5  # ...on a day with at least this many articles, again
 REJECTS_MIN = 10  # a day with at least this many rejects...
 REJECTS_SHARE = 0.05  # ...that are at least this share of the day's records
 TOP = 15  # categories and tags shown
+WINDOW_DAYS = 30  # the days drawn by default: the last this many of the data (--since/--until to choose)
 MAX_ANOMALIES = 40
 
 
@@ -83,18 +85,36 @@ class Dataset:
     lines: LineCount = field(default_factory=LineCount)
     files: int = 0
     implausible_dates: int = 0  # published_at values that are no plausible date (year 1, year 2999): read as undated
+    since: date | None = None  # the window drawn: --since/--until, else the last WINDOW_DAYS days of the data
+    until: date | None = None
 
     @property
     def days(self) -> list[date]:
-        """Every day from the first to the last that has a record (by publication day), a revision or a reject (by
-        the day it was found)."""
-        return _day_range([day for site in self.sites.values() for day in (*site.lines, *site.revisions)]
-                          + list(self.rejects))
+        """Every day of the window that has, or lies between days that have, a record (by publication day), a
+        revision or a reject (by the day it was found)."""
+        return self._window([day for site in self.sites.values() for day in (*site.lines, *site.revisions)]
+                            + list(self.rejects))
 
     @property
     def run_days(self) -> list[date]:
-        """Every day from the first to the last that has a run (a backfill's runs are not its articles' days)."""
-        return _day_range([run["day"] for run in self.runs if run.get("day")])
+        """The same for the days that have a run (a backfill's runs are not its articles' days)."""
+        return self._window([run["day"] for run in self.runs if run.get("day")])
+
+    def _window(self, seen: list[date]) -> list[date]:
+        """The days from the first to the last seen, within --since/--until, or within the last WINDOW_DAYS days
+        of what was seen: one article dated years back must not stretch every axis over years."""
+        last = min(max(seen), self.until) if seen and self.until else (max(seen) if seen else None)
+        since = self.since or (last - timedelta(days=WINDOW_DAYS - 1) if last else None)
+        inside = [day for day in seen if since <= day <= last] if last else []
+        return _day_range(inside)
+
+    def outside(self) -> int:
+        """Records published outside the window drawn."""
+        days = self.days
+        if not days:
+            return 0
+        return sum(count for site in self.sites.values() for day, count in site.lines.items()
+                   if not days[0] <= day <= days[-1])
 
 
 def _day_range(seen: list[date]) -> list[date]:
@@ -142,13 +162,30 @@ def read_dataset(sources: Sources) -> Dataset:
         data.rejects[day] += 1
         reasons = line.get("reasons")
         for reason in reasons if isinstance(reasons, list) and reasons else ["(no reason given)"]:
-            data.reject_reasons[str(reason).split(":")[0]] += 1
+            data.reject_reasons[reason_kind(str(reason))] += 1
     for _, _, _, run in json_lines(sources.runs, data.lines):
         run["day"] = tehran_day(run.get("started_at"))
         data.runs.append({key: run.get(key) for key in (
             "spider", "day", "exit_status", "exit_reason", "pages", "failed_pages", "seconds", "new_articles")})
     data.lines.bad += rejects_count.bad
     return data
+
+
+# What makes one reject's reason differ from another's of the same kind: the value quoted, a timestamp, a number.
+_REASON_VALUES = (re.compile(r"\s*\((?:'[^']*'|\"[^\"]*\")\)$"), re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)?"))
+
+
+def _gregorian_day(text: str) -> date:
+    """A --since/--until day, Jalali (1403-09-11) or Gregorian (2024-12-01)."""
+    day, _ = parse_day_argument(text)
+    return day.togregorian()
+
+
+def reason_kind(reason: str) -> str:
+    """A reject's reason without the value it quotes: «title: missing», «url: not an absolute http(s) URL»,
+    «published_at: <time> is after the page was crawled (<time>)», so that the table counts kinds of reasons."""
+    reason = _REASON_VALUES[0].sub("", reason)
+    return _REASON_VALUES[1].sub("<time>", reason)
 
 
 def tehran_day(value) -> date | None:
@@ -179,10 +216,11 @@ def anomalies(data: Dataset) -> list[str]:
     for name, site in sorted(data.sites.items()):
         if not site.articles:
             continue
-        # silences: runs of days without a new article, from the site's first article to the end of the data
-        start = min(site.articles)
+        # silences: runs of days without a new article, from the site's first article of the days drawn to their end
+        # (a site whose every article is older, such as one asked for by URL, is not silent: it has no days here)
+        drawn = [day for day in site.articles if days[0] <= day <= last]
         run_start = None
-        day = start
+        day = min(drawn) if drawn else last + timedelta(days=2)
         while day <= last + timedelta(days=1):
             quiet = day <= last and not site.articles.get(day)
             if quiet and run_start is None:
@@ -260,14 +298,42 @@ def _figure(**layout):
     return figure
 
 
+DAY_MS = 86400000  # a day on a date axis: bars a day wide, whatever the number of days
+
+
+def day_axis(days: list[date]) -> dict:
+    """An x axis of days: whole days (a single day is a day, not 23:59:59.9996 to 00:00:00.0004), labelled with the
+    Jalali day above the Gregorian one when there are few enough to label each."""
+    midnight = datetime.min.time()
+    axis = {"type": "date", "range": [datetime.combine(days[0], midnight) - timedelta(hours=12),
+                                      datetime.combine(days[-1], midnight) + timedelta(hours=12)]}
+    if len(days) <= 16:
+        axis.update(tickmode="array", tickvals=days, ticktext=[f"{jalali(day)}<br>{day.isoformat()}" for day in days])
+    else:
+        axis.update(tickformat="%Y-%m-%d", dtick=DAY_MS * max(1, len(days) // 12))
+    return axis
+
+
+def count_axis(largest: float) -> dict:
+    """An axis of counts: whole numbers only (no 0.2 runs), from zero."""
+    axis = {"rangemode": "tozero", "tickformat": ",d"}
+    if largest < 5:
+        axis.update(dtick=1, range=[0, max(1, largest) + 0.5])
+    return axis
+
+
 def articles_chart(data: Dataset, days: list[date]):
     import plotly.graph_objects as go
 
-    figure = _figure(title="Articles per day, per site", yaxis_title="articles", hovermode="x unified")
+    figure = _figure(title="Articles per day, per site", yaxis_title="articles", hovermode="x unified",
+                     xaxis=day_axis(days), yaxis=count_axis(max((count for site in data.sites.values()
+                                                                 for day, count in site.articles.items()
+                                                                 if days[0] <= day <= days[-1]), default=0)))
     for name, site in sorted(data.sites.items()):
-        if not site.articles:
+        drawn = [day for day in site.articles if days[0] <= day <= days[-1]]
+        if not drawn:  # every article of the site is older than the days drawn (one asked for by URL)
             continue
-        first = min(site.articles)
+        first = min(drawn)
         shown = [day for day in days if day >= first]
         counts = [site.articles.get(day, 0) for day in shown]
         figure.add_trace(go.Scatter(x=shown, y=counts, mode="lines+markers", name=name, marker={"size": 4},
@@ -285,11 +351,12 @@ def articles_chart(data: Dataset, days: list[date]):
 def coverage_chart(name: str, site: SiteData, days: list[date]):
     import plotly.graph_objects as go
 
-    shown = [day for day in days if day >= min(site.lines)] if site.lines else days
+    first = min((day for day in site.lines if day >= days[0]), default=days[0])
+    shown = [day for day in days if day >= first]
     z = [[(site.present[day][index] / site.lines[day]) if site.lines.get(day) else None for day in shown]
          for index in range(len(FIELDS))]
     figure = _figure(title=f"Field coverage, {name} (share of the day's records with the field)", height=300,
-                     margin={"l": 140, "r": 20, "t": 40, "b": 50})
+                     margin={"l": 140, "r": 20, "t": 40, "b": 50}, xaxis=day_axis(shown))
     figure.add_trace(go.Heatmap(x=shown, y=list(FIELDS), z=z, zmin=0, zmax=1, colorscale="RdYlGn", xgap=1, ygap=1,
                                 colorbar={"title": "share", "tickformat": ".0%"},
                                 hovertemplate="%{x|%Y-%m-%d} %{y}: %{z:.0%}<extra></extra>"))
@@ -321,7 +388,8 @@ def top_chart(data: Dataset, attribute: str, title: str):
         total.update(getattr(site, attribute))
     top = [name for name, _ in total.most_common(TOP)][::-1]
     figure = _figure(title=title, barmode="stack", height=max(300, 26 * len(top) + 120),
-                     margin={"l": 180, "r": 20, "t": 40, "b": 50}, xaxis_title="articles")
+                     margin={"l": 180, "r": 20, "t": 40, "b": 50}, xaxis_title="articles",
+                     xaxis=count_axis(max((total[label] for label in top), default=0)))
     for name, site in sorted(data.sites.items()):
         counts = getattr(site, attribute)
         if any(counts.get(label) for label in top):
@@ -335,9 +403,12 @@ def revisions_chart(data: Dataset, days: list[date]):
     revisions = Counter()
     for site in data.sites.values():
         revisions.update(site.revisions)
-    figure = _figure(title="Revisions and rejects per day", barmode="group", yaxis_title="records")
-    figure.add_trace(go.Bar(x=days, y=[revisions.get(day, 0) for day in days], name="revisions (an article changed)"))
-    figure.add_trace(go.Bar(x=days, y=[data.rejects.get(day, 0) for day in days], name="rejected records",
+    largest = max([revisions.get(day, 0) for day in days] + [data.rejects.get(day, 0) for day in days], default=0)
+    figure = _figure(title="Revisions and rejects per day", barmode="group", yaxis_title="records",
+                     xaxis=day_axis(days), yaxis=count_axis(largest))
+    figure.add_trace(go.Bar(x=days, y=[revisions.get(day, 0) for day in days], name="revisions (an article changed)",
+                            width=DAY_MS * 0.4))
+    figure.add_trace(go.Bar(x=days, y=[data.rejects.get(day, 0) for day in days], name="rejected records", width=DAY_MS * 0.4,
                             marker_color="#d62728"))
     return figure
 
@@ -352,13 +423,17 @@ def runs_chart(data: Dataset, days: list[date]):
     names = {0: "0 healthy", 1: "1 failed", 2: "2 usage error", 75: "75 another run in progress"}
     colours = {0: "#2ca02c", 1: "#d62728", 2: "#9467bd", 75: "#ff7f0e"}
     for status in sorted({run.get("exit_status") for run in data.runs}, key=lambda value: (value is None, value)):
-        figure.add_trace(go.Bar(x=days, y=[statuses.get((day, status), 0) for day in days],
+        figure.add_trace(go.Bar(x=days, y=[statuses.get((day, status), 0) for day in days], width=DAY_MS * 0.8,
                                 name=names.get(status, f"exit {status}"), marker_color=colours.get(status)), row=1, col=1)
     failed = Counter()
     for run in data.runs:
         failed[run.get("day")] += run.get("failed_pages") or 0
     figure.add_trace(go.Scatter(x=days, y=[failed.get(day, 0) for day in days], mode="lines+markers",
                                 name="failed pages", marker_color="#d62728"), row=1, col=2)
+    figure.update_xaxes(**day_axis(days))
+    per_day = Counter(run.get("day") for run in data.runs)
+    figure.update_yaxes(**count_axis(max((per_day[day] for day in days), default=0)), row=1, col=1)
+    figure.update_yaxes(**count_axis(max((failed[day] for day in days), default=0)), row=1, col=2)
     return figure
 
 
@@ -400,7 +475,7 @@ def render(data: Dataset, plotly_js: str = "inline") -> tuple[str, str | None]:
     if days and any(site.articles for site in data.sites.values()):
         charts.append(("Articles per day", "articles", articles_chart(data, days)))
         for number, (name, site) in enumerate(sorted(data.sites.items())):
-            if site.lines:
+            if any(days[0] <= day <= days[-1] for day in site.lines):  # records among the days drawn
                 charts.append(("Field coverage over time", f"coverage-{number}", coverage_chart(name, site, days)))
         charts.append(("Body length", "lengths", lengths_chart(data)))
         if any(site.categories for site in data.sites.values()):
@@ -421,6 +496,10 @@ def render(data: Dataset, plotly_js: str = "inline") -> tuple[str, str | None]:
     else:
         parts.append('<script type="text/javascript" src="plotly.min.js"></script>')
     period = f"{both(days[0])} – {both(days[-1])}" if days else "no dated records"
+    outside = data.outside()
+    if outside:
+        period += (f" ({outside} record(s) published outside these days are counted but not drawn: "
+                   "--since/--until to choose the days)")
     parts.append(f"""</head><body>
 <h1>Data-quality report <span dir="rtl" lang="fa">(گزارش کیفیت داده‌ها)</span></h1>
 <p class="summary">{len(data.sites)} site(s), {articles} articles and {revisions} revisions in {data.files} dump
@@ -474,12 +553,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-o", "--output", required=True, help="the HTML file to write")
     parser.add_argument("--plotly-js", choices=("inline", "beside"), default="inline",
                         help="plotly.js inside the page (default) or in plotly.min.js next to it")
+    parser.add_argument("--since", help=f"the first day drawn, Jalali or Gregorian (default: the last {WINDOW_DAYS} "
+                                        "days of the data)")
+    parser.add_argument("--until", help="the last day drawn, Jalali or Gregorian (default: the data's last day)")
     args = parser.parse_args(argv)
+    try:
+        since, until = (_gregorian_day(value) if value else None for value in (args.since, args.until))
+    except DateParseError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
     sources = sources_or_none("report", args.paths)
     if sources is None:
         return 2
     started = time.monotonic()
     data = read_dataset(sources)
+    data.since, data.until = since, until
     page, script = render(data, args.plotly_js)
     output = Path(args.output)
     try:

@@ -288,3 +288,59 @@ def test_the_snapshot_as_csv_opens_right_in_a_spreadsheet(tmp_path):
     assert first["tags"] == "، ".join(records["revised"]["tags"]) and "[" not in first["tags"]
     assert first["images"] == " ".join(image["url"] for image in records["revised"]["images"])
     assert "Image(" not in raw.decode("utf-8-sig") and first["kicker"] in ("", records["revised"]["kicker"])
+
+
+def test_the_report_of_a_first_day_of_crawls_is_true_and_draws_in_chromium(tmp_path):
+    # What a user's first day leaves: latest news of a site (articles of the last two days), a WordPress site whose
+    # posts are years old, one 2017 article asked for by URL, and an export. Before: the WordPress runs were
+    # reported as runs with no article, the export as a run, and the 2017 article stretched every axis over years.
+    from tests.mockfeedsite import MockFeedSiteServer
+    from tests.mockwp.site import MockWordPress, MockWordPressServer
+    from tests.reportdemo import crawl
+    from tests.serving import running
+    from tests.test_sites import serve_pages
+
+    data = tmp_path / "data"
+    isna_2017 = (ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2017-05-29.html").read_text(encoding="utf-8")
+    with running(MockFeedSiteServer()) as feed, running(MockWordPressServer(MockWordPress())) as wordpress, \
+            serve_pages({"/news/95102918901/x": isna_2017}) as old:
+        runs = [crawl("news", data, "-a", f"site_url={feed.base_url}/"),
+                crawl("wordpress", data, "-a", f"site_url={wordpress.base_url}/"),
+                crawl("news", data, "-a", f"url={old.base_url}/news/95102918901/x"),
+                crawl("news", data, "-a", f"url={old.base_url}/news/95102918901/x", "-O", str(tmp_path / "one.jsonl"))]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], [run.stderr[-2000:] for run in runs if run.returncode]
+    assert len((data / "runs.jsonl").read_text(encoding="utf-8").splitlines()) == 3  # the export is no run
+    result = make_report(data, tmp_path / "report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "no article in the dumps" not in page  # every run's site has its articles
+    assert "published outside these days are counted but not drawn" in page
+    assert "2017-01-18" not in page and "2023-08-1" not in page  # the old articles stretch no axis
+    assert '"tickformat":",d"' in page  # counts are whole numbers
+    charts = assert_opened_cleanly(tmp_path / "report.html", tmp_path / "report.png")
+    assert {"plot-articles", "plot-runs"} <= {chart["id"] for chart in charts}
+
+
+@pytest.mark.parametrize(("reason", "kind"), [
+    ("title: missing", "title: missing"),
+    ("url: not an absolute http(s) URL ('javascript:alert(1)')", "url: not an absolute http(s) URL"),
+    ("published_at: 2099-01-01T00:00:00+03:30 is after the page was crawled (2026-11-22T10:00:00Z)",
+     "published_at: <time> is after the page was crawled (<time>)"),
+])
+def test_rejects_are_counted_by_the_kind_of_their_reason(reason, kind):
+    from pipelines.report import reason_kind
+
+    assert reason_kind(reason) == kind
+
+
+def test_since_and_until_choose_the_days_drawn_in_either_calendar(tmp_path):
+    write_dumps(tmp_path / "data", days=40, sites=("isna",), end=date(2026, 11, 30))
+    default = read_dataset(find_sources([tmp_path / "data"]))
+    assert (default.days[0], default.days[-1]) == (date(2026, 11, 1), date(2026, 11, 30))  # the last 30 days
+    result = pipelines("report", str(tmp_path / "data"), "-o", str(tmp_path / "r.html"), "--since", "1405-08-01",
+                       "--until", "2026-10-31")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1405-08-01 (2026-10-23) – 1405-08-09 (2026-10-31)" in page  # 1405-08-01 is 2026-10-23
+    bad = pipelines("report", str(tmp_path / "data"), "-o", str(tmp_path / "r.html"), "--since", "yesterday")
+    assert bad.returncode == 2 and "'yesterday' is not a Jalali date" in bad.stderr
