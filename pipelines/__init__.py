@@ -1,7 +1,11 @@
 """The stages after extraction, one concern each, in the order crawler/settings.py lists them:
 
-    clean  ->  normalize  ->  validate (rejects file)  ->  dedupe  ->  store (Scrapy's feed export, data/)
+    clean  ->  normalize  ->  validate (rejects file)  ->  dedupe  ->  store (the seen-store and the run's dump file
+                                                                      under data/, crawler/incremental.py; in an
+                                                                      export, Scrapy's feed export to the -o file)
 
-Every stage is a pure function on an Article with a thin Scrapy pipeline around it, so the same code runs in a
-crawl and offline over an existing dump.
+Every stage is a function on an Article with a thin Scrapy pipeline around it, so the same code runs in a crawl and
+offline over an existing dump (`python -m pipelines reprocess`). Beside them, what reads the dumps: dataset.py (every
+run's dump as one dataset), report.py (the data-quality page), snapshot.py (the latest revision of every article as
+JSON Lines, Parquet or CSV).
 """
