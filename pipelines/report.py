@@ -383,18 +383,30 @@ def lengths_chart(data: Dataset):
 def top_chart(data: Dataset, attribute: str, title: str):
     import plotly.graph_objects as go
 
-    total = Counter()
-    for site in data.sites.values():
-        total.update(getattr(site, attribute))
-    top = [name for name, _ in total.most_common(TOP)][::-1]
+    # one bar for the spellings of one label across sites (ي/ی, ك/ک, a ZWNJ or a space), named as most sites write it
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    per_site: dict[str, Counter] = {}
+    for name, site in data.sites.items():
+        per_site[name] = Counter()
+        for label, count in getattr(site, attribute).items():
+            key = label_key(label)
+            spellings[key][label] += count
+            per_site[name][key] += count
+    total = Counter({key: sum(counts.values()) for key, counts in spellings.items()})
+    top = [key for key, _ in total.most_common(TOP)][::-1]
+    shown = [spellings[key].most_common(1)[0][0] for key in top]
     figure = _figure(title=title, barmode="stack", height=max(300, 26 * len(top) + 120),
                      margin={"l": 180, "r": 20, "t": 40, "b": 50}, xaxis_title="articles",
-                     xaxis=count_axis(max((total[label] for label in top), default=0)))
-    for name, site in sorted(data.sites.items()):
-        counts = getattr(site, attribute)
-        if any(counts.get(label) for label in top):
-            figure.add_trace(go.Bar(y=top, x=[counts.get(label, 0) for label in top], name=name, orientation="h"))
+                     xaxis=count_axis(max((total[key] for key in top), default=0)))
+    for name, counts in sorted(per_site.items()):
+        if any(counts.get(key) for key in top):
+            figure.add_trace(go.Bar(y=shown, x=[counts.get(key, 0) for key in top], name=name, orientation="h"))
     return figure
+
+
+def label_key(label: str) -> str:
+    """What the spellings of one category or tag share: Persian letter forms, no ZWNJ, single spaces."""
+    return " ".join(label.replace("ي", "ی").replace("ك", "ک").replace("\u200c", " ").split())
 
 
 def revisions_chart(data: Dataset, days: list[date]):

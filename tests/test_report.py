@@ -344,3 +344,15 @@ def test_since_and_until_choose_the_days_drawn_in_either_calendar(tmp_path):
     assert "1405-08-01 (2026-10-23) – 1405-08-09 (2026-10-31)" in page  # 1405-08-01 is 2026-10-23
     bad = pipelines("report", str(tmp_path / "data"), "-o", str(tmp_path / "r.html"), "--since", "yesterday")
     assert bad.returncode == 2 and "'yesterday' is not a Jalali date" in bad.stderr
+
+
+def test_a_category_is_one_bar_whatever_letters_or_spacing_a_site_spells_it_with():
+    from pipelines.report import Dataset, top_chart
+
+    data = Dataset()
+    data.sites["isna"].categories.update({"سیاست خارجی": 3, "ورزشی": 2})
+    data.sites["irna"].categories.update({"سياست خارجي": 2})  # Arabic yeh
+    data.sites["tasnim"].categories.update({"سیاست‌خارجی": 1, "ورزش": 1})  # a ZWNJ; «ورزش» is another word
+    bars = {trace.name: dict(zip(trace.y, trace.x, strict=True)) for trace in top_chart(data, "categories", "t").data}
+    assert bars["isna"]["سیاست خارجی"] == 3 and bars["irna"]["سیاست خارجی"] == 2 and bars["tasnim"]["سیاست خارجی"] == 1
+    assert bars["isna"]["ورزشی"] == 2 and bars["tasnim"]["ورزش"] == 1
