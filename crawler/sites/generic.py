@@ -164,8 +164,9 @@ class GenericParser(FamilyParser):
             if not text or len(text) > 400:
                 continue
             plain = _plain(text)
+            # the whole declared title, or (three words or more) a run of its whole words
             confirmed = [full for full, plain_full in zip(declared, plain_declared, strict=True)
-                         if plain == plain_full or (len(plain.split()) >= 3 and plain in plain_full)]
+                         if plain == plain_full or (len(plain.split()) >= 3 and f" {plain} " in f" {plain_full} ")]
             if confirmed:
                 decoration = next((found for full in confirmed if (found := _plain_decoration(full, text))), None)
                 return Headline(text, node, _outlet(decoration), decoration)
