@@ -39,6 +39,7 @@ from pathlib import Path
 import jdatetime
 
 from crawler.dates import TEHRAN, DateParseError, parse_day_argument
+from crawler.text import unify_letters
 from pipelines.dataset import (
     LineCount,
     Sources,
@@ -406,7 +407,7 @@ def top_chart(data: Dataset, attribute: str, title: str):
 
 def label_key(label: str) -> str:
     """What the spellings of one category or tag share: Persian letter forms, no ZWNJ, single spaces."""
-    return " ".join(label.replace("ي", "ی").replace("ك", "ک").replace("\u200c", " ").split())
+    return " ".join(unify_letters(label).replace("\u200c", " ").split())
 
 
 def revisions_chart(data: Dataset, days: list[date]):

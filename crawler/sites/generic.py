@@ -55,7 +55,7 @@ from crawler.sites.html import (
     select,
     unique,
 )
-from crawler.text import tidy
+from crawler.text import tidy, unify_letters
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class GenericParser(FamilyParser):
         headline = self._headline(root, metas, ld)
         title = headline.text
         kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
-        shown_lead = first_text(root, *self.lead) or _lead_after(root, headline.node)
+        shown_lead = first_text(root, *self.lead) or _lead_after(headline.node)
         description = first_meta(metas, "og:description", "description", "dc.description")
         body = self._own_body(root) or self._body(root)
         if not title and not body:
@@ -389,7 +389,7 @@ def _kicker_before(headline, title: str | None) -> str | None:
     return None
 
 
-def _lead_after(root, headline) -> str | None:
+def _lead_after(headline) -> str | None:
     """The lead: the first element after the headline (within a few dozen) that is itemprop=description or whose
     class names a lead, summary or abstract."""
     if headline is None:
@@ -406,7 +406,7 @@ def _lead_after(root, headline) -> str | None:
             break
     parent = headline.getparent()
     if parent is not None and parent.getparent() is not None and len(parent) <= 2:
-        return _lead_after(root, parent)  # the headline in a wrapper of its own: look after the wrapper
+        return _lead_after(parent)  # the headline in a wrapper of its own: look after the wrapper
     return None
 
 
@@ -433,7 +433,7 @@ def _after_label(text: str | None) -> str | None:
     """The text from the first date label on («زمان: 19:04 1398/02/11 بازدید: ...» is «زمان: 19:04 1398/02/11 ...»)."""
     if not text:
         return None
-    match = _LABEL_AT.search(text.replace("ي", "ی").replace("ك", "ک"))
+    match = _LABEL_AT.search(unify_letters(text))
     return text[match.start():][:80] if match else None
 
 

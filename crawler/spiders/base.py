@@ -419,7 +419,6 @@ class SiteSpider(NewsSpider):
         self._requested_ids: set[str] = set()
         self._listed = 0  # articles any listing gave (new or already stored)
         self._discovered = 0  # article requests the listings made (DISCOVERY_MAX_ARTICLES)
-        self._articles_bound_hit = False
 
     def find_site(self) -> Site:
         """The site this run crawls: the registry's entry `site_key`."""
@@ -506,8 +505,7 @@ class SiteSpider(NewsSpider):
                 known += 1
                 continue
             if self._discovered >= self.crawler.settings.getint("DISCOVERY_MAX_ARTICLES"):
-                if not self._articles_bound_hit:
-                    self._articles_bound_hit = True
+                if not self.crawler.stats.get_value(counters.bound_hit("DISCOVERY_MAX_ARTICLES")):  # said once
                     self.bound_hit("DISCOVERY_MAX_ARTICLES", f"{self._discovered} articles asked for: no more this run "
                                                              f"(from {source} on)")
                 continue
