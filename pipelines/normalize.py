@@ -8,7 +8,9 @@ Applied to title, kicker, lead, body, category, categories, editor, source, prov
   ligature replacements; HazmCharacters applies those same tables of hazm's, built once (hazm rebuilds the table
   on every call, and translating a text that has none of its characters costs a millisecond per article), and a
   test holds its output equal to hazm's Normalizer on real text;
-- kashida and stray zero-width or bidi control characters removed (the ZWNJ itself is kept, and tidied);
+- stray zero-width or bidi control characters removed (the ZWNJ itself is kept, and tidied), but for a
+  left-to-right or right-to-left mark between two Persian letters, which stands for a ZWNJ; a kashida that
+  stretches a letter removed, one standing alone as a dash kept;
 - `می شود` -> `می‌شود` where the joined form is a verb;
 - lost ZWNJs restored (pipelines/zwnj.py) in records that show they lost them: no ZWNJ at all in a text of some
   length. Text that has its ZWNJs keeps its own spelling.
@@ -18,6 +20,7 @@ URLs, e-mail addresses and runs of Latin letters and digits are cut out before a
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 from crawler.record import Article
@@ -51,8 +54,13 @@ _PROTECTED = re.compile(
 # Arabic letter mark, directional marks, embeddings and isolates, lone surrogates and the non-characters U+FFFE/F.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
                       r"\ud800-\udfff\ufffe\uffff]")
-# In Persian text: kashida, zero-width space/joiner, BOM, soft hyphen.
-_STRAY = re.compile(r"[\u0640\u200b\u200d\ufeff\u00ad]")
+# In Persian text: zero-width space/joiner, BOM, soft hyphen.
+_STRAY = re.compile(r"[\u200b\u200d\ufeff\u00ad]")
+# A kashida that stretches a letter («آرمـــان»), not one standing alone as a dash («الف ـ اعاده»).
+_KASHIDA = re.compile(r"(?<=[\u0621-\u063f\u0641-\u06ff])\u0640+|\u0640+(?=[\u0621-\u063f\u0641-\u06ff])")
+# A left-to-right or right-to-left mark typed between two Persian letters where a ZWNJ belongs («سرمایه\u200eگذاران»).
+_MARK_FOR_ZWNJ = re.compile(r"(?<=[\u0621-\u063f\u0641-\u06ff])[\u200b\u200d]*[\u200e\u200f][\u200b\u200d\u200e\u200f]*"
+                            r"(?=[\u0621-\u063f\u0641-\u06ff])")
 # A run of ZWNJs: one ZWNJ between two letters, nothing beside a space, punctuation or the end of the text.
 _LOOSE_ZWNJ = re.compile(r"\u200c+")
 _LETTER = re.compile(r"[\u0600-\u06ff]")
@@ -79,17 +87,24 @@ class HazmCharacters:
         )
         from hazm.utils import maketrans
 
-        self._table = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
+        table = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
+        # hazm writes two of its replacements as alternations («(ﷰ|ﷹ)», «ﻵ|ﻶ|...|ﻻ|ﻼ») and then applies them as
+        # plain strings, so they never match: read here as the characters they list.
+        for old, new in UNICODE_REPLACEMENTS:
+            for character in old.strip("()").split("|"):
+                table[ord(character)] = new
+        # Arabic presentation forms hazm's tables lack (559 of the 770) become their letters, as Unicode decomposes
+        # them (NFKC), then through hazm's table: «ﻼ» -> «لا», «ﯾ» -> «ی».
+        letters = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
+        for code in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFEFF)):
+            decomposed = unicodedata.normalize("NFKC", chr(code))
+            if code not in table and decomposed != chr(code):
+                table[code] = decomposed.translate(letters)
+        self._table = table
         self._any = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(self._table)) + "]")
-        self._replacements = tuple(UNICODE_REPLACEMENTS)
 
     def normalize(self, text: str) -> str:
-        if self._any.search(text):
-            text = text.translate(self._table)
-        for old, new in self._replacements:
-            if old in text:
-                text = text.replace(old, new)
-        return text
+        return text.translate(self._table) if self._any.search(text) else text
 
 
 class PersianNormalizer:
@@ -110,6 +125,7 @@ class PersianNormalizer:
 
     def _one(self, text: str, finish) -> str | None:
         if _CONTROL.search(text):
+            text = _MARK_FOR_ZWNJ.sub(ZWNJ, text)
             text = _CONTROL.sub(lambda match: " " if match.group() in "\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85" else "",
                                 text)
         if not _ASCII_ALNUM.search(text):  # no URL, e-mail or Latin word: nothing to protect
@@ -129,6 +145,8 @@ class PersianNormalizer:
         piece = piece.replace("\n", " ")
         if _STRAY.search(piece):
             piece = _STRAY.sub("", piece)
+        if "\u0640" in piece:
+            piece = _KASHIDA.sub("", piece)
         piece = self._hazm.normalize(piece)
         if ZWNJ in piece:
             piece = _LOOSE_ZWNJ.sub(_tidy_zwnj_run, piece)
