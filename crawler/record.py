@@ -15,6 +15,9 @@ import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from courlan.clean import TRACKERS_RE
 
 SCHEMA_ID = "urn:persian-news-crawler:article"
 
@@ -94,8 +97,24 @@ NON_NULL_FIELDS = ("site", "url", "title", "body", "crawled_at")
 
 
 def article_key(news_id: str | None, url: str | None) -> str:
-    """What identifies an article within its site, across runs: its news code, or its URL when it has none."""
-    return f"id:{news_id}" if news_id else f"url:{url}"
+    """What identifies an article within its site, across runs: its news code, or, when it has none, its URL
+    without what names a visit rather than the article (article_url)."""
+    return f"id:{news_id}" if news_id else f"url:{article_url(url) if url else url}"
+
+
+def article_url(url: str) -> str:
+    """The URL without its fragment and its tracking parameters (utm_*, fbclid, ref, source...: courlan's list, as
+    trafilatura cleans links), everything else exactly as written: «?utm_source=telegram» and «#comments» variants
+    of one article are that article. (By hand rather than with courlan.normalize_url, which also percent-encodes
+    the path and sorts the query: the keys of articles already stored would all change.)"""
+    if "?" not in url and "#" not in url:
+        return url
+    parts = urlsplit(url)
+    kept = [pair for pair in parts.query.split("&") if pair and not TRACKERS_RE.search(pair.split("=", 1)[0].lower())]
+    query = "&".join(kept)
+    if query == parts.query and not parts.fragment:
+        return url
+    return urlunsplit(parts._replace(query=query, fragment=""))
 
 
 def article_from_dict(data: dict[str, Any]) -> Article:

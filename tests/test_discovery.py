@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from crawler.dates import to_tehran_iso
+from crawler.record import article_key, article_url
 from crawler.sites import Site, parser_for, site_key_of
 from crawler.sites.discovery import (
+    ListedArticle,
     article_links,
     feed_entries,
     feed_links,
@@ -123,6 +125,21 @@ def test_the_news_code_in_a_url(url, news_id):
     assert generic.news_id_in_url(url) == news_id
 
 
+@pytest.mark.parametrize(("variant", "article"), [
+    ("https://site.ir/1402/05/20/slug?utm_source=telegram&utm_medium=social", "https://site.ir/1402/05/20/slug"),
+    ("https://site.ir/1402/05/20/slug#comments", "https://site.ir/1402/05/20/slug"),
+    ("https://site.ir/خبر/اقتصاد?fbclid=IwAR0x", "https://site.ir/خبر/اقتصاد"),      # the Persian path as written
+    ("https://site.ir/npview.asp?ID=1410487&utm_campaign=x", "https://site.ir/npview.asp?ID=1410487"),
+    ("https://site.ir/view?source=rss&page=2&ref=home", "https://site.ir/view?page=2"),
+    ("https://site.ir/npview.asp?ID=1410487", "https://site.ir/npview.asp?ID=1410487"),  # nothing to take away
+])
+def test_a_tracking_or_fragment_variant_of_a_url_is_the_same_article(variant, article):
+    assert article_url(variant) == article
+    assert article_key(None, variant) == article_key(None, article) == f"url:{article}"
+    # what a listing gives is what is fetched and stored: a variant of a stored URL is known, not fetched again
+    assert ListedArticle(variant, None, None).url == article
+
+
 # -- scrapy crawl news -a site_url= ------------------------------------------------------------------------------------
 
 def crawl_site(site_url: str, data: Path, *args: str) -> subprocess.CompletedProcess:
@@ -140,6 +157,7 @@ def article_requests(paths: list[str], prefix: str) -> list[str]:
     return [path for path in paths if path.startswith(prefix)]
 
 
+@pytest.mark.subprocess
 def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path):
     site = MockFeedSite()
     data = tmp_path / "data"
@@ -176,6 +194,7 @@ def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path)
     assert sorted(record["news_id"] for record in dumped(data)) == sorted(story.news_id for story in site.recent())
 
 
+@pytest.mark.subprocess
 def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     site = MockFeedSite()
     old = [story for story in site.stories if story not in site.recent()]
@@ -189,6 +208,7 @@ def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     assert sorted(record["news_id"] for record in dumped(tmp_path / "data")) == sorted(story.news_id for story in old)
 
 
+@pytest.mark.subprocess
 def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incrementally(tmp_path):
     data = tmp_path / "data"
     with running(MockIranSamanehServer()) as server:
@@ -205,6 +225,7 @@ def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incremen
     assert article_requests(asked_again, "/fa/news/") == []
 
 
+@pytest.mark.subprocess
 def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_path):
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
     html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
@@ -218,6 +239,7 @@ def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_pat
     assert (record["news_id"], record["title"]) == ("499654", "انتخابات 96 به روایت آمار")
 
 
+@pytest.mark.subprocess
 def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_path):
     with serve_pages({"/": "<html><body><a href='/about'>درباره ما</a><p>به زودی</p></body></html>"}) as server:
         result = crawl_site(server.base_url + "/", tmp_path / "data")
@@ -225,6 +247,7 @@ def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_
     assert "no feed, sitemap or home-page link listed an article" in result.stderr
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("args", "message"), [
     ([], "needs an article (-a url="),
     (["-a", "url=http://a.ir/news/1234", "-a", "site_url=http://a.ir/"], "give either -a url="),
@@ -238,6 +261,7 @@ def test_scrapy_crawl_news_refuses_bad_arguments_in_one_line(tmp_path, args, mes
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_a_registry_entry_of_the_generic_family_is_crawled_like_any_site(tmp_path):
     registry_file = tmp_path / "sites.toml"
     registry_file.write_text('[azmoon]\nname = "خبرگزاری آزمون"\nfamily = "generic"\nbase_url = "https://azmoon.example"\n',
@@ -255,6 +279,7 @@ def test_a_registry_entry_of_the_generic_family_is_crawled_like_any_site(tmp_pat
     assert {record["site"] for record in records} == {"azmoon"}
 
 
+@pytest.mark.subprocess
 def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path):
     registry_file = tmp_path / "sites.toml"
     registry_file.write_text('[lonely]\nname = "x"\nfamily = "joomla"\nbase_url = "https://lonely.example"\n',
@@ -266,6 +291,7 @@ def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path
     assert "the registry entry [lonely]" in result.stderr and "family must be one of" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_path):
     # The real IRIB News page as another IranSamaneh site might serve it: the family is still detected (its script),
     # but the family parser's body class is not there.
@@ -286,6 +312,7 @@ def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
 
 
+@pytest.mark.subprocess
 def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     from crawler.state import RunLock
 
@@ -356,6 +383,7 @@ class HostileSite:
         return 404, "text/html", "<html><body>404</body></html>"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("mode", "settings", "bound", "sitemaps", "articles"), [
     ("endless", ["DISCOVERY_MAX_SITEMAP_DEPTH=3"], "DISCOVERY_MAX_SITEMAP_DEPTH", 4, 0),
     ("many", ["DISCOVERY_MAX_SITEMAPS=20"], "DISCOVERY_MAX_SITEMAPS", 20, 0),  # undated entries: none fetched
@@ -391,6 +419,7 @@ def urlsplit_path(path: str) -> str:
     return urlsplit(path).path
 
 
+@pytest.mark.subprocess
 def test_two_sites_on_one_host_are_two_sites_and_run_side_by_side(tmp_path):
     # The same news codes on two ports of one host: before, the second site's run found everything "already stored"
     # (0 new, exit 0), and run together the second was refused (exit 75).

@@ -22,6 +22,7 @@ from lxml import etree
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler.dates import TEHRAN, tehran_time
+from crawler.record import article_url
 from crawler.sites.html import Page, absolute, page_base, root_of, select
 
 
@@ -29,9 +30,12 @@ from crawler.sites.html import Page, absolute, page_base, root_of, select
 class ListedArticle:
     """An article as a listing (an archive or home page, a feed, a sitemap) shows it."""
 
-    url: str
+    url: str  # without tracking parameters or fragment (article_url): the URL that is fetched
     news_id: str | None  # None when the listing does not give it (the record's own id decides then)
     listed_at: datetime | None  # the absolute time the listing gives, when it gives one
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", article_url(self.url))
 
 
 @dataclass(frozen=True)
