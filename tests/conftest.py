@@ -42,6 +42,54 @@ def the_suite_leaves_no_trace_in_the_checkout():
     assert not added, f"the suite left traces in the checkout: {added[:10]}"
 
 
+# -- which tests start a process --------------------------------------------------------------------------------------
+# Every process a test starts is seen here (its program's name), so that a test that starts one without the
+# `subprocess` marker fails: `pytest -m "not subprocess"`, the inner loop, must start none. The components some
+# tests use for real (redis-server, Chromium through Playwright's driver) have markers of their own; git is the
+# checkout check above.
+_COMPONENTS = frozenset(("redis-server", "redis-cli", "node", "chromium", "git"))
+_started: list[str] = []
+_popen_init = subprocess.Popen.__init__
+
+
+def _seen_popen_init(self, args, *more, **options):
+    program = args if isinstance(args, (str, bytes, os.PathLike)) else args[0] if args else ""
+    _started.append(os.path.basename(os.fsdecode(program).split()[0]) if program else "")
+    _popen_init(self, args, *more, **options)
+
+
+subprocess.Popen.__init__ = _seen_popen_init
+
+
+def _processes_of(item, phase):
+    """Run one phase of a test; fail it when it started a process (its components aside) unmarked."""
+    before = len(_started)
+    result = yield
+    started = sorted(set(name for name in _started[before:] if name not in _COMPONENTS))
+    if started and not item.get_closest_marker("subprocess"):
+        pytest.fail(f"{phase} started {', '.join(started)}: mark the test @pytest.mark.subprocess (the inner loop, "
+                    f"-m 'not subprocess', must start no process), or run it in-process", pytrace=False)
+    return result
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on a real redis-server are marked `redis` by the fixtures they use (or the store they are given)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if {"redis_server", "redis_url"} & set(item.fixturenames) or "redis" in list(params.values()):
+            item.add_marker(pytest.mark.redis)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _processes_of(item, "setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _processes_of(item, "call"))
+
+
 @pytest.fixture
 def isna_site():
     """The mock ISNA site (tests/mocksite), one server per test: for tests that publish or change articles."""
@@ -56,15 +104,25 @@ def shared_isna_site():
         yield server
 
 
+def project_settings() -> dict:
+    """The settings the project sets (crawler/settings.py, over Scrapy's defaults), but for the reactor, which
+    pytest-twisted installs. Only those: passing on every default at a higher priority would set deprecated ones
+    (RANDOMIZE_DOWNLOAD_DELAY) as if the project had."""
+    from scrapy.settings import SETTINGS_PRIORITIES
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    return {key: value for key, value in settings.copy_to_dict().items()
+            if key != "TWISTED_REACTOR" and (settings.getpriority(key) or 0) > SETTINGS_PRIORITIES["default"]}
+
+
 async def crawl_in_process(spider_class, settings: dict, **arguments):
     """A crawl run in the test's own process (on pytest-twisted's asyncio reactor) with the project's settings and
     ``settings`` over them: the crawler comes back with its stats and the run's verdict (`crawler.get_extension(RunVerdict).status`).
     Subprocess crawls are for what needs a real process: the exit status of the command, the lock, kill -9."""
-    from scrapy.utils.project import get_project_settings
     from scrapy.utils.test import get_crawler
 
-    project = {key: value for key, value in get_project_settings().copy_to_dict().items() if key != "TWISTED_REACTOR"}
-    crawler = get_crawler(spider_class, {**project, "PROGRESS": "off", "RUN_CONTROL": True, **settings})
+    crawler = get_crawler(spider_class, {**project_settings(), "PROGRESS": "off", "RUN_CONTROL": True, **settings})
     await crawler.crawl_async(**arguments)
     return crawler
 

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.site import REAL_ARTICLE_CODE, REAL_ARTICLE_SLUG
 
@@ -16,12 +18,14 @@ def run(command: list[str], cwd=ROOT, timeout: float = 120) -> subprocess.Comple
                           env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
 
+@pytest.mark.subprocess
 def test_setup_if_needed_does_nothing_when_the_environment_is_up_to_date():
     result = run(["bash", str(ROOT / "setup.sh"), "--if-needed"], timeout=30)
     assert result.returncode == 0
     assert result.stdout == "" and result.stderr == ""
 
 
+@pytest.mark.subprocess
 def test_the_demo_crawls_the_mock_site_offline_and_shows_the_summary_and_a_record():
     result = run([str(ROOT / "crawl"), "demo"])
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -34,6 +38,7 @@ def test_the_demo_crawls_the_mock_site_offline_and_shows_the_summary_and_a_recor
     assert record["published_jalali"][:10] >= "1402-05-20" and record["published_jalali"][:10] <= "1402-05-24"
 
 
+@pytest.mark.subprocess
 def test_crawl_is_scrapy_crawl_from_any_folder_with_paths_relative_to_the_caller(isna_site, tmp_path):
     url = f"{isna_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
     arguments = ["isna", "-a", f"base_url={isna_site.base_url}", "-a", f"url={url}", "-O", "one.jsonl", *FAST]
@@ -43,6 +48,7 @@ def test_crawl_is_scrapy_crawl_from_any_folder_with_paths_relative_to_the_caller
     assert record["news_id"] == REAL_ARTICLE_CODE
 
 
+@pytest.mark.subprocess
 def test_crawl_exits_with_the_status_scrapy_crawl_gives_for_the_same_arguments(tmp_path):
     arguments = ["isna", "-a", "from=1402-05-24", "-a", "to=1402-05-20", "-s", f"DATA_DIR={tmp_path}"]
     ours, scrapys = run([str(ROOT / "crawl"), *arguments]), run([str(SCRAPY), "crawl", *arguments])
@@ -51,6 +57,7 @@ def test_crawl_exits_with_the_status_scrapy_crawl_gives_for_the_same_arguments(t
     assert "-a to=1402-05-20 is before -a from=1402-05-24" in ours.stderr
 
 
+@pytest.mark.subprocess
 def test_crawl_help_lists_every_option_of_every_spider_and_the_demo():
     from crawler.spiders.news import AnyNewsSpider
     from crawler.spiders.wordpress import WordPressSpider

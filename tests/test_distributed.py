@@ -14,6 +14,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import RedisServer
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mocksite.server import MockIsnaServer
@@ -43,6 +45,7 @@ def wanted(site: MockSite) -> set[str]:
     return {spec.code for spec in site.articles_on((1402, 5, 19), (1402, 5, 25))}
 
 
+@pytest.mark.subprocess
 def test_three_workers_crawl_the_date_range_once_between_them(tmp_path, redis_url):
     site = MockSite()
     folders = [tmp_path / f"worker{number}" for number in range(3)]
@@ -71,6 +74,7 @@ def test_three_workers_crawl_the_date_range_once_between_them(tmp_path, redis_ur
     assert {run["role"] for run in runs if run.get("scope") != "run"} == {"leader", "follower"}
 
 
+@pytest.mark.subprocess
 def test_a_worker_killed_in_the_middle_loses_nothing_and_a_rerun_writes_nothing_twice(tmp_path, redis_url):
     # Claims last CLAIM_SECONDS (300) here: a killed worker's claims must be taken over when its sign of life lapses
     # (three heartbeats), not when they expire, so an immediate rerun gets everything.
@@ -122,6 +126,7 @@ def test_claims_of_a_worker_whose_sign_of_life_lapsed_are_taken_over_and_counted
     other.close()
 
 
+@pytest.mark.subprocess
 def test_a_worker_that_left_articles_to_one_that_died_is_not_healthy(tmp_path, redis_url):
     # A worker skips two articles another worker holds; that worker dies without writing them. Before, the run said
     # "healthy" and the articles waited CLAIM_SECONDS (300) for anyone to fetch them.
@@ -150,6 +155,7 @@ def test_a_worker_that_left_articles_to_one_that_died_is_not_healthy(tmp_path, r
     assert rerun == 0 and sorted(r["news_id"] for r in dumped(tmp_path / "rerun")) == codes  # taken over at once
 
 
+@pytest.mark.subprocess
 def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_written(tmp_path):
     redis = RedisServer()
     site = MockSite()
@@ -180,6 +186,7 @@ def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_wr
         assert run["new_articles"] == len(dumped(folder))
 
 
+@pytest.mark.subprocess
 def test_an_article_a_live_worker_has_claimed_is_not_fetched_until_that_worker_is_gone(tmp_path, redis_url):
     import redis
 
@@ -202,6 +209,7 @@ def test_an_article_a_live_worker_has_claimed_is_not_fetched_until_that_worker_i
     assert second and sorted(ids) == codes  # fetched once its holder was gone (the claim had 300 s left)
 
 
+@pytest.mark.subprocess
 def test_a_worker_that_stops_early_hands_back_what_it_took_and_the_others_finish_the_run(tmp_path, redis_url):
     site = MockSite()
     folders = [tmp_path / "stops", tmp_path / "stays"]
@@ -217,6 +225,7 @@ def test_a_worker_that_stops_early_hands_back_what_it_took_and_the_others_finish
     assert sorted(union) == sorted(wanted(site)), logs[0][-3000:]  # in the same run: nothing lost, nothing twice
 
 
+@pytest.mark.subprocess
 def test_a_worker_talks_to_redis_less_than_once_per_article(tmp_path, redis_url):
     """Every round trip to Redis costs the worker and the server CPU. Requests go to the shared queue a page's worth
     at a time and are taken TAKE_AT_ONCE at a time (8, when the worker fetches 8 at once), with their articles'
@@ -248,6 +257,7 @@ def test_a_worker_talks_to_redis_less_than_once_per_article(tmp_path, redis_url)
     assert trips / articles < 1.2, (trips, articles)
 
 
+@pytest.mark.subprocess
 def test_shared_latest_news_runs_move_the_watermark_together_and_page_back_to_it(tmp_path, redis_url, isna_site):
     """Cron starting the latest-news crawl on two machines: each run's listing pages go to whichever worker is free,
     every worker pages back as far as the last run left the archive complete, and the last worker to leave moves the
@@ -293,6 +303,7 @@ def test_shared_latest_news_runs_move_the_watermark_together_and_page_back_to_it
     assert watermark() == max(spec.published for spec in fresh)
 
 
+@pytest.mark.subprocess
 def test_a_killed_worker_restarted_late_leaves_out_what_another_worker_wrote_meanwhile(tmp_path, redis_url):
     """A worker killed after writing articles to its .part file but before its writes reached Redis, restarted after
     its claims expired: another worker has written those articles since. Its recovery keeps only the others."""
@@ -315,6 +326,7 @@ def test_a_killed_worker_restarted_late_leaves_out_what_another_worker_wrote_mea
     assert sorted(union) == sorted(wanted(site) | {"1402052599999"})  # each once
 
 
+@pytest.mark.subprocess
 def test_a_worker_stays_while_the_run_has_work_even_when_the_queue_runs_dry_between_pages(tmp_path, redis_url):
     """A latest-news run on polite workers: the archive pages come one after another, so the shared queue is empty for
     moments while a worker reads the next page. A worker leaves only after the queue has been empty and it has had
@@ -336,6 +348,7 @@ def test_a_worker_stays_while_the_run_has_work_even_when_the_queue_runs_dry_betw
     assert sorted(union) == sorted(spec.code for spec in site.articles)
 
 
+@pytest.mark.subprocess
 def test_a_redis_that_came_back_empty_stops_the_run_instead_of_writing_every_article_again(tmp_path, redis_server):
     # kill -9 of a redis-server without persistence, restarted empty: the rerun wrote all 28 articles again, unseen.
     redis_server.client.flushall()
@@ -353,6 +366,7 @@ def test_a_redis_that_came_back_empty_stops_the_run_instead_of_writing_every_art
     assert str(data / ".redis-store-persian-news") in log  # and what to do about it
 
 
+@pytest.mark.subprocess
 def test_a_redis_without_persistence_is_a_warning_and_with_redis_require_persistence_a_refusal(tmp_path, redis_server):
     redis_server.client.flushall()
     redis_server.client.config_set("appendonly", "no")

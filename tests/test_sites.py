@@ -150,6 +150,7 @@ verified = false
 """
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("extra", "how"), [
     ('[{key}.selectors]\ntitle = "h1.headline"\nbody = "div.news-text"\n', "a registry entry alone"),
     ('parser = "tests.sites.sister:SisterParser"\n', "a registry entry naming a subclass"),
@@ -225,6 +226,7 @@ def crawl_irinn(server, tmp_path: Path, *args: str) -> subprocess.CompletedProce
                           text=True, timeout=180, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
 
+@pytest.mark.subprocess
 def test_an_iransamaneh_site_s_latest_news_are_crawled_incrementally(tmp_path):
     with running(MockIranSamanehServer()) as server:
         first = crawl_irinn(server, tmp_path)
@@ -240,6 +242,7 @@ def test_an_iransamaneh_site_s_latest_news_are_crawled_incrementally(tmp_path):
     assert not [path for path in asked_again if path.startswith("/fa/news/")]  # stored articles are not asked for
 
 
+@pytest.mark.subprocess
 def test_one_iransamaneh_article_by_url_is_its_expected_record(tmp_path):
     out = tmp_path / "one.jsonl"
     with running(MockIranSamanehServer()) as server:
@@ -253,6 +256,7 @@ def test_one_iransamaneh_article_by_url_is_its_expected_record(tmp_path):
         {key: value for key, value in wanted.items() if key != "crawled_at"}
 
 
+@pytest.mark.subprocess
 def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_path):
     result = subprocess.run([str(SCRAPY), "crawl", "irinn", "-a", "from=1396-02-28", "-s", f"DATA_DIR={tmp_path}"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -380,6 +384,7 @@ def crawl_news_article(url: str, tmp_path: Path) -> tuple[subprocess.CompletedPr
     return result, records
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("expected", STORED, ids=[f"{path.parent.name}/{path.name.split('.')[0]}" for path in STORED])
 def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(tmp_path, expected):
     key, response = stored_response(expected)
@@ -401,6 +406,7 @@ def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(t
         assert "1 without a date" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_an_article_asked_for_by_url_whose_record_is_rejected_fails_the_run(tmp_path):
     # The ensani page with its title and abstract emptied: no headline, no text a record may have.
     _, response = stored_response(FIXTURES / "ensani" / "ensani_content_326173_fetched2017-05-23.expected.json")
@@ -414,6 +420,7 @@ def test_an_article_asked_for_by_url_whose_record_is_rejected_fails_the_run(tmp_
     assert "gave no valid record" in result.stderr and "title: missing" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(tmp_path):
     # The IRIB article without what tells IranSamaneh apart: a site on a CMS of its own.
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
@@ -427,6 +434,7 @@ def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(
         "انتخابات 96 به روایت آمار", "499654", "2017-05-18T22:57:00+04:30")
 
 
+@pytest.mark.subprocess
 def test_scrapy_sites_prints_the_registry_with_the_stored_pages_of_each_entry():
     result = subprocess.run([str(SCRAPY), "sites"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -470,6 +478,7 @@ def test_an_asam_page_is_detected_and_read_with_the_family_s_selectors():
     assert (article.tags, article.category) == (["صادرات", "گمرک"], "اقتصادی")
 
 
+@pytest.mark.subprocess
 def test_scrapy_check_runs_the_contracts_of_the_verified_spiders_on_their_stored_pages_offline(tmp_path):
     result = subprocess.run([str(SCRAPY), "check", "-L", "WARNING"], cwd=ROOT, capture_output=True, text=True,
                             timeout=300, env={**os.environ, "PYTHONIOENCODING": "utf-8"})

@@ -64,6 +64,7 @@ def newest_articles(server: MockIsnaServer, pages: int) -> set[str]:
     return {spec.code for spec in listing if spec.is_article}
 
 
+@pytest.mark.subprocess
 def test_two_runs_in_a_row_write_each_article_once_and_the_second_is_cheap(site, tmp_path):
     data = tmp_path / "data"
     first = run(site, data)
@@ -88,6 +89,7 @@ def test_two_runs_in_a_row_write_each_article_once_and_the_second_is_cheap(site,
     assert "exit 0: healthy" in second.stderr
 
 
+@pytest.mark.subprocess
 def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data).returncode == 0
@@ -102,6 +104,7 @@ def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(si
     assert set(article_ids(all_records(data))) == first_ids | {spec.code for spec in fresh}
 
 
+@pytest.mark.subprocess
 def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data).returncode == 0
@@ -115,6 +118,7 @@ def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
     assert len(article_ids(records)) == len(set(article_ids(records)))
 
 
+@pytest.mark.subprocess
 def test_a_changed_article_is_written_again_as_a_new_revision(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data, "-a", "from=1402-05-24", "-a", "to=1402-05-24").returncode == 0
@@ -129,6 +133,7 @@ def test_a_changed_article_is_written_again_as_a_new_revision(site, tmp_path):
     assert log["revisions"] == 1 and log["new_articles"] == 0 and log["already_stored"] >= 3
 
 
+@pytest.mark.subprocess
 def test_resuming_a_backfill_is_the_same_command_again(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-21").returncode == 0
@@ -150,6 +155,7 @@ def wait_for(condition, seconds: float = 60.0, step: float = 0.05) -> None:
         time.sleep(step)
 
 
+@pytest.mark.subprocess
 def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(tmp_path):
     data = tmp_path / "data"
     with running(MockIsnaServer(MockSite(), delay=0.4)) as slow:
@@ -171,6 +177,7 @@ def test_a_run_killed_with_sigkill_loses_nothing_and_the_next_run_completes_it(t
         assert len(dumps(data)) == 2  # the recovered file and the second run's
 
 
+@pytest.mark.subprocess
 def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path):
     data = tmp_path / "data"
     slow = MockIsnaServer(MockSite(), delay=1.0).start_in_thread()  # a week of archives at 1 s a page: a long run
@@ -194,6 +201,7 @@ def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path)
         slow.server_close()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(("layout", "named"), [
     ("redesigned", ["title on", "body on", "published_at on", "news_id on"]),
     ("no-dates", ["published_at on"]),
@@ -216,6 +224,7 @@ def test_a_changed_article_layout_fails_the_run_naming_the_missing_fields(tmp_pa
             assert entry["rejected"] == 0 and entry["date_missing"] == entry["new_articles"] > 0
 
 
+@pytest.mark.subprocess
 def test_a_terminal_gets_a_progress_line_and_cron_does_not(tmp_path):
     with running(MockIsnaServer(MockSite(), delay=0.5)) as slow:
         quiet = subprocess.run(command(slow, tmp_path / "quiet", "-a", "from=1402-05-20", "-a", "to=1402-05-21"),
@@ -257,6 +266,7 @@ def test_runs_started_in_the_same_second_never_share_an_output_file(tmp_path, mo
     assert [json.loads(path.read_text())["news_id"] for path in finals] == ["0", "1"]
 
 
+@pytest.mark.subprocess
 def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_writes_nothing_twice(tmp_path):
     """Recovery has two steps that a kill can fall between: the part file's lines into the final file, and the
     articles into the store. Kill inside each; the next runs must end with every article once, on disk and known."""
@@ -293,6 +303,7 @@ def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_wr
         assert set(ids) >= {record["news_id"] for record in real}
 
 
+@pytest.mark.subprocess
 def test_a_crawl_with_jobdir_pauses_state_where_scrapy_keeps_it_and_runs_healthy(site, tmp_path):
     data, job = tmp_path / "data", tmp_path / "job"
     result = run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-20", "-s", f"JOBDIR={job}")
@@ -303,6 +314,7 @@ def test_a_crawl_with_jobdir_pauses_state_where_scrapy_keeps_it_and_runs_healthy
         spec.code for spec in site.site.articles_on((1402, 5, 20), (1402, 5, 20)))
 
 
+@pytest.mark.subprocess
 def test_scrapy_parse_touches_nothing_under_data(site, tmp_path):
     data = tmp_path / "data"
     url = f"{site.base_url}/news/1402052415139/x"
@@ -314,6 +326,7 @@ def test_scrapy_parse_touches_nothing_under_data(site, tmp_path):
     assert not data.exists()  # no lock, no seen-store, no runs log, no rejects folder
 
 
+@pytest.mark.subprocess
 def test_scrapy_parse_of_an_article_url_gives_the_final_record_with_the_default_callback(site, tmp_path):
     # Before: "NotImplementedError: IsnaSpider.parse callback is not defined"; -c parse_article gave the raw extraction.
     data = tmp_path / "data"
@@ -338,6 +351,7 @@ def test_scrapy_parse_finds_the_spider_of_a_url_s_site():
     assert loader.find_by_request(Request("https://unknown.example/news/1/")) == []
 
 
+@pytest.mark.subprocess
 def test_a_jobdir_crawl_paused_with_ctrl_c_resumes_with_the_same_command(tmp_path):
     data, job = tmp_path / "data", tmp_path / "job"
     days = ["-a", "from=1402-05-19", "-a", "to=1402-05-25", "-s", f"JOBDIR={job}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
@@ -358,6 +372,7 @@ def test_a_jobdir_crawl_paused_with_ctrl_c_resumes_with_the_same_command(tmp_pat
     assert len(dumps(data)) == 2  # what the paused run wrote, and the rest
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("stop", ["ctrl-c twice", "kill -9"])
 def test_a_jobdir_crawl_killed_outright_loses_no_article_on_the_next_run(tmp_path, stop):
     # Stopped without closing (Ctrl-C twice, kill -9), a crawl leaves Scrapy's saved queue without the requests in
@@ -392,6 +407,7 @@ def test_a_jobdir_crawl_killed_outright_loses_no_article_on_the_next_run(tmp_pat
     assert again.returncode == 0 and "did not stop cleanly" not in again.stderr  # the rerun stopped cleanly
 
 
+@pytest.mark.subprocess
 def test_the_summary_line_is_the_last_line_of_the_log(site, tmp_path):
     # Before, Scrapy's stats dump and "Spider closed" came after it: `tail -1` and cron mail missed it.
     result = run(site, tmp_path / "data", "-a", "from=1402-05-20", "-a", "to=1402-05-20")

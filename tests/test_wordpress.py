@@ -52,6 +52,7 @@ def check_post(record: dict, post: Post) -> None:
         assert junk not in record["body"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("rest", ["on", "off", "rest_route", "no-embed"])
 def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -68,6 +69,7 @@ def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, 
         assert "?rest_route=" in log or "rest (rest_route)" in log
 
 
+@pytest.mark.subprocess
 def test_both_routes_give_the_same_records(tmp_path):
     results = {}
     for rest in ("on", "off"):
@@ -83,6 +85,7 @@ def test_both_routes_give_the_same_records(tmp_path):
             key: value for key, value in other.items() if key != "crawled_at"}, news_id
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("rest", ["on", "off"])
 def test_date_range_on_both_routes(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -93,6 +96,7 @@ def test_date_range_on_both_routes(tmp_path, rest):
     assert sorted(record["news_id"] for record in records) == sorted(wanted)
 
 
+@pytest.mark.subprocess
 def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
     registry = tmp_path / "sites.toml"
     # a deployment's own file: its entries are added to the shipped registry
@@ -110,6 +114,7 @@ def test_a_registry_entry_is_a_spider_with_no_code_change(tmp_path):
     assert {record["province"] for record in records} == {"یزد"}
 
 
+@pytest.mark.subprocess
 def test_a_registry_entry_with_bad_selectors_stops_its_crawl_with_the_reason_and_no_other(tmp_path):
     registry = tmp_path / "sites.toml"
     registry.write_text((ROOT / "crawler" / "sites" / "sites.toml").read_text(encoding="utf-8") + (
@@ -136,12 +141,14 @@ def test_shipped_registry_selectors_are_all_usable():
         parser_for(registered_site(key))  # raises SiteEntryError for an entry that cannot be used
 
 
+@pytest.mark.subprocess
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
     with running(serve("on")) as server:
         records, _ = crawl(tmp_path, "nazirkerman", "-a", f"site_url={server.base_url}", "-a", "from=1402-05-25")
     assert records and {(record["site"], record["province"]) for record in records} == {("nazirkerman", "کرمان")}
 
 
+@pytest.mark.subprocess
 def test_incremental_runs_skip_stored_posts(tmp_path):
     with running(serve("on")) as server:
         command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
@@ -158,6 +165,7 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
         (len(server.site.posts), 0, 0), (0, len(server.site.posts), 0)]  # stored posts: listed, not fetched again
 
 
+@pytest.mark.subprocess
 def test_missing_site_url_is_a_clear_error(tmp_path):
     result = subprocess.run([str(SCRAPY), "crawl", "wordpress", "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
