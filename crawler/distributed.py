@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections import deque
 
@@ -38,9 +37,11 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler import counters
+from crawler.counters import run_name_of
 from crawler.dates import utc_now_iso
-from crawler.state import StorageProblem
-from crawler.state_redis import CLIENT_OPTIONS, connect, shown_url, worker_name
+from crawler.incremental import IncrementalOutput
+from crawler.state import StorageProblem, coverage_of
+from crawler.state_redis import CLIENT_OPTIONS, connect, shown_url, worker_label, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +68,6 @@ def utc_iso_seconds_ago(seconds: float) -> str:
 
 def namespace(settings) -> str:
     return settings.get("REDIS_NAMESPACE") or "persian-news"
-
-
-def worker_label() -> str:
-    """This worker in file names: host and process, file-name safe."""
-    return re.sub(r"[^A-Za-z0-9.-]", "-", worker_name())
 
 
 def run_keys(settings, run_name: str) -> dict[str, str]:
@@ -318,41 +314,39 @@ class ArticleClaims:
             raise NotConfigured
         return cls(crawler)
 
-    def _store(self):
-        from crawler.incremental import IncrementalOutput
-
+    def _claims_kept(self):
         incremental = self.crawler.get_extension(IncrementalOutput)
-        return incremental.store if incremental is not None else None
+        return incremental.claims if incremental is not None else None
 
     def claim_taken(self, requests: list[Request]) -> None:
         """Claim, in one round trip per site, the articles of requests just taken from the queue: process_request
         then finds them claimed (a claim refused here is asked again there, and skipped)."""
-        store = self._store()
+        claims = self._claims_kept()
         by_site: dict[str, list[str]] = {}
         for site, key in articles_of(requests):
             by_site.setdefault(site, []).append(key)
         try:
             for site, keys in by_site.items():
-                if store is not None:
-                    store.claim_many(site, keys, self.owner, self.seconds)
+                if claims is not None:
+                    claims.claim_many(site, keys, self.owner, self.seconds)
         except StorageProblem as problem:
             redis_failed(self.crawler, problem)
 
     def release_taken(self, requests: list[Request]) -> None:
         """Give up the claims claim_taken() took for requests this worker will not fetch (StorageProblem)."""
-        store = self._store()
-        if store is not None:
-            store.release_claims(articles_of(requests))
+        claims = self._claims_kept()
+        if claims is not None:
+            claims.release_claims(articles_of(requests))
 
     def process_request(self, request):
         article = request.meta.get("article")
         if not article:
             return None
-        store = self._store()
-        if store is None:
+        claims = self._claims_kept()
+        if claims is None:
             return None
         try:
-            granted = store.claim(*article, self.owner, self.seconds)
+            granted = claims.claim(*article, self.owner, self.seconds)
         except StorageProblem as problem:
             redis_failed(self.crawler, problem)
             raise IgnoreRequest(str(problem)) from None
@@ -392,8 +386,6 @@ class SharedRun:
     leaves (the queue empty for DISTRIBUTED_IDLE_SECONDS), and the whole run's line by the last worker to leave."""
 
     def __init__(self, crawler):
-        from crawler.run import run_name_of
-
         self.crawler = crawler
         settings = crawler.settings
         self.keys = run_keys(settings, run_name_of(crawler))
@@ -491,8 +483,6 @@ class SharedRun:
         whole["covered_until"] = None
         if seen and not whole["exit_status"] and totals.get("joined") == totals.get("workers") \
                 and not totals.get("claimed_elsewhere"):
-            from crawler.incremental import coverage_of
-
             whole["covered_until"] = coverage_of(seen)
         whole["exit_reason"] = (f"{totals.get('failed_workers')} of {totals.get('workers')} worker(s) failed"
                                 if totals.get("failed_workers") else "healthy")

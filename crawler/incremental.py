@@ -21,36 +21,23 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import CallLaterOnce
 
 from crawler import counters
+from crawler.counters import run_name_of
 from crawler.dates import utc_now_iso
-from crawler.distributed import worker_label
 from crawler.record import article_key
-from crawler.run import run_name_of
 from crawler.state import (
     PartFile,
     StorageProblem,
     StoredArticle,
+    claims_of,
     discard_part,
     final_path,
     fingerprint,
-    open_store,
     part_path,
     recover_part_file,
 )
-from crawler.state_redis import worker_name
+from crawler.state_redis import open_store, worker_label, worker_name
 
 logger = logging.getLogger(__name__)
-
-
-def coverage_of(parts: list[dict | None]) -> str | None:
-    """The watermark that the processes of one run reached together, from what each saw of the latest-news archive
-    (a spider's coverage_seen): the newest item of the first page, once the last page the run needed was read (by
-    any of them); None when no part says. Articles that could not be stored are on the retry list, so the watermark
-    may pass them."""
-    parts = [part for part in parts if part]
-    newest = [datetime.fromisoformat(part["newest_listed"]) for part in parts if part.get("newest_listed")]
-    if not newest or not any(part.get("complete") for part in parts):
-        return None
-    return max(newest).isoformat()
 
 
 class IncrementalOutput:
@@ -65,7 +52,8 @@ class IncrementalOutput:
         self.owner = worker_name()  # of the claims this worker takes (crawler/distributed.py)
         self.store = open_store(crawler.settings)
         # Writes the store learns of in batches (Redis: one round trip for many); SQLite's are each at once.
-        self.write_batch = getattr(self.store, "write_batch", 1)
+        self.claims = claims_of(self.store)  # one worker per article, in a run shared by many machines
+        self.write_batch = self.store.write_batch
         self._pending: list[tuple[tuple, tuple[str, ...]]] = []  # (put's arguments, the counters it raised)
         self._pending_entries: dict[tuple[str, str], StoredArticle] = {}
         self._batch_start = (0, 0)  # the output's size and lines before the first pending line
@@ -199,7 +187,7 @@ class IncrementalOutput:
         the next latest-news runs try it again (RETRY_FAILED_ARTICLES times), then report it as given up."""
         try:
             attempts = self.store.note_failure(site, key, url, listed_at, reason, utc_now_iso())
-            self.store.release_claim(site, key, self.owner)  # this worker is done with it; another run may try
+            self.claims.release_claim(site, key, self.owner)  # this worker is done with it; another run may try
         except StorageProblem as problem:
             self.storage_failed(problem)
             return
@@ -209,7 +197,7 @@ class IncrementalOutput:
     def forget_failure(self, site: str, key: str) -> None:
         try:
             self.store.forget_failure(site, key)
-            self.store.release_claim(site, key, self.owner)  # no article, or stored already: nothing to write
+            self.claims.release_claim(site, key, self.owner)  # no article, or stored already: nothing to write
         except StorageProblem as problem:
             self.storage_failed(problem)
 
@@ -269,7 +257,7 @@ class IncrementalOutput:
 
     def close(self) -> None:
         try:
-            self.store.release_claims()  # claims taken for pages this worker did not get to fetch: free at once
+            self.claims.release_claims()  # claims taken for pages this worker did not get to fetch: free at once
         except StorageProblem as problem:
             logger.warning("%s (the claims expire by themselves)", problem)
         self.store.close()

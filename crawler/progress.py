@@ -14,7 +14,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler import counters
-from crawler.run import run_name_of
+from crawler.counters import run_name_of
 
 
 class Progress:

@@ -24,16 +24,18 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import counters
+from crawler.counters import run_name_of
 from crawler.dates import utc_now_iso
-from crawler.state_redis import check_durability
+from crawler.distributed import SharedRun
+from crawler.incremental import IncrementalOutput
 from crawler.state import (
     AnotherRunInProgress,
     RunLock,
     StorageProblem,
     append_line,
     check_writable,
-    open_store,
 )
+from crawler.state_redis import check_durability, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +46,6 @@ COVERAGE_FIELDS = ("title", "body", "published_at", "news_id")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the spider is in progress; nothing was done
-
-
-def run_name_of(crawler) -> str:
-    """What names a run's lock, folder and files: the spider's name, or what the crawl command set as RUN_NAME (the
-    spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a site_url=https://example.ir/`)."""
-    return crawler.settings.get("RUN_NAME") or crawler.spidercls.name
 
 
 def lock_path(data_dir: Path, spider: str) -> Path:
@@ -186,8 +182,6 @@ class RunVerdict:
             logger.log(*self.summary)
 
     def spider_closed(self, spider, reason: str) -> None:
-        from crawler.incremental import IncrementalOutput
-
         incremental = self.crawler.get_extension(IncrementalOutput)
         try:
             self._close(spider, reason, incremental)
@@ -261,8 +255,6 @@ class RunVerdict:
         self.summary = (logging.INFO if verdict.status == EXIT_OK else logging.ERROR, summary)
 
     def _shared_run(self):
-        from crawler.distributed import SharedRun
-
         return self.crawler.get_extension(SharedRun)
 
     def _run_record(self, stats: dict[str, Any], verdict: Verdict, output: Path | None, reason: str,

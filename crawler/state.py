@@ -7,7 +7,10 @@
 - PartFile: a run's output, written as `.name.part` and renamed when the run ends, so a reader never sees a
   partial file; a `.part` left by a killed run is recovered by the next run (complete lines kept);
 - append_line: one JSON line appended with a single write, for logs that other programs read;
-- check_writable: the start-of-run check that a folder, a file or the seen-store can really be written.
+- check_writable: the start-of-run check that a folder, a file or the seen-store can really be written;
+- Store and Claims: what a seen-store answers (SeenStore here, RedisStore in crawler/state_redis.py), and the claims
+  only a store shared by many machines keeps (a run alone has AloneClaims); coverage_of: the watermark the parts of
+  one run reached together.
 
 A write that fails (a full disk, a read-only mount) never leaves half a line behind: the file is cut back to its last
 complete line and StorageProblem says which path and what went wrong, in one line.
@@ -23,8 +26,9 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 
 class AnotherRunInProgress(RuntimeError):
@@ -261,7 +265,10 @@ class Retry:
 
 
 class SeenStore:
-    """Articles written across runs, keyed by (site, key) where key is `id:<news_id>` or `url:<url>`."""
+    """Articles written across runs, keyed by (site, key) where key is `id:<news_id>` or `url:<url>`: a Store in
+    SQLite under DATA_DIR."""
+
+    write_batch = 1  # a local transaction is cheap: every record is put as it is written
 
     SCHEMA = """
         CREATE TABLE IF NOT EXISTS articles (
@@ -378,7 +385,43 @@ class SeenStore:
                     "ON CONFLICT (site) DO UPDATE SET covered_until = excluded.covered_until, "
                     "updated_at = excluded.updated_at", (site, moment, now))
 
-    # -- claims: one worker per article (crawler/state_redis.py); one process has no one to share with -------------------
+
+@runtime_checkable
+class Store(Protocol):
+    """What a seen-store answers, whichever holds it: SQLite under DATA_DIR (SeenStore) or Redis (RedisStore).
+    tests/test_state.py runs the same behaviour tests against both."""
+
+    write_batch: int  # how many records the writer may gather before it puts them, in one transaction
+
+    def close(self) -> None: ...
+    def get(self, site: str, key: str) -> StoredArticle | None: ...
+    def has(self, site: str, key: str) -> bool: ...
+    def stored_among(self, site: str, keys: list[str]) -> set[str]: ...
+    def count(self, site: str) -> int: ...
+    def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None: ...
+    def transaction(self) -> contextlib.AbstractContextManager: ...
+    def note_failure(self, site: str, key: str, url: str, listed_at: str | None, reason: str, now: str) -> int: ...
+    def retries(self, site: str) -> list[Retry]: ...
+    def give_up(self, site: str, key: str, now: str) -> None: ...
+    def forget_failure(self, site: str, key: str) -> None: ...
+    def covered_until(self, site: str) -> str | None: ...
+    def set_covered_until(self, site: str, moment: str, now: str) -> None: ...
+
+
+@runtime_checkable
+class Claims(Protocol):
+    """One worker per article, in a run shared by many machines (RedisStore): an article is claimed before its page
+    is fetched and while its record is written; what a dead worker held is unsettled."""
+
+    def claim(self, site: str, key: str, owner: str, seconds: int) -> bool: ...
+    def claim_many(self, site: str, keys: list[str], owner: str, seconds: int) -> set[str]: ...
+    def release_claim(self, site: str, key: str, owner: str) -> None: ...
+    def release_claims(self, articles: list[tuple[str, str]] | None = None) -> None: ...
+    def unsettled(self) -> list[tuple[str, str]]: ...
+
+
+class AloneClaims:
+    """The claims of a run on one machine: it has no one to share an article with, so every claim is granted."""
 
     def claim(self, site: str, key: str, owner: str, seconds: int) -> bool:
         return True
@@ -396,14 +439,18 @@ class SeenStore:
         return []
 
 
-def open_store(settings):
-    """The seen-store of the run: in Redis when REDIS_URL is set (crawls on many machines), else SQLite under
-    DATA_DIR. Both answer the same methods; StorageProblem, in one line, when the store cannot be used."""
-    url = settings.get("REDIS_URL")
-    if url:
-        from crawler.state_redis import RedisStore
+def claims_of(store: Store) -> Claims:
+    """The store's claims when it keeps them (Redis), else those of a run alone."""
+    return store if isinstance(store, Claims) else AloneClaims()
 
-        # a worker is dead after three heartbeats without a sign of life (crawler/distributed.py)
-        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news",
-                          alive_seconds=3 * settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5))
-    return SeenStore(Path(settings.get("DATA_DIR")) / "state.sqlite3")
+
+def coverage_of(parts: list[dict | None]) -> str | None:
+    """The watermark that the processes of one run reached together, from what each saw of the latest-news archive
+    (a spider's coverage_seen): the newest item of the first page, once the last page the run needed was read (by
+    any of them); None when no part says. Articles that could not be stored are on the retry list, so the watermark
+    may pass them."""
+    parts = [part for part in parts if part]
+    newest = [datetime.fromisoformat(part["newest_listed"]) for part in parts if part.get("newest_listed")]
+    if not newest or not any(part.get("complete") for part in parts):
+        return None
+    return max(newest).isoformat()

@@ -1,6 +1,7 @@
 """The state that lives between runs, in Redis (REDIS_URL, scrapy-redis's own setting), for crawls on many
-machines: the same interface as the SQLite seen-store and the file lock of crawler/state.py, so that the rest of the
-crawler does not know which it has.
+machines: the same Store as the SQLite seen-store of crawler/state.py, and a stand-in for its file lock, so that the
+rest of the crawler does not know which it has (open_store picks one; worker_name and worker_label name this
+process in claims and file names).
 
 - RedisStore: the articles written (a hash per site: key -> revision, fingerprint, file), the retry list (a hash per
   site), the coverage watermark (one hash), and claims: before a worker fetches an article it claims it
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -30,7 +32,9 @@ import redis
 
 from crawler.state import (
     Retry,
+    SeenStore,
     StorageProblem,
+    Store,
     StoredArticle,
     fingerprint,
 )
@@ -359,3 +363,19 @@ def check_durability(url: str, namespace: str, data_dir, require_persistence: bo
         remembered.parent.mkdir(parents=True, exist_ok=True)
         remembered.write_text(current + "\n", encoding="utf-8")
     return warning
+
+
+def worker_label() -> str:
+    """This worker in file names: host and process, file-name safe."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", worker_name())
+
+
+def open_store(settings) -> Store:
+    """The seen-store of the run: in Redis when REDIS_URL is set (crawls on many machines), else SQLite under
+    DATA_DIR. Both are a Store; StorageProblem, in one line, when the store cannot be used."""
+    url = settings.get("REDIS_URL")
+    if url:
+        # a worker is dead after three heartbeats without a sign of life (crawler/distributed.py)
+        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news",
+                          alive_seconds=3 * settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5))
+    return SeenStore(Path(settings.get("DATA_DIR")) / "state.sqlite3")

@@ -20,11 +20,10 @@ URLs, e-mail addresses and runs of Latin letters and digits are cut out before a
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from crawler.record import Article
-from crawler.text import tidy
+from crawler.text import HazmCharacters, tidy
 from pipelines.zwnj import ZWNJ, ZwnjRestorer
 
 TEXT_FIELDS = ("title", "kicker", "lead", "category", "editor", "author", "source", "province")
@@ -71,40 +70,6 @@ _PERSIAN_WORD = re.compile(r"[\u0600-\u06ff]+(?:\u200c[\u0600-\u06ff]+)*")
 # Persian news has one every 15-20 words; the real ISNA article has 25 in 438 words).
 MIN_WORDS_FOR_RESTORATION = 30
 MISSING_ZWNJ_RATE = 150
-
-
-class HazmCharacters:
-    """hazm's Normalizer(**HAZM_OPTIONS).normalize(), from hazm's own tables: its character translation, applied
-    only when the text has one of those characters, then its ligature replacements."""
-
-    def __init__(self) -> None:
-        # tests/test_text_quality.py holds the result equal to hazm's own Normalizer(**HAZM_OPTIONS) on real text,
-        # so a hazm release that normalizes differently fails the tests rather than drifting unnoticed.
-        from hazm.constants import (
-            TRANSLATION_DST,
-            TRANSLATION_SRC,
-            UNICODE_REPLACEMENTS,
-        )
-        from hazm.utils import maketrans
-
-        table = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
-        # hazm writes two of its replacements as alternations («(ﷰ|ﷹ)», «ﻵ|ﻶ|...|ﻻ|ﻼ») and then applies them as
-        # plain strings, so they never match: read here as the characters they list.
-        for old, new in UNICODE_REPLACEMENTS:
-            for character in old.strip("()").split("|"):
-                table[ord(character)] = new
-        # Arabic presentation forms hazm's tables lack (559 of the 770) become their letters, as Unicode decomposes
-        # them (NFKC), then through hazm's table: «ﻼ» -> «لا», «ﯾ» -> «ی».
-        letters = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
-        for code in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFEFF)):
-            decomposed = unicodedata.normalize("NFKC", chr(code))
-            if code not in table and decomposed != chr(code):
-                table[code] = decomposed.translate(letters)
-        self._table = table
-        self._any = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(self._table)) + "]")
-
-    def normalize(self, text: str) -> str:
-        return text.translate(self._table) if self._any.search(text) else text
 
 
 class PersianNormalizer:

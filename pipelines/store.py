@@ -40,9 +40,9 @@ class StorePipeline:
         claim is always granted), then on disk, then in the store, then the claim released."""
         key = article_key(item.news_id, item.url)
         record = dataclasses.asdict(item)
-        store = self.state.store
+        claims = self.state.claims
         try:
-            if not store.claim(item.site, key, self.owner, self.claim_seconds):
+            if not claims.claim(item.site, key, self.owner, self.claim_seconds):
                 self.crawler.stats.inc_value(counters.RECORDS_CLAIMED_ELSEWHERE)
                 # on the retry list, in case that worker dies before writing it (stored, it leaves the list)
                 self.state.note_failure(item.site, key, item.url, None, "being written by another worker")
@@ -53,7 +53,7 @@ class StorePipeline:
                 return item
             finally:
                 if not written:  # a written article's claim goes when the store has it (with its write)
-                    store.release_claim(item.site, key, self.owner)
+                    claims.release_claim(item.site, key, self.owner)
         except StorageProblem as problem:
             self.state.storage_failed(problem)
             raise DropItem(f"not stored ({key}): {problem}") from None

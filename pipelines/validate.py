@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from scrapy.exceptions import DropItem
 
 from crawler import counters
+from crawler.counters import run_name_of
 from crawler.dates import utc_now_iso
 from crawler.incremental import IncrementalOutput
 from crawler.record import (
@@ -24,7 +25,7 @@ from crawler.record import (
     article_key,
     json_schema,
 )
-from crawler.run import rejects_dir, run_name_of
+from crawler.run import rejects_dir
 from crawler.state import StorageProblem, append_line
 
 logger = logging.getLogger(__name__)

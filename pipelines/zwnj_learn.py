@@ -26,7 +26,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from crawler.text import unify_letters
+from crawler.text import HazmCharacters, unify_letters
 
 ZWNJ = "\u200c"
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +70,6 @@ def letter_kind(part: str) -> str:
 
 def learn(sentences) -> dict:
     """Counts from sentences of correct text (one a line; tokens separated by spaces, as normalized)."""
-    from pipelines.normalize import HazmCharacters
-
     characters = HazmCharacters()
     words: Counter = Counter()
     joined: Counter = Counter()

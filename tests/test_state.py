@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from crawler.state import SeenStore, StorageProblem
+from crawler.state import AloneClaims, Claims, SeenStore, StorageProblem, Store, claims_of
 from crawler.state_redis import RedisStore
 
 RECORD = {"url": "https://www.isna.ir/news/1/x", "title": "تیتر", "body": "متن", "published_at": "2024-01-01T10:00:00+03:30"}
@@ -80,20 +80,28 @@ def test_a_transaction_is_all_or_nothing(store):
     assert store.has("isna", "id:7") and store.has("isna", "id:8")
 
 
+def test_both_stores_are_a_store_and_only_the_shared_one_keeps_claims(store):
+    assert isinstance(store, Store) and store.write_batch >= 1
+    assert isinstance(store, Claims) is isinstance(store, RedisStore)
+    assert isinstance(claims_of(store), AloneClaims if isinstance(store, SeenStore) else RedisStore)
+
+
 def test_a_claim_is_granted_to_the_worker_that_may_fetch(store):
-    assert store.claim("isna", "id:9", "worker-a", 60)
-    store.release_claim("isna", "id:9", "worker-a")
-    assert store.claim("isna", "id:9", "worker-b", 60)
+    claims = claims_of(store)
+    assert claims.claim("isna", "id:9", "worker-a", 60)
+    claims.release_claim("isna", "id:9", "worker-a")
+    assert claims.claim("isna", "id:9", "worker-b", 60)
 
 
 def test_the_articles_taken_from_the_queue_are_claimed_at_once_with_what_is_stored_of_them(store):
+    claims = claims_of(store)
     store.put("isna", "id:2", RECORD, 3, "f.jsonl", "2024-01-01T07:00:00Z")
-    assert store.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-a", 60) == {"id:1", "id:2", "id:3"}
+    assert claims.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-a", 60) == {"id:1", "id:2", "id:3"}
     assert store.get("isna", "id:2").revision == 3 and store.get("isna", "id:1") is None
-    store.release_claims([("isna", "id:1")])
-    store.release_claims()
-    assert store.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-b", 60) == {"id:1", "id:2", "id:3"}
-    assert store.claim_many("isna", [], "worker-b", 60) == set()
+    claims.release_claims([("isna", "id:1")])
+    claims.release_claims()
+    assert claims.claim_many("isna", ["id:1", "id:2", "id:3"], "worker-b", 60) == {"id:1", "id:2", "id:3"}
+    assert claims.claim_many("isna", [], "worker-b", 60) == set() and claims.unsettled() == []
 
 
 # -- what only the shared store has to do --------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.text import unify_letters
+
 # The registry of sites; PERSIAN_NEWS_SITES names a deployment's own file of entries, added to these (an entry of the
 # same key replaces the shipped one).
 SITES_FILE = Path(__file__).with_name("sites.toml")
@@ -157,8 +159,6 @@ def province_in(text: str | None, *, prefix: str | None = None) -> str | None:
     prefix, a text that is a province's name. Arabic letter forms and ZWNJs do not matter."""
     if not text:
         return None
-    from crawler.text import unify_letters
-
     plain = unify_letters(text).replace("\u200c", " ").strip()
     if prefix is not None:
         head = f"{prefix}/"

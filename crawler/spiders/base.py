@@ -260,7 +260,7 @@ class NewsSpider(scrapy.Spider):
             return (f"-a url={self.article_url} gave no valid record: "
                     f"{stats.get_value(counters.RECORDS_REJECTED_EXAMPLE) or 'see the rejects file'}")
         try:
-            lost = self.incremental.store.unsettled() if self.incremental else []
+            lost = self.incremental.claims.unsettled() if self.incremental else []
         except StorageProblem:
             lost = []  # the store is gone: the run fails for that, with its reason
         if lost:

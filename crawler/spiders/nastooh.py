@@ -23,7 +23,7 @@ from scrapy.http import Request, Response
 
 from crawler import counters
 from crawler.dates import jalali_days, tehran_jalali_day, to_jalali_string
-from crawler.incremental import coverage_of
+from crawler.state import coverage_of
 from crawler.record import article_key
 from crawler.sites.discovery import ListedArticle
 from crawler.spiders.base import SiteSpider
