@@ -47,12 +47,12 @@ class HazmCharacters:
             for character in old.strip("()").split("|"):
                 table[ord(character)] = new
         # Arabic presentation forms hazm's tables lack (559 of the 770) become their letters, as Unicode decomposes
-        # them (NFKC), then through hazm's table: «ﻼ» -> «لا», «ﯾ» -> «ی».
-        letters = maketrans(TRANSLATION_SRC, TRANSLATION_DST)
+        # them (NFKC), then through hazm's table: «ﻼ» -> «لا», «ﯾ» -> «ی» (what NFKC gives has no presentation form,
+        # so the table as it grows translates it as hazm's alone would).
         for code in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFEFF)):
             decomposed = unicodedata.normalize("NFKC", chr(code))
             if code not in table and decomposed != chr(code):
-                table[code] = decomposed.translate(letters)
+                table[code] = decomposed.translate(table)
         self._table = table
         self._any = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(self._table)) + "]")
 

@@ -55,11 +55,13 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
                       r"\ud800-\udfff\ufffe\uffff]")
 # In Persian text: zero-width space/joiner, BOM, soft hyphen.
 _STRAY = re.compile(r"[\u200b\u200d\ufeff\u00ad]")
+# An Arabic-script letter (the kashida aside).
+_ARABIC_LETTER = r"[\u0621-\u063f\u0641-\u06ff]"
 # A kashida that stretches a letter («آرمـــان»), not one standing alone as a dash («الف ـ اعاده»).
-_KASHIDA = re.compile(r"(?<=[\u0621-\u063f\u0641-\u06ff])\u0640+|\u0640+(?=[\u0621-\u063f\u0641-\u06ff])")
+_KASHIDA = re.compile(rf"(?<={_ARABIC_LETTER})\u0640+|\u0640+(?={_ARABIC_LETTER})")
 # A left-to-right or right-to-left mark typed between two Persian letters where a ZWNJ belongs («سرمایه\u200eگذاران»).
-_MARK_FOR_ZWNJ = re.compile(r"(?<=[\u0621-\u063f\u0641-\u06ff])[\u200b\u200d]*[\u200e\u200f][\u200b\u200d\u200e\u200f]*"
-                            r"(?=[\u0621-\u063f\u0641-\u06ff])")
+_MARK_FOR_ZWNJ = re.compile(rf"(?<={_ARABIC_LETTER})[\u200b\u200d]*[\u200e\u200f][\u200b\u200d\u200e\u200f]*"
+                            rf"(?={_ARABIC_LETTER})")
 # A run of ZWNJs: one ZWNJ between two letters, nothing beside a space, punctuation or the end of the text.
 _LOOSE_ZWNJ = re.compile(r"\u200c+")
 _LETTER = re.compile(r"[\u0600-\u06ff]")

@@ -84,7 +84,10 @@ _PERSIAN_OR_ZWNJ = re.compile(r"[\u0600-\u06ff\u200c]")
 _WORD = re.compile(r"[\u0621-\u063f\u0641-\u065f\u0670\u067e\u0686\u0698\u06a9\u06af\u06cc\u06c0\u200c]+")
 _WORD_AT_END = re.compile(_WORD.pattern + "$")
 _WORD_LETTERS = frozenset(chr(code) for code in range(0x600, 0x700) if _WORD.match(chr(code))) | {ZWNJ}
-# What the restorer remembers of the text it saw (never cached on disk).
+# What the restorer remembers of the text it saw (never cached on disk), each a dict: word -> the word restored;
+# "<depth><token>" -> what _analyse made of it; "token token" -> what the space between them stands for; token (what
+# stands between two spaces) -> the token restored, the part that ends it (which may join to what follows), the part
+# that starts it (which may join to what precedes).
 REMEMBERED = ("_cache", "_analyses", "_gaps", "_tokens", "_ends", "_starts")
 # Restored words and tokens and decisions on the spaces between two tokens are remembered, up to this many of each
 # (then forgotten, and worked out anew).
@@ -176,16 +179,8 @@ class ZwnjRestorer:
     def forget(self, names: tuple[str, ...] = REMEMBERED) -> None:
         """Forget what was worked out of the text seen so far (all of it, or these memories), as a new process
         starts: only the lexicons are cached on disk."""
-        memories = {
-            "_cache": {},  # word -> the word restored
-            "_analyses": {},  # "<depth><token>" -> what _analyse made of it
-            "_tokens": {},  # token (what stands between two spaces) -> the token restored
-            "_ends": {},  # token -> the part that ends it, which may join to what follows
-            "_starts": {},  # token -> the part that starts it, which may join to what precedes
-            "_gaps": {},  # "token token" -> what the space between them stands for
-        }
         for name in names:
-            setattr(self, name, memories[name])
+            setattr(self, name, {})
 
     def _full(self, name: str, adding: int = 1) -> bool:
         # whether a memory would grow past MAX_REMEMBERED
