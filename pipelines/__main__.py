@@ -11,11 +11,12 @@ import sys
 COMMANDS = {"reprocess": "pipelines.reprocess", "snapshot": "pipelines.snapshot", "report": "pipelines.report"}
 
 
-def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
         print(f"usage: python -m pipelines {{{','.join(COMMANDS)}}} ...\n" + __doc__.split("\n", 2)[2], file=sys.stderr)
         return 2
-    return importlib.import_module(COMMANDS[sys.argv[1]]).main(sys.argv[2:])
+    return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
 
 
 if __name__ == "__main__":

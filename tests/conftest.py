@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from twisted.internet.defer import Deferred
 
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
@@ -46,8 +48,8 @@ def the_suite_leaves_no_trace_in_the_checkout():
 # Every process a test starts is seen here (its program's name), so that a test that starts one without the
 # `subprocess` marker fails: `pytest -m "not subprocess"`, the inner loop, must start none. The components some
 # tests use for real (redis-server, Chromium through Playwright's driver) have markers of their own; git is the
-# checkout check above.
-_COMPONENTS = frozenset(("redis-server", "redis-cli", "node", "chromium", "git"))
+# checkout check above, and mount makes the small disks of the storage tests.
+_COMPONENTS = frozenset(("redis-server", "redis-cli", "node", "chromium", "git", "mount", "umount"))
 _started: list[str] = []
 _popen_init = subprocess.Popen.__init__
 
@@ -88,6 +90,21 @@ def pytest_runtest_setup(item):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     return (yield from _processes_of(item, "call"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A plain (not async) test runs as pytest runs it, outside the reactor, rather than inside it as pytest-twisted
+    runs every test: so it can wait for a crawl in this process (tests/crawling.py), which needs the reactor
+    running. Async tests are left to pytest-twisted."""
+    function = pyfuncitem.obj
+    inner = inspect.unwrap(function)  # Scrapy's deferred_f_from_coro_f wraps an async test in a plain function
+    if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner) or getattr(
+            function, "_pytest_twisted_mark", None) or getattr(function, "hypothesis", None):
+        return None
+    result = function(**{name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames})
+    assert not isinstance(result, Deferred), "a test that returns a Deferred must be async"
+    return True
 
 
 @pytest.fixture

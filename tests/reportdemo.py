@@ -9,45 +9,39 @@ headless Chromium for a screenshot.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
 
 from crawler.dates import TEHRAN
+from tests.crawling import Ran, pipelines_command, scrapy_crawl
 from tests.generated_dumps import write_dumps
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
 from tests.mockwp.site import MockWordPress, MockWordPressServer
 from tests.serving import running
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRAPY = Path(sys.executable).with_name("scrapy")
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PROGRESS=off"]
 LAST_DAY = date(2023, 8, 16)  # 1402-05-25, the mock sites' last day
 GENERATED_SITES = ("irna", "tabnak", "khuzpress")
 
 
-def crawl(spider: str, data: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCRAPY), "crawl", spider, *arguments, "-s", f"DATA_DIR={data}", *FAST], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-
-
-def make_demo_data(data: Path) -> None:
-    """The mock sites crawled into ``data``, and the generated month beside them; raises when a crawl fails."""
+def make_demo_data(data: Path, process: bool = False) -> None:
+    """The mock sites crawled into ``data`` (in this process, or in processes of their own when not under pytest), and
+    the generated month beside them; raises when a crawl fails."""
     with running(MockIsnaServer(MockSite())) as isna, running(MockWordPressServer(MockWordPress())) as wordpress:
-        for result in (crawl("isna", data, "-a", f"base_url={isna.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24"),
-                       crawl("nazirkerman", data, "-a", f"site_url={wordpress.base_url}", "-a", "from=1402-05-20",
-                             "-a", "to=1402-05-25")):
+        for spider, *arguments in (
+                ("isna", "-a", f"base_url={isna.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24"),
+                ("nazirkerman", "-a", f"site_url={wordpress.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-25")):
+            result = scrapy_crawl(spider, *arguments, "-s", f"DATA_DIR={data}", *FAST, process=process)
             if result.returncode != 0:
-                raise RuntimeError(f"{' '.join(map(str, result.args[:3]))} failed:\n{result.stderr[-3000:]}")
+                raise RuntimeError(f"scrapy crawl {spider} failed:\n{result.stderr[-3000:]}")
     # a backfill of that month, run over the last month: the runs log's days are this month's
     write_dumps(data, days=30, sites=GENERATED_SITES, end=LAST_DAY, runs_end=datetime.now(TEHRAN).date())
 
 
-def make_report(data: Path, report: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines", "report", str(data), "-o", str(report)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+def make_report(data: Path, report: Path, process: bool = False) -> Ran:
+    return pipelines_command("report", str(data), "-o", str(report), process=process)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tests.browser import open_page
 
-    make_demo_data(args.out / "data")
-    result = make_report(args.out / "data", args.out / "report.html")
+    make_demo_data(args.out / "data", process=True)
+    result = make_report(args.out / "data", args.out / "report.html", process=True)
     print(result.stderr.strip())
     opened = open_page(args.out / "report.html", screenshot=args.screenshot or args.out / "report.png",
                        height=args.height)

@@ -1,4 +1,4 @@
-"""End to end: `scrapy crawl isna` run as a user runs it, in a subprocess, against the mock ISNA site on 127.0.0.1.
+"""End to end: `scrapy crawl isna` run as a user runs it (tests/crawling.py; once in a process of its own), against the mock ISNA site on 127.0.0.1.
 
 The mock site (tests/mocksite) serves the real ISNA article page and generated articles in the real markup;
 what each generated article must come out as is computed here from its ArticleSpec, independently of the code
@@ -19,6 +19,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from crawler.run import RunVerdict
 from tests.conftest import crawl_in_process, project_settings
+from tests.crawling import Ran, scrapy_crawl
 from tests.helpers import FAST, ROOT, SCRAPY, letters
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import (
@@ -31,10 +32,8 @@ from tests.mocksite.site import (
 SCHEMA = Draft202012Validator(json.loads((ROOT / "data" / "schema" / "article.schema.json").read_text(encoding="utf-8")))
 
 
-def crawl(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [str(SCRAPY), "crawl", "isna", *args, "-s", f"DATA_DIR={tmp_path / 'data'}"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+def crawl(tmp_path: Path, *args: str, check: bool = True, process: bool = False) -> Ran:
+    result = scrapy_crawl("isna", *args, "-s", f"DATA_DIR={tmp_path / 'data'}", process=process)
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -88,7 +87,7 @@ def expected_fields(spec: ArticleSpec) -> dict:
 def test_date_range_crawl_returns_every_article_of_those_days_exactly_once(shared_isna_site, tmp_path):
     out = tmp_path / "out.jsonl"
     result = crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "from=1402-05-20", "-a", "to=1402-05-24",
-                   "-O", str(out), *FAST)
+                   "-O", str(out), *FAST, process=True)  # once as a user runs it: the executable, in a process
     records = read_jsonl(out)
     wanted = shared_isna_site.site.articles_on((1402, 5, 20), (1402, 5, 24))
     assert len(wanted) == 22  # 21 generated + the Khuzestan story; the photo page and the advertorial are not articles
@@ -145,7 +144,6 @@ async def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site
     assert {record["published_at"] for record in records} == {"2022-08-15T00:07:00+04:30", "2022-08-15T23:52:00+04:30"}
 
 
-@pytest.mark.subprocess
 def test_single_real_article_by_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
     url = f"{shared_isna_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
@@ -157,7 +155,6 @@ def test_single_real_article_by_url(shared_isna_site, tmp_path):
         key: value for key, value in expected.items() if key != "crawled_at"}
 
 
-@pytest.mark.subprocess
 def test_an_export_to_csv_has_the_record_s_columns_lists_joined_and_images_as_urls(shared_isna_site, tmp_path):
     import csv
 
@@ -175,7 +172,6 @@ def test_an_export_to_csv_has_the_record_s_columns_lists_joined_and_images_as_ur
     assert row["title"] == expected["title"] and row["author"] == "" and row["news_id"] == REAL_ARTICLE_CODE
 
 
-@pytest.mark.subprocess
 def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
     before = len(shared_isna_site.requests)
@@ -242,7 +238,6 @@ async def test_each_listing_s_articles_are_scheduled_before_any_other_listing_pa
     assert archive_pages >= 6 and articles >= 12  # three days, two or three archive pages each
 
 
-@pytest.mark.subprocess
 def test_without_an_output_option_records_go_to_the_incremental_dump(shared_isna_site, tmp_path):
     crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", f"url={shared_isna_site.base_url}/news/1402052415139/x", *FAST)
     (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")
@@ -256,7 +251,6 @@ def test_default_data_dir_is_the_repositorys_data_folder():
     assert Path(settings.DATA_DIR) == ROOT / "data"
 
 
-@pytest.mark.subprocess
 def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
     server = MockIsnaServer(MockSite(), fail_every=3).start_in_thread()
     try:
@@ -271,7 +265,6 @@ def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
         server.server_close()
 
 
-@pytest.mark.subprocess
 def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
     out = tmp_path / "out.jsonl"
     result = crawl(tmp_path, "-a", "base_url=http://127.0.0.1:9", "-a", "url=http://127.0.0.1:9/news/1/x",
@@ -283,7 +276,6 @@ def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
     assert out.read_text(encoding="utf-8") == ""
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(("args", "message"), [
     (["-a", "from=1402-13-01"], "'1402-13-01' is not a valid Jalali date"),
     (["-a", "from=1402-05-24", "-a", "to=1402-05-20"], "-a to=1402-05-20 is before -a from=1402-05-24"),
@@ -297,7 +289,6 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
     assert f"cannot start `scrapy crawl isna`: {message}" in result.stderr
 
 
-@pytest.mark.subprocess
 def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(shared_isna_site, tmp_path):
     out = tmp_path / "latest.jsonl"
     crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)

@@ -25,6 +25,7 @@ from crawler.sites.discovery import (
     read_sitemap,
     robots_sitemaps,
 )
+from tests.crawling import Ran, scrapy_crawl
 from tests.helpers import FAST, ROOT, SCRAPY
 from tests.mockfeedsite import MockFeedSite, MockFeedSiteServer
 from tests.mockiransamaneh import MockIranSamanehServer, listed_ids
@@ -142,10 +143,8 @@ def test_a_tracking_or_fragment_variant_of_a_url_is_the_same_article(variant, ar
 
 # -- scrapy crawl news -a site_url= ------------------------------------------------------------------------------------
 
-def crawl_site(site_url: str, data: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCRAPY), "crawl", "news", "-a", f"site_url={site_url}", "-s", f"DATA_DIR={data}",
-                           *FAST, *args], cwd=ROOT, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+def crawl_site(site_url: str, data: Path, *args: str) -> Ran:
+    return scrapy_crawl("news", "-a", f"site_url={site_url}", "-s", f"DATA_DIR={data}", *FAST, *args)
 
 
 def dumped(data: Path) -> list[dict]:
@@ -157,7 +156,6 @@ def article_requests(paths: list[str], prefix: str) -> list[str]:
     return [path for path in paths if path.startswith(prefix)]
 
 
-@pytest.mark.subprocess
 def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path):
     site = MockFeedSite()
     data = tmp_path / "data"
@@ -194,7 +192,6 @@ def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path)
     assert sorted(record["news_id"] for record in dumped(data)) == sorted(story.news_id for story in site.recent())
 
 
-@pytest.mark.subprocess
 def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     site = MockFeedSite()
     old = [story for story in site.stories if story not in site.recent()]
@@ -208,7 +205,6 @@ def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     assert sorted(record["news_id"] for record in dumped(tmp_path / "data")) == sorted(story.news_id for story in old)
 
 
-@pytest.mark.subprocess
 def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incrementally(tmp_path):
     data = tmp_path / "data"
     with running(MockIranSamanehServer()) as server:
@@ -225,7 +221,6 @@ def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incremen
     assert article_requests(asked_again, "/fa/news/") == []
 
 
-@pytest.mark.subprocess
 def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_path):
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
     html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
@@ -239,7 +234,6 @@ def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_pat
     assert (record["news_id"], record["title"]) == ("499654", "انتخابات 96 به روایت آمار")
 
 
-@pytest.mark.subprocess
 def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_path):
     with serve_pages({"/": "<html><body><a href='/about'>درباره ما</a><p>به زودی</p></body></html>"}) as server:
         result = crawl_site(server.base_url + "/", tmp_path / "data")
@@ -247,7 +241,6 @@ def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_
     assert "no feed, sitemap or home-page link listed an article" in result.stderr
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(("args", "message"), [
     ([], "needs an article (-a url="),
     (["-a", "url=http://a.ir/news/1234", "-a", "site_url=http://a.ir/"], "give either -a url="),
@@ -255,8 +248,7 @@ def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_
     (["-a", "site_url=http://a.ir/", "-a", "family=joomla"], "-a family= must be one of"),
 ])
 def test_scrapy_crawl_news_refuses_bad_arguments_in_one_line(tmp_path, args, message):
-    result = subprocess.run([str(SCRAPY), "crawl", "news", *args, "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = scrapy_crawl("news", *args, "-s", f"DATA_DIR={tmp_path}")
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
@@ -291,7 +283,6 @@ def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path
     assert "the registry entry [lonely]" in result.stderr and "family must be one of" in result.stderr
 
 
-@pytest.mark.subprocess
 def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_path):
     # The real IRIB News page as another IranSamaneh site might serve it: the family is still detected (its script),
     # but the family parser's body class is not there.
@@ -312,7 +303,6 @@ def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
 
 
-@pytest.mark.subprocess
 def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     from crawler.state import RunLock
 
@@ -383,7 +373,6 @@ class HostileSite:
         return 404, "text/html", "<html><body>404</body></html>"
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(("mode", "settings", "bound", "sitemaps", "articles"), [
     ("endless", ["DISCOVERY_MAX_SITEMAP_DEPTH=3"], "DISCOVERY_MAX_SITEMAP_DEPTH", 4, 0),
     ("many", ["DISCOVERY_MAX_SITEMAPS=20"], "DISCOVERY_MAX_SITEMAPS", 20, 0),  # undated entries: none fetched

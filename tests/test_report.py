@@ -17,13 +17,13 @@ from pipelines.dataset import find_sources
 from pipelines.report import anomalies, read_dataset
 from tests.browser import open_page
 from tests.generated_dumps import REDESIGN, REJECT_DAY, REJECTS, SILENT, jalali, record, write_dumps
+from tests.crawling import Ran, pipelines_command
 from tests.helpers import ROOT
 from tests.reportdemo import make_demo_data, make_report
 
 
-def pipelines(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines", *arguments], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+def pipelines(*arguments: str) -> Ran:
+    return pipelines_command(*arguments)
 
 
 def both(day: date) -> str:
@@ -85,7 +85,6 @@ def assert_opened_cleanly(report: Path, screenshot: Path | None = None) -> list[
 
 
 @pytest.mark.chromium
-@pytest.mark.subprocess
 def test_the_report_of_the_mock_sites_crawl_opens_in_chromium_with_every_chart_drawn(tmp_path):
     make_demo_data(tmp_path / "data")
     result = make_report(tmp_path / "data", tmp_path / "report.html")
@@ -104,7 +103,6 @@ def test_the_report_of_the_mock_sites_crawl_opens_in_chromium_with_every_chart_d
 
 
 @pytest.mark.chromium
-@pytest.mark.subprocess
 @pytest.mark.parametrize("case", ["one site, one day", "a site with no articles", "records missing optional fields"])
 def test_the_report_works_on_small_and_sparse_dumps(tmp_path, case):
     data = tmp_path / "data"
@@ -143,7 +141,6 @@ def test_the_report_works_on_small_and_sparse_dumps(tmp_path, case):
         assert "tabnak: 1 runs in the runs log, no article in the dumps" in opened.anomalies
 
 
-@pytest.mark.subprocess
 def test_the_report_counts_bad_lines_and_says_what_it_read(tmp_path):
     data = tmp_path / "data"
     write_dumps(data, days=3, sites=("isna",), end=date(2026, 11, 30))
@@ -158,7 +155,6 @@ def test_the_report_counts_bad_lines_and_says_what_it_read(tmp_path):
         (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize(("arguments", "message"), [
     (["report", "/nonexistent/data", "-o", "r.html"], "report: /nonexistent/data: no such file or folder"),
     (["snapshot", "/nonexistent/data", "-o", "a.jsonl"], "snapshot: /nonexistent/data: no such file or folder"),
@@ -171,7 +167,6 @@ def test_bad_input_gives_one_line_and_exit_status_2(arguments, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.subprocess
 def test_an_empty_data_folder_is_a_usage_error_with_the_reason(tmp_path):
     result = pipelines("report", str(tmp_path), "-o", str(tmp_path / "r.html"))
     assert result.returncode == 2 and "no dump files" in result.stderr
@@ -198,7 +193,6 @@ def snapshot_data(data: Path) -> dict:
     return {"first": first, "second": second, "revised": revised, "other": other}
 
 
-@pytest.mark.subprocess
 def test_the_snapshot_keeps_the_latest_revision_of_each_article_as_jsonl(tmp_path):
     records = snapshot_data(tmp_path / "data")
     result = pipelines("snapshot", str(tmp_path / "data"), "-o", str(tmp_path / "articles.jsonl"))
@@ -212,7 +206,6 @@ def test_the_snapshot_keeps_the_latest_revision_of_each_article_as_jsonl(tmp_pat
     assert count == 3
 
 
-@pytest.mark.subprocess
 def test_the_parquet_snapshot_has_the_record_s_types_in_duckdb(tmp_path):
     records = snapshot_data(tmp_path / "data")
     # a line of an old dump with a value of another type: its batch is converted line by line, the value null
@@ -257,7 +250,6 @@ def hostile_data(data: Path) -> None:
     (data / "isna" / "isna-2026-12-03T00-00-00Z.jsonl").symlink_to(data / "nowhere.jsonl")
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize("command", [["report", "-o", "report.html"], ["snapshot", "-o", "articles.jsonl"],
                                      ["snapshot", "-o", "articles.parquet"]])
 def test_report_and_snapshot_read_hostile_dumps_without_a_traceback(tmp_path, command):
@@ -284,7 +276,6 @@ def test_a_dump_line_longer_than_the_limit_is_skipped_not_read_into_memory(tmp_p
     assert (count.read, count.bad) == (4, 2) and "longer than 1000 bytes" in count.bad_example
 
 
-@pytest.mark.subprocess
 def test_the_snapshot_as_csv_opens_right_in_a_spreadsheet(tmp_path):
     import csv
 
@@ -302,18 +293,22 @@ def test_the_snapshot_as_csv_opens_right_in_a_spreadsheet(tmp_path):
     assert "Image(" not in raw.decode("utf-8-sig") and first["kicker"] in ("", records["revised"]["kicker"])
 
 
-@pytest.mark.subprocess
 def test_the_report_of_a_first_day_of_crawls_is_true_and_draws_in_chromium(tmp_path):
     # What a user's first day leaves: latest news of a site (articles of the last two days), a WordPress site whose
     # posts are years old, one 2017 article asked for by URL, and an export. Before: the WordPress runs were
     # reported as runs with no article, the export as a run, and the 2017 article stretched every axis over years.
     from tests.mockfeedsite import MockFeedSiteServer
     from tests.mockwp.site import MockWordPress, MockWordPressServer
-    from tests.reportdemo import crawl
+    from tests.crawling import scrapy_crawl
+    from tests.reportdemo import FAST
     from tests.serving import running
     from tests.test_sites import serve_pages
 
     data = tmp_path / "data"
+
+    def crawl(spider: str, data: Path, *arguments: str):
+        return scrapy_crawl(spider, *arguments, "-s", f"DATA_DIR={data}", *FAST)
+
     isna_2017 = (ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2017-05-29.html").read_text(encoding="utf-8")
     with running(MockFeedSiteServer()) as feed, running(MockWordPressServer(MockWordPress())) as wordpress, \
             serve_pages({"/news/95102918901/x": isna_2017}) as old:
@@ -346,7 +341,6 @@ def test_rejects_are_counted_by_the_kind_of_their_reason(reason, kind):
     assert reason_kind(reason) == kind
 
 
-@pytest.mark.subprocess
 def test_since_and_until_choose_the_days_drawn_in_either_calendar(tmp_path):
     write_dumps(tmp_path / "data", days=40, sites=("isna",), end=date(2026, 11, 30))
     default = read_dataset(find_sources([tmp_path / "data"]))

@@ -16,6 +16,7 @@ from crawler.text import tidy
 from pipelines.clean import clean_article
 from pipelines.normalize import HAZM_OPTIONS, HazmCharacters, lost_zwnj, normalizer
 from pipelines.reprocess import process_record
+from tests.crawling import Ran, pipelines_command
 from tests.helpers import ROOT
 
 extract = parser_for(registered_site("isna")).article  # the ISNA parser's article reader
@@ -75,13 +76,11 @@ def reprocessed_seeds(tmp_path_factory):
         seed_record("nazirkerman", "توسعه اقتصادی در گرو رشد صنایع کوچک", NAZIR_SEED, "هشتمین جلسه کمیته"),
     ]
     source.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "pipelines", "reprocess", str(source), "-o", str(folder / "out.jsonl")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = pipelines_command("reprocess", str(source), "-o", str(folder / "out.jsonl"))
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in (folder / "out.jsonl").read_text(encoding="utf-8").splitlines()], result.stderr
 
 
-@pytest.mark.subprocess
 def test_isna_seed_body_is_exactly_the_article(reprocessed_seeds):
     (isna, _), _ = reprocessed_seeds
     paragraphs = isna["body"].split("\n\n")
@@ -90,7 +89,6 @@ def test_isna_seed_body_is_exactly_the_article(reprocessed_seeds):
     assert isna["source"] is None
 
 
-@pytest.mark.subprocess
 def test_nazir_seed_body_is_the_full_text_once_with_its_source(reprocessed_seeds):
     (_, nazir), summary = reprocessed_seeds
     paragraphs = nazir["body"].split("\n\n")
@@ -101,7 +99,6 @@ def test_nazir_seed_body_is_the_full_text_once_with_its_source(reprocessed_seeds
     assert "teaser 1" in summary and "end_marker 2" in summary
 
 
-@pytest.mark.subprocess
 def test_lost_zwnj_restored_in_the_seed_bodies_without_wrong_splits(reprocessed_seeds):
     records, _ = reprocessed_seeds
     words = {word for record in records for word in re.findall(r"\S+", record["body"])}
@@ -114,7 +111,6 @@ def test_lost_zwnj_restored_in_the_seed_bodies_without_wrong_splits(reprocessed_
         assert "این‌که" not in record["body"] and "اینکه" in record["body"]
 
 
-@pytest.mark.subprocess
 def test_numbers_and_names_in_the_seeds_are_unchanged(reprocessed_seeds):
     (isna, nazir), _ = reprocessed_seeds
     assert "۲۴ مردادماه" in isna["body"] and "شماره ۲ اهواز" in isna["body"] and "۴۰ درصد" in isna["body"]
@@ -302,12 +298,10 @@ def write_lines(path: Path, lines: list[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def run_reprocess(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines", "reprocess", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+def run_reprocess(*args: str) -> Ran:
+    return pipelines_command("reprocess", *args)
 
 
-@pytest.mark.subprocess
 def test_reprocess_keeps_order_and_rejects_bad_lines_with_their_line_numbers(tmp_path):
     good = json.loads((FIXTURES / "isna" / "isna_article_95102918901_fetched2025-03-20.expected.json").read_text(encoding="utf-8"))
     good["body"] = "\n\n".join(good["body"]).replace("می‌شود", "می شود")
@@ -334,7 +328,6 @@ def test_reprocess_keeps_order_and_rejects_bad_lines_with_their_line_numbers(tmp
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.subprocess
 def test_reprocess_of_a_clean_dump_exits_zero_and_writes_no_rejects_file(tmp_path):
     record = dataclasses.asdict(Article(site="isna", url="https://www.isna.ir/news/1/", title="عنوان", body="متن خبر",
                                         published_at="2023-08-15T12:46:00+03:30", crawled_at="2026-11-22T10:00:00Z"))
@@ -345,7 +338,6 @@ def test_reprocess_of_a_clean_dump_exits_zero_and_writes_no_rejects_file(tmp_pat
     assert not (tmp_path / "out.rejects.jsonl").exists()
 
 
-@pytest.mark.subprocess
 def test_reprocess_usage_errors(tmp_path):
     assert run_reprocess(str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "out.jsonl")).returncode == 2
     (tmp_path / "latin1.jsonl").write_bytes('{"site": "caf\u00e9"}\n'.encode("latin-1"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crawling import scrapy_crawl
 from tests.helpers import FAST, ROOT, SCRAPY, letters
 from tests.mockwp.site import (
     AUTHORS,
@@ -29,8 +30,8 @@ def serve(rest: str) -> MockWordPressServer:
 
 def crawl(tmp_path: Path, spider: str, *args: str, env: dict | None = None) -> tuple[list[dict], str]:
     out = tmp_path / f"{spider}.jsonl"
-    result = subprocess.run([str(SCRAPY), "crawl", spider, *args, "-O", str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    result = scrapy_crawl(spider, *args, "-O", str(out), "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST, env=env,
+                          process=env is not None)  # a registry in the environment is read by a new process
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return records, result.stderr
@@ -52,7 +53,6 @@ def check_post(record: dict, post: Post) -> None:
         assert junk not in record["body"]
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize("rest", ["on", "off", "rest_route", "no-embed"])
 def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -69,7 +69,6 @@ def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, 
         assert "?rest_route=" in log or "rest (rest_route)" in log
 
 
-@pytest.mark.subprocess
 def test_both_routes_give_the_same_records(tmp_path):
     results = {}
     for rest in ("on", "off"):
@@ -85,7 +84,6 @@ def test_both_routes_give_the_same_records(tmp_path):
             key: value for key, value in other.items() if key != "crawled_at"}, news_id
 
 
-@pytest.mark.subprocess
 @pytest.mark.parametrize("rest", ["on", "off"])
 def test_date_range_on_both_routes(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -141,20 +139,18 @@ def test_shipped_registry_selectors_are_all_usable():
         parser_for(registered_site(key))  # raises SiteEntryError for an entry that cannot be used
 
 
-@pytest.mark.subprocess
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
     with running(serve("on")) as server:
         records, _ = crawl(tmp_path, "nazirkerman", "-a", f"site_url={server.base_url}", "-a", "from=1402-05-25")
     assert records and {(record["site"], record["province"]) for record in records} == {("nazirkerman", "کرمان")}
 
 
-@pytest.mark.subprocess
 def test_incremental_runs_skip_stored_posts(tmp_path):
     with running(serve("on")) as server:
-        command = [str(SCRAPY), "crawl", "wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
-        first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        command = ["wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
+        first = scrapy_crawl(*command)
         before = len(server.requests)
-        second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        second = scrapy_crawl(*command)
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
     name = f"wordpress-127.0.0.1_{server.port}"  # each WordPress site its own folder and lock
     files = list((tmp_path / name).glob(f"{name}-*.jsonl"))
@@ -165,10 +161,8 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
         (len(server.site.posts), 0, 0), (0, len(server.site.posts), 0)]  # stored posts: listed, not fetched again
 
 
-@pytest.mark.subprocess
 def test_missing_site_url_is_a_clear_error(tmp_path):
-    result = subprocess.run([str(SCRAPY), "crawl", "wordpress", "-s", f"DATA_DIR={tmp_path}"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = scrapy_crawl("wordpress", "-s", f"DATA_DIR={tmp_path}")
     assert result.returncode == 2  # a usage error
     assert "scrapy crawl wordpress needs the site: -a site_url=https://example.ir/" in result.stderr
 

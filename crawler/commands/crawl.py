@@ -13,14 +13,17 @@ written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from redis import RedisError
 from scrapy import signals
+from scrapy.crawler import Crawler
 from redis.connection import parse_url as parse_redis_url
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.settings import SETTINGS_PRIORITIES, default_settings
@@ -93,8 +96,18 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl <spider> (see `scrapy list`)")
-        name = args[0]
-        run_name = self._run_name(name, opts.spargs)
+        with self.prepared(args[0], opts.spargs) as crawler:
+            if crawler is not None:
+                self.crawler_process.crawl(crawler, **opts.spargs)
+                self.crawler_process.start()
+
+    @contextlib.contextmanager
+    def prepared(self, name: str, arguments: dict) -> Iterator[Crawler | None]:
+        """The run of spider ``name`` up to its crawl, for the with-block to start: the lock taken, DATA_DIR checked,
+        the Redis run joined, the crawler made (None when the run is refused; ``exitcode`` says why). After the block,
+        ``exitcode`` is the run's verdict and the lock is released. `run` crawls in a process of its own; a caller
+        whose reactor already runs (the tests) awaits the crawl inside the block instead."""
+        run_name = self._run_name(name, arguments)
         # An export (-o/-O) is no run of the incremental dump: it takes no lock and writes nothing under DATA_DIR, so
         # an ad-hoc export and cron's run never block each other.
         export = bool(self.settings.getdict("FEEDS"))
@@ -105,47 +118,55 @@ class Command(ScrapyCrawlCommand):
         except AnotherRunInProgress as error:
             logger.error("scrapy crawl %s: not started, %s. Exit status %d.", name, error, EXIT_LOCKED)
             self.exitcode = EXIT_LOCKED
+            yield None
             return
         except OSError as error:
             logger.critical("cannot start `scrapy crawl %s`: cannot take the lock %s: %s", name, error.filename,
                             error.strerror)
             self.exitcode = EXIT_FAILED
+            yield None
             return
         try:
-            try:
-                if not export:
-                    preflight(self.settings, run_name, incremental=True)
-            except StorageProblem as error:
-                logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
-                self.exitcode = EXIT_FAILED
-                return
-            self.settings.set("RUN_CONTROL", True, priority="cmdline")
-            self.settings.set("RUN_NAME", run_name, priority="cmdline")
-            self.settings.set("RUN_LOCK_HELD", True, priority="cmdline")
-            if self.settings.get("REDIS_URL") and not self.settings.getdict("FEEDS"):
+            crawler = self._crawler(name, run_name, export)
+            yield crawler
+            if crawler is not None:
+                # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
                 try:
-                    role, run_id = join_run(self.settings, run_name)
-                except RedisError as error:
-                    logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name,
-                                    shown_url(self.settings.get("REDIS_URL")), error)
-                    self.exitcode = EXIT_FAILED
-                    return
-                distributed_settings(self.settings, run_name, role, run_id)
-            job = self._job_marker()
-            crawler = self._create_crawler(name)
-            if job is not None:  # closed cleanly (Ctrl-C once included), not killed: the saved queue can be resumed
-                crawler.signals.connect(lambda: job.unlink(missing_ok=True), signal=signals.spider_closed, weak=False)
-            self.crawler_process.crawl(crawler, **opts.spargs)
-            self.crawler_process.start()
-            # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
-            try:
-                verdict = crawler.get_extension(RunVerdict)
-            except RuntimeError:  # the crawl stopped before its extensions were made
-                verdict = None
-            self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
+                    verdict = crawler.get_extension(RunVerdict)
+                except RuntimeError:  # the crawl stopped before its extensions were made
+                    verdict = None
+                self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
         finally:
             if lock is not None:
                 lock.release()
+
+    def _crawler(self, name: str, run_name: str, export: bool) -> Crawler | None:
+        """The crawler of a run whose lock is held, DATA_DIR checked and the Redis run joined; None (and
+        ``exitcode``) when one of these refuses it."""
+        try:
+            if not export:
+                preflight(self.settings, run_name, incremental=True)
+        except StorageProblem as error:
+            logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
+            self.exitcode = EXIT_FAILED
+            return None
+        self.settings.set("RUN_CONTROL", True, priority="cmdline")
+        self.settings.set("RUN_NAME", run_name, priority="cmdline")
+        self.settings.set("RUN_LOCK_HELD", True, priority="cmdline")
+        if self.settings.get("REDIS_URL") and not export:
+            try:
+                role, run_id = join_run(self.settings, run_name)
+            except RedisError as error:
+                logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name,
+                                shown_url(self.settings.get("REDIS_URL")), error)
+                self.exitcode = EXIT_FAILED
+                return None
+            distributed_settings(self.settings, run_name, role, run_id)
+        job = self._job_marker()
+        crawler = self._create_crawler(name)
+        if job is not None:  # closed cleanly (Ctrl-C once included), not killed: the saved queue can be resumed
+            crawler.signals.connect(lambda: job.unlink(missing_ok=True), signal=signals.spider_closed, weak=False)
+        return crawler
 
     def _job_marker(self) -> Path | None:
         """With JOBDIR: a marker that the crawl is running, removed when the spider closes (Ctrl-C once included).
