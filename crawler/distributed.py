@@ -74,7 +74,7 @@ def run_keys(settings, run_name: str) -> dict[str, str]:
     base = f"{namespace(settings)}:{run_name}"
     return {"run": f"{base}:run", "workers": f"{base}:workers", "stats": f"{base}:stats",
             "coverage": f"{base}:coverage", "requests": f"{base}:requests", "dupefilter": f"{base}:dupefilter",
-            "runs": f"{namespace(settings)}:runs"}
+            "busy": f"{base}:busy", "runs": f"{namespace(settings)}:runs"}
 
 
 def heartbeat_seconds(settings) -> float:
@@ -104,12 +104,18 @@ def join_run(settings, run_name: str) -> tuple[str, str]:
     if client.exists(keys["run"]) and not live_workers(client, keys["workers"], heartbeat):
         client.delete(keys["run"])  # every worker of that run died
     if client.set(keys["run"], run_id, nx=True, ex=int(6 * heartbeat) + 1):
-        client.delete(keys["requests"], keys["dupefilter"], keys["workers"], keys["stats"], keys["coverage"])
+        client.delete(keys["requests"], keys["dupefilter"], keys["workers"], keys["stats"], keys["coverage"],
+                      keys["busy"])
         role = "leader"
     else:
         role, run_id = "follower", (client.get(keys["run"]) or b"?").decode()
     client.hset(keys["workers"], worker_label(), utc_now_iso())
     client.hincrby(keys["stats"], "joined", 1)  # a worker that joined and never left (killed) is missed at the end
+    # alive from now (SharedRun's heartbeat keeps it so); the leader busy until it has queued where the run starts,
+    # so that a follower ready first waits for it however slowly it starts
+    client.set(f"{namespace(settings)}:alive:{worker_name()}", "1", ex=max(1, int(3 * heartbeat)))
+    if role == "leader":
+        client.hset(keys["busy"], worker_name(), "1")
     client.close()
     return role, run_id
 
@@ -124,6 +130,7 @@ def distributed_settings(settings, run_name: str, role: str, run_id: str) -> Non
         "SCHEDULER_QUEUE_KEY": keys["requests"],
         "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.SharedQueue",
+        "SCHEDULER_BUSY_KEY": keys["busy"],
         # scrapy-redis's client, for the queue and the filter: as the store's (its own default waits 30 s)
         "REDIS_PARAMS": {**CLIENT_OPTIONS, **settings.getdict("REDIS_PARAMS")},
         # a worker takes from the shared queue only what it can fetch now (one site per run): requests it took but
@@ -156,7 +163,8 @@ def method_name(spider, method) -> str | None:
 class SharedQueue(PriorityQueue):
     """scrapy-redis's priority queue (a sorted set, under the run's key), with requests added and taken in batches:
     one round trip for all the requests a page yields (the duplicate filter's SADD and the queue's ZADD in one
-    script), one for the next TAKE_AT_ONCE requests (ZPOPMIN, Redis 5 or later)."""
+    script), one for the next TAKE_AT_ONCE requests (ZPOPMIN, Redis 5 or later), which marks the worker that took them
+    busy in the same step: no other worker can find the queue empty and nobody busy while a request is on its way."""
 
     # KEYS: the queue, the duplicate filter; ARGV: (fingerprint, '' for a request not filtered; score; request) each
     _PUSH = """
@@ -169,9 +177,17 @@ end
 return added
 """
 
+    # KEYS: the queue, the run's busy workers; ARGV: how many to take, this worker's name
+    _TAKE = """
+local taken = redis.call('zpopmin', KEYS[1], ARGV[1])
+if #taken > 0 then redis.call('hset', KEYS[2], ARGV[2], '1') end
+return taken
+"""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._push = self.server.register_script(self._PUSH)
+        self._take = self.server.register_script(self._TAKE)
 
     def _encode_request(self, request: Request) -> bytes:
         # Request.to_dict(spider=...) finds a callback's name by listing every member of the spider (inspect.getmembers,
@@ -194,8 +210,10 @@ return added
                           self._encode_request(request)]
         return [bool(added) for added in self._push(keys=[self.key, dupefilter.key], args=arguments)]
 
-    def pop_many(self, count: int) -> list[Request]:
-        return [self._decode_request(data) for data, _ in self.server.zpopmin(self.key, count)]
+    def pop_many(self, count: int, busy_key: str, worker: str) -> list[Request]:
+        """The next ``count`` requests; ``worker`` is marked busy in ``busy_key`` when it took any."""
+        taken = self._take(keys=[self.key, busy_key], args=[count, worker])
+        return [self._decode_request(data) for data in taken[::2]]  # member, score, member, score...
 
     def put_back(self, requests: list[Request]) -> None:
         """Requests taken but not started (the worker is stopping): back in the queue for the others, unfiltered."""
@@ -217,6 +235,7 @@ class SharedScheduler(Scheduler):
         self._add_soon = CallLaterOnce(self._add)
         self._found_empty = 0.0  # when the shared queue was last found empty (monotonic), 0 after an addition
         self._take = max(1, min(TAKE_AT_ONCE, spider.crawler.settings.getint("CONCURRENT_REQUESTS")))
+        self._busy_key, self._worker = spider.crawler.settings.get("SCHEDULER_BUSY_KEY"), worker_name()
         self._claims = spider.crawler.get_downloader_middleware(ArticleClaims)  # the engine and its downloader exist by now
 
     def _failed(self, error: Exception) -> None:
@@ -249,7 +268,7 @@ class SharedScheduler(Scheduler):
             if time.monotonic() - self._found_empty < EMPTY_QUEUE_PAUSE:
                 return None
             try:
-                taken = self.queue.pop_many(self._take)
+                taken = self.queue.pop_many(self._take, self._busy_key, self._worker)
             except redis.RedisError as error:
                 self._failed(error)
                 return None
@@ -432,13 +451,21 @@ class SharedRun:
             redis_failed(self.crawler, error)
 
     def spider_idle(self) -> None:
-        """Stay while the shared queue may still get requests (another worker is reading a listing)."""
+        """Stay while the shared queue may still get requests: it holds some, or another live worker is busy with
+        what it took (reading a listing whose links it will queue), however long that takes; then leave once nothing
+        came for DISTRIBUTED_IDLE_SECONDS."""
         try:
-            waiting = self.client.zcard(self.keys["requests"])
+            pipe = self.client.pipeline()
+            pipe.hdel(self.keys["busy"], worker_name())  # nothing in progress here: this worker is idle
+            pipe.zcard(self.keys["requests"])
+            pipe.hkeys(self.keys["busy"])
+            _, waiting, busy = pipe.execute()
+            # a worker killed while busy stops counting once its sign of life lapses (three heartbeats)
+            busy = [name for name in busy if self.client.exists(f"{namespace(self.crawler.settings)}:alive:{name.decode()}")]
         except redis.RedisError:
             return  # the scheduler reports it and stops the run
         taken = self.crawler.stats.get_value(counters.SCHEDULER_SHARED_DEQUEUED, 0)
-        if waiting or taken != self._taken_when_idle:  # there is work, or there was since the last look
+        if waiting or busy or taken != self._taken_when_idle:  # there is work, or there was since the last look
             self._idle_since, self._taken_when_idle = None, taken
             raise DontCloseSpider
         now = time.monotonic()
@@ -455,6 +482,9 @@ class SharedRun:
         if self._beat is not None and self._beat.running:
             self._beat.stop()
         try:
+            live_workers(self.client, self.keys["workers"], self.heartbeat_every)  # the dead (killed) are not waited for
+            # Its sums, its leaving and whether any worker is left, in one transaction: of workers leaving at the same
+            # moment, exactly one finds none left, and it finds every other's sums in.
             pipe = self.client.pipeline(transaction=True)
             for name in SUMMED:
                 pipe.hincrby(self.keys["stats"], name, int(record.get(name) or 0))
@@ -464,14 +494,13 @@ class SharedRun:
                 pipe.hset(self.keys["coverage"], self.worker, json.dumps(coverage))
             pipe.hdel(self.keys["workers"], self.worker)
             pipe.delete(self.alive_key)  # gone: any claim it still held is free for the others at once
-            pipe.execute()
-            # workers whose heartbeat stopped (killed) are not waited for
-            if live_workers(self.client, self.keys["workers"], self.heartbeat_every):
+            pipe.hlen(self.keys["workers"])
+            if pipe.execute()[-1]:
                 return None
             totals = {key.decode(): int(value) for key, value in self.client.hgetall(self.keys["stats"]).items()}
             seen = [json.loads(value) for value in self.client.hvals(self.keys["coverage"])]
             self.client.delete(self.keys["run"], self.keys["stats"], self.keys["requests"], self.keys["dupefilter"],
-                               self.keys["coverage"])
+                               self.keys["coverage"], self.keys["busy"])
         except redis.RedisError as error:
             logger.error("Redis at %s: %s (the whole run's line is not written)", shown_url(self.url), error)
             return None

@@ -26,7 +26,9 @@ class LoopbackServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.port}"
 
     def start_in_thread(self):
-        threading.Thread(target=self.serve_forever, name=type(self).__name__, daemon=True).start()
+        # shutdown() waits for the serving loop to look up: every 20 ms here rather than socketserver's 500
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__,
+                         daemon=True).start()
         return self
 
 

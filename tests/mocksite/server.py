@@ -22,6 +22,10 @@ class MockIsnaServer(LoopbackServer):
         self.site = site
         self.fail_every = fail_every
         self.delay = delay  # seconds before each answer: a slow site, for runs that must last
+        # Article pages wait for this (open unless a test closes it): a test can make sure every crawl it started is
+        # ready before any article is served, however slow the machine is to start them.
+        self.articles_open = threading.Event()
+        self.articles_open.set()
         self.requests: list[str] = []  # paths asked for, in order (tests count them)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
@@ -49,6 +53,7 @@ class _Handler(PageHandler):
         if path == "/robots.txt":
             self._send(200, "text/plain; charset=utf-8", ROBOTS_TXT)
         elif path.startswith("/news/"):
+            self.server.articles_open.wait(timeout=300)
             code = path.split("/")[2]
             if code == REAL_ARTICLE_CODE:
                 self._send(200, "text/html;charset=UTF-8", site.real_article_html)
