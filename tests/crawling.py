@@ -98,7 +98,10 @@ async def scrapy_crawl_here(*argv: str, env: dict[str, str] | None = None) -> Ra
                 command.crawler_process = AsyncCrawlerRunner(settings)
                 with command.prepared(args[0], opts.spargs) as crawler:
                     if crawler is not None:
-                        await command.crawler_process.crawl(crawler, **opts.spargs)
+                        try:
+                            await command.crawler_process.crawl(crawler, **opts.spargs)
+                        except Exception as error:  # noqa: BLE001 (what the command's done-callback is given)
+                            command.crawl_failed(args[0], error)
             return Ran(command.exitcode, stream.getvalue())
         finally:
             handler = get_scrapy_root_handler()

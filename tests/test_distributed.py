@@ -185,7 +185,9 @@ def test_redis_going_away_stops_every_worker_with_the_reason_and_nothing_half_wr
     folders = [tmp_path / f"worker{number}" for number in range(2)]
     try:
         with running(MockIsnaServer(site, delay=0.4)) as server:
+            server.articles_open.clear()
             workers = [worker(server, redis.url, folder) for folder in folders]
+            started(server, *map(log_of, folders))  # Redis goes away while both work, not while one starts
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(
                     path.stat().st_size for folder in folders if (folder / "isna").is_dir()

@@ -622,3 +622,14 @@ def test_a_run_stopped_by_a_signal_says_it_was_stopped(tmp_path):
         stderr = process.communicate(timeout=120)[1]
     assert process.returncode == 1
     assert last_run(tmp_path / "data")["exit_reason"] == "the run stopped early: shutdown", stderr[-2000:]
+
+
+@pytest.mark.subprocess
+def test_a_crawl_that_raises_before_it_runs_fails_in_one_line_with_the_reason(tmp_path):
+    # Before: exit 1 with nothing said (a worker whose Redis went away while its engine opened), or an asyncio
+    # "Task exception was never retrieved" traceback, and no summary.
+    result = crawl(tmp_path / "data", "-a", "url=https://www.isna.ir/news/95102918901/", "-L", "WARNING",
+                   "-s", "DOWNLOADER=no.such.Downloader", process=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], result.stderr[-3000:]  # one line
+    assert "CRITICAL: `scrapy crawl isna` stopped: ModuleNotFoundError: No module named 'no'" in result.stderr

@@ -98,8 +98,20 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider: scrapy crawl <spider> (see `scrapy list`)")
         with self.prepared(args[0], opts.spargs) as crawler:
             if crawler is not None:
-                self.crawler_process.crawl(crawler, **opts.spargs)
+                task = self.crawler_process.crawl(crawler, **opts.spargs)
+                task.add_done_callback(lambda task: task.cancelled() or task.exception() is None
+                                       or self.crawl_failed(args[0], task.exception()))
                 self.crawler_process.start()
+
+    def crawl_failed(self, name: str, error: BaseException) -> None:
+        """The crawl raised instead of running (a class in the settings that cannot be loaded, Redis gone while the
+        engine opened...): one CRITICAL line with the reason, the traceback at DEBUG only, and exit status 1."""
+        self.crawl_error = error
+        level = self.settings.get("LOG_LEVEL")
+        debug = (level if isinstance(level, int) else logging.getLevelName(str(level).upper())) == logging.DEBUG
+        what = f"Redis at {shown_url(self.settings.get('REDIS_URL'))}" if isinstance(error, RedisError) \
+            else type(error).__name__
+        logger.critical("`scrapy crawl %s` stopped: %s: %s", name, what, error, exc_info=error if debug else None)
 
     @contextlib.contextmanager
     def prepared(self, name: str, arguments: dict) -> Iterator[Crawler | None]:
@@ -127,15 +139,16 @@ class Command(ScrapyCrawlCommand):
             yield None
             return
         try:
+            self.crawl_error = None
             crawler = self._crawler(name, run_name, export)
             yield crawler
             if crawler is not None:
-                # A run that ended without a verdict (its bookkeeping never ran) did not succeed.
+                # A run that ended without a verdict (its bookkeeping never ran) or raised did not succeed.
                 try:
                     verdict = crawler.get_extension(RunVerdict)
                 except RuntimeError:  # the crawl stopped before its extensions were made
                     verdict = None
-                self.exitcode = verdict.status if verdict is not None else EXIT_FAILED
+                self.exitcode = verdict.status if verdict is not None and self.crawl_error is None else EXIT_FAILED
         finally:
             if lock is not None:
                 lock.release()
