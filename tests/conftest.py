@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from twisted.internet.defer import Deferred
 
+from tests import crawling
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
 from tests.serving import running
@@ -64,13 +65,17 @@ subprocess.Popen.__init__ = _seen_popen_init
 
 
 def _processes_of(item, phase):
-    """Run one phase of a test; fail it when it started a process (its components aside) unmarked."""
-    before = len(_started)
+    """Run one phase of a test; fail it when it started a process (its components aside) unmarked, or ran a crawl in
+    this process (tests/crawling.py) without the `crawl` marker."""
+    before, crawls = len(_started), len(crawling.CRAWLS)
     result = yield
     started = sorted(set(name for name in _started[before:] if name not in _COMPONENTS))
     if started and not item.get_closest_marker("subprocess"):
         pytest.fail(f"{phase} started {', '.join(started)}: mark the test @pytest.mark.subprocess (the inner loop, "
                     f"-m 'not subprocess', must start no process), or run it in-process", pytrace=False)
+    if len(crawling.CRAWLS) > crawls and not (item.get_closest_marker("crawl") or item.get_closest_marker("subprocess")):
+        pytest.fail(f"{phase} ran `scrapy crawl {crawling.CRAWLS[-1]}` in-process: mark the test @pytest.mark.crawl "
+                    f"(the unit loop, -m 'not subprocess and not crawl', runs none)", pytrace=False)
     return result
 
 
@@ -139,6 +144,7 @@ async def crawl_in_process(spider_class, settings: dict, **arguments):
     Subprocess crawls are for what needs a real process: the exit status of the command, the lock, kill -9."""
     from scrapy.utils.test import get_crawler
 
+    crawling.CRAWLS.append(spider_class.name)
     crawler = get_crawler(spider_class, {**project_settings(), "PROGRESS": "off", "RUN_CONTROL": True, **settings})
     await crawler.crawl_async(**arguments)
     return crawler

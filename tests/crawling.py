@@ -33,6 +33,11 @@ from pipelines.__main__ import main as pipelines_main
 from tests.helpers import ROOT, SCRAPY
 
 
+# The spiders of the crawls run in this process, in order: tests/conftest.py holds a test that ran one to the `crawl`
+# marker.
+CRAWLS: list[str] = []
+
+
 @dataclass
 class Ran:
     """What a `scrapy crawl` gave: its exit status and what it wrote to stderr (the log) and stdout."""
@@ -67,6 +72,7 @@ def scrapy_crawl(*argv: str, env: dict[str, str] | None = None, process: bool = 
 
 async def scrapy_crawl_here(*argv: str, env: dict[str, str] | None = None) -> Ran:
     """`scrapy crawl <argv>` in this process, on the reactor the test runs: for async tests."""
+    CRAWLS.append(argv[0] if argv else "")
     stream = io.StringIO()
     root_level = logging.root.level
     with environment(env):

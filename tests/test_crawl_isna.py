@@ -127,6 +127,7 @@ async def crawl_here(server, tmp_path: Path, **arguments: str) -> tuple[list[dic
     return read_jsonl(out), crawler.stats.get_stats()
 
 
+@pytest.mark.crawl
 @deferred_f_from_coro_f
 async def test_date_range_stops_paging_at_the_end_of_each_day(shared_isna_site, tmp_path):
     records, stats = await crawl_here(shared_isna_site, tmp_path, **{"from": "1402-05-22", "to": "1402-05-22"})
@@ -137,6 +138,7 @@ async def test_date_range_stops_paging_at_the_end_of_each_day(shared_isna_site, 
     assert {record["news_id"] for record in records} == {spec.code for spec in site.articles_on((1402, 5, 22), (1402, 5, 22))}
 
 
+@pytest.mark.crawl
 @deferred_f_from_coro_f
 async def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site, tmp_path):
     records, _ = await crawl_here(shared_isna_site, tmp_path, **{"from": "1401-05-24", "to": "1401-05-24"})
@@ -144,6 +146,7 @@ async def test_summer_day_before_2023_gets_the_plus_0430_offset(shared_isna_site
     assert {record["published_at"] for record in records} == {"2022-08-15T00:07:00+04:30", "2022-08-15T23:52:00+04:30"}
 
 
+@pytest.mark.crawl
 def test_single_real_article_by_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
     url = f"{shared_isna_site.base_url}/news/{REAL_ARTICLE_CODE}/{REAL_ARTICLE_SLUG}"
@@ -155,6 +158,7 @@ def test_single_real_article_by_url(shared_isna_site, tmp_path):
         key: value for key, value in expected.items() if key != "crawled_at"}
 
 
+@pytest.mark.crawl
 def test_an_export_to_csv_has_the_record_s_columns_lists_joined_and_images_as_urls(shared_isna_site, tmp_path):
     import csv
 
@@ -172,6 +176,7 @@ def test_an_export_to_csv_has_the_record_s_columns_lists_joined_and_images_as_ur
     assert row["title"] == expected["title"] and row["author"] == "" and row["news_id"] == REAL_ARTICLE_CODE
 
 
+@pytest.mark.crawl
 def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     out = tmp_path / "one.jsonl"
     before = len(shared_isna_site.requests)
@@ -185,6 +190,7 @@ def test_site_urls_are_sent_to_base_url(shared_isna_site, tmp_path):
     assert any(path.startswith("/news/1402052415139/") for path in shared_isna_site.requests[before:])
 
 
+@pytest.mark.crawl
 @deferred_f_from_coro_f
 async def test_latest_news_reads_the_first_archive_pages(shared_isna_site, tmp_path):
     records, stats = await crawl_here(shared_isna_site, tmp_path, pages="2")
@@ -238,6 +244,7 @@ async def test_each_listing_s_articles_are_scheduled_before_any_other_listing_pa
     assert archive_pages >= 6 and articles >= 12  # three days, two or three archive pages each
 
 
+@pytest.mark.crawl
 def test_without_an_output_option_records_go_to_the_incremental_dump(shared_isna_site, tmp_path):
     crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", f"url={shared_isna_site.base_url}/news/1402052415139/x", *FAST)
     (written,) = (tmp_path / "data" / "isna").glob("isna-*.jsonl")
@@ -251,6 +258,7 @@ def test_default_data_dir_is_the_repositorys_data_folder():
     assert Path(settings.DATA_DIR) == ROOT / "data"
 
 
+@pytest.mark.crawl
 def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
     server = MockIsnaServer(MockSite(), fail_every=3).start_in_thread()
     try:
@@ -265,6 +273,7 @@ def test_server_errors_are_retried_with_backoff_and_nothing_is_lost(tmp_path):
         server.server_close()
 
 
+@pytest.mark.crawl
 def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
     out = tmp_path / "out.jsonl"
     result = crawl(tmp_path, "-a", "base_url=http://127.0.0.1:9", "-a", "url=http://127.0.0.1:9/news/1/x",
@@ -276,6 +285,7 @@ def test_a_dead_server_is_reported_not_crashed_on(tmp_path):
     assert out.read_text(encoding="utf-8") == ""
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("args", "message"), [
     (["-a", "from=1402-13-01"], "'1402-13-01' is not a valid Jalali date"),
     (["-a", "from=1402-05-24", "-a", "to=1402-05-20"], "-a to=1402-05-20 is before -a from=1402-05-24"),
@@ -289,6 +299,7 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path, args, message):
     assert f"cannot start `scrapy crawl isna`: {message}" in result.stderr
 
 
+@pytest.mark.crawl
 def test_an_explicit_page_budget_is_not_capped_by_the_catch_up_limit(shared_isna_site, tmp_path):
     out = tmp_path / "latest.jsonl"
     crawl(tmp_path, "-a", f"base_url={shared_isna_site.base_url}", "-a", "pages=4", "-s", "CATCHUP_MAX_PAGES=2", "-O", str(out), *FAST)

@@ -156,6 +156,7 @@ def article_requests(paths: list[str], prefix: str) -> list[str]:
     return [path for path in paths if path.startswith(prefix)]
 
 
+@pytest.mark.crawl
 def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path):
     site = MockFeedSite()
     data = tmp_path / "data"
@@ -192,6 +193,7 @@ def test_a_site_with_only_a_feed_and_sitemaps_is_crawled_incrementally(tmp_path)
     assert sorted(record["news_id"] for record in dumped(data)) == sorted(story.news_id for story in site.recent())
 
 
+@pytest.mark.crawl
 def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     site = MockFeedSite()
     old = [story for story in site.stories if story not in site.recent()]
@@ -205,6 +207,7 @@ def test_a_date_range_reads_the_days_the_sitemaps_date(tmp_path):
     assert sorted(record["news_id"] for record in dumped(tmp_path / "data")) == sorted(story.news_id for story in old)
 
 
+@pytest.mark.crawl
 def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incrementally(tmp_path):
     data = tmp_path / "data"
     with running(MockIranSamanehServer()) as server:
@@ -221,6 +224,7 @@ def test_an_iransamaneh_site_is_detected_and_crawled_from_its_home_page_incremen
     assert article_requests(asked_again, "/fa/news/") == []
 
 
+@pytest.mark.crawl
 def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_path):
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
     html = html.replace("lib.iransamaneh_", "lib.site_").replace("news_pdate_c", "news_date").replace("news_id_c", "news_code")
@@ -234,6 +238,7 @@ def test_a_site_with_no_feed_or_sitemap_is_read_from_its_home_page_links(tmp_pat
     assert (record["news_id"], record["title"]) == ("499654", "انتخابات 96 به روایت آمار")
 
 
+@pytest.mark.crawl
 def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_path):
     with serve_pages({"/": "<html><body><a href='/about'>درباره ما</a><p>به زودی</p></body></html>"}) as server:
         result = crawl_site(server.base_url + "/", tmp_path / "data")
@@ -241,6 +246,7 @@ def test_a_home_page_that_leads_to_no_article_fails_the_run_with_the_reason(tmp_
     assert "no feed, sitemap or home-page link listed an article" in result.stderr
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("args", "message"), [
     ([], "needs an article (-a url="),
     (["-a", "url=http://a.ir/news/1234", "-a", "site_url=http://a.ir/"], "give either -a url="),
@@ -283,6 +289,7 @@ def test_an_entry_of_an_unknown_family_refuses_to_start_with_the_reason(tmp_path
     assert "the registry entry [lonely]" in result.stderr and "family must be one of" in result.stderr
 
 
+@pytest.mark.crawl
 def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_path):
     # The real IRIB News page as another IranSamaneh site might serve it: the family is still detected (its script),
     # but the family parser's body class is not there.
@@ -303,6 +310,7 @@ def test_a_variant_of_a_family_s_markup_is_completed_by_the_generic_reading(tmp_
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
 
 
+@pytest.mark.crawl
 def test_news_runs_of_different_sites_have_their_own_lock_and_folder(tmp_path):
     from crawler.state import RunLock
 
@@ -373,6 +381,7 @@ class HostileSite:
         return 404, "text/html", "<html><body>404</body></html>"
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("mode", "settings", "bound", "sitemaps", "articles"), [
     ("endless", ["DISCOVERY_MAX_SITEMAP_DEPTH=3"], "DISCOVERY_MAX_SITEMAP_DEPTH", 4, 0),
     ("many", ["DISCOVERY_MAX_SITEMAPS=20"], "DISCOVERY_MAX_SITEMAPS", 20, 0),  # undated entries: none fetched

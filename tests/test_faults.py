@@ -93,6 +93,7 @@ def fill(disk: Path, leave_kb: int) -> Path:
     return filler
 
 
+@pytest.mark.crawl
 @pytest.mark.skipif(not ROOT_USER, reason="mounting a tmpfs needs root (CI runs as root)")
 def test_a_full_disk_fails_the_run_leaves_only_complete_lines_and_the_next_run_fetches_the_rest(isna_site):
     wanted = {spec.code for spec in isna_site.site.articles_on((1402, 5, 20), (1402, 5, 22))}
@@ -171,6 +172,7 @@ def test_an_unwritable_place_under_data_refuses_the_run_in_one_line(isna_site, t
     assert len(isna_site.requests) == before
 
 
+@pytest.mark.crawl
 @pytest.mark.skipif(not ROOT_USER, reason="a read-only bind mount needs root (CI runs as root)")
 def test_data_on_a_read_only_mount_refuses_the_run_in_one_line(isna_site, tmp_path):
     data = tmp_path / "data"
@@ -185,6 +187,7 @@ def test_data_on_a_read_only_mount_refuses_the_run_in_one_line(isna_site, tmp_pa
     one_line_refusal(result, "Read-only file system")
 
 
+@pytest.mark.crawl
 def test_an_exception_in_a_pipeline_fails_the_run(isna_site, tmp_path):
     data = tmp_path / "data"
     pipelines = {"pipelines.clean.CleanPipeline": 200, "tests.faultserver.FailingPipeline": 250,
@@ -197,6 +200,7 @@ def test_an_exception_in_a_pipeline_fails_the_run(isna_site, tmp_path):
     assert ids and stored_ids(data) == set(ids)  # the others were written, and only they are claimed
 
 
+@pytest.mark.crawl
 def test_an_exception_in_a_callback_fails_the_run(isna_site, tmp_path):
     # One day's archive page fails in the crawler's own code: its articles are lost to the run, which must say so.
     data = tmp_path / "data"
@@ -223,6 +227,7 @@ def test_the_verdict_counts_every_callback_exception_as_a_loss():
 
 # -- bad input --------------------------------------------------------------------------------------------------------
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("args", "words"), [
     (["-a", "form=1402-05-20"], ["unknown option -a form=", "did you mean -a from=?", "-a to="]),
     (["-a", "url=not-a-url"], ["-a url= must be the absolute http(s) URL of an article"]),
@@ -241,6 +246,7 @@ def test_a_usage_error_is_one_line_and_exit_status_2(tmp_path, args, words):
     assert not (tmp_path / "data").exists()  # nothing was touched
 
 
+@pytest.mark.crawl
 def test_a_single_url_of_another_site_is_refused_before_anything_is_fetched(tmp_path):
     result = crawl(tmp_path / "data", "-a", "url=https://example.com/x")
     assert result.returncode == 1  # the run could give no record
@@ -248,12 +254,14 @@ def test_a_single_url_of_another_site_is_refused_before_anything_is_fetched(tmp_
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.crawl
 def test_an_unknown_option_of_a_wordpress_spider_is_a_usage_error_too(tmp_path):
     result = crawl(tmp_path / "data", "-a", "site_ur=https://example.ir", spider="wordpress")
     assert result.returncode == 2
     one_line_refusal(result, "unknown option -a site_ur=", "did you mean -a site_url=?")
 
 
+@pytest.mark.crawl
 def test_a_misspelled_spider_gets_the_closest_name_and_leaves_no_lock(tmp_path):
     result = crawl(tmp_path / "data", spider="isnaa")
     assert result.returncode == 2
@@ -261,6 +269,7 @@ def test_a_misspelled_spider_gets_the_closest_name_and_leaves_no_lock(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.crawl
 def test_gregorian_days_are_converted_and_said_so(isna_site, tmp_path):
     out = tmp_path / "out.jsonl"
     result = crawl(tmp_path / "data", "-a", f"base_url={isna_site.base_url}", "-a", "from=2023-08-11",
@@ -340,6 +349,7 @@ ARTICLE_FAULTS = [
 ]
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("fault", "args", "survives"), ARTICLE_FAULTS, ids=[case[0] for case in ARTICLE_FAULTS])
 def test_a_fault_on_one_article_page(trap, clean_day, tmp_path, fault, args, survives):
     target = day_articles()[0]
@@ -359,6 +369,7 @@ def test_a_fault_on_one_article_page(trap, clean_day, tmp_path, fault, args, sur
         assert f"could not fetch {server.base_url}/news/{target.code}" in result.stderr
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("fault", "words"), [
     ("redirect-loop", ["redirect loop, back to"]),
     ("redirect-offsite", ["redirected off the site, to http://elsewhere.example/moved/news/"]),
@@ -371,6 +382,7 @@ def test_a_refused_redirect_is_a_warning_naming_where_it_pointed(trap, tmp_path,
     assert len(warnings) == 1 and all(word in warnings[0] for word in words), warnings
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("mode", "forbidden"), [
     (["-a", "pages=1"], "/archive"),
     (DAY, "/archive"),
@@ -384,6 +396,7 @@ def test_robots_txt_that_forbids_everything_fails_the_run_with_the_reason(trap, 
     assert f"robots.txt of {host} forbids {forbidden}" in last_run(tmp_path)["exit_reason"]
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("mode", [["-a", "pages=1"], ["-a", "from=1402-05-20", "-a", "to=1402-05-20"]])
 def test_an_archive_page_that_is_an_empty_200_fails_the_run_and_counts_once(trap, tmp_path, mode):
     with faulty_site({"/archive*": "empty-200"}) as server:
@@ -393,6 +406,7 @@ def test_an_archive_page_that_is_an_empty_200_fails_the_run_and_counts_once(trap
     assert run["new_articles"] == 0 and run["failed_pages"] == run["pages"] >= 1  # failed, not also fetched
 
 
+@pytest.mark.crawl
 def test_a_date_range_whose_every_day_archive_is_empty_fails_the_run(trap, tmp_path):
     with faulty_site({"/archive*": "empty-archive"}) as server:
         result = crawl_through(trap, server, tmp_path, "-a", "from=1402-05-20", "-a", "to=1402-05-22")
@@ -400,6 +414,7 @@ def test_a_date_range_whose_every_day_archive_is_empty_fails_the_run(trap, tmp_p
     assert last_run(tmp_path)["exit_reason"].startswith("every one of the 3 day archive(s) from 1402-05-20 to 1402-05-22")
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("fault", "why"), [
     ("empty-200", "the page is empty"),
     ("garbage", "the page is not text"),
@@ -418,6 +433,7 @@ def test_a_single_article_that_gives_no_record_fails_the_run_with_the_reason(tra
 
 
 # a next link to page 1, or to its own page (which the parser used to drop, ending the listing without a word)
+@pytest.mark.crawl
 @pytest.mark.parametrize("fault", ["back-to-first-page", "next-to-itself"])
 def test_an_archive_whose_next_link_points_back_to_a_page_already_read_stops_with_a_warning(trap, tmp_path, fault):
     with faulty_site({"/archive?pi=2&ms=0": fault}) as server:
@@ -427,6 +443,7 @@ def test_an_archive_whose_next_link_points_back_to_a_page_already_read_stops_wit
     assert [path for path in server.requests if path.startswith("/archive")] == ["/archive?pi=1&ms=0", "/archive?pi=2&ms=0"]
 
 
+@pytest.mark.crawl
 def test_an_article_page_larger_than_the_bound_is_skipped_with_a_warning_and_counted(trap, tmp_path):
     target = day_articles()[0]
     with faulty_site({"/news/" + target.code + "*": "oversized"}) as server:  # 3 MB, under DOWNLOAD_MAXSIZE
@@ -438,6 +455,7 @@ def test_an_article_page_larger_than_the_bound_is_skipped_with_a_warning_and_cou
     assert dump_ids(tmp_path) and target.code not in dump_ids(tmp_path)
 
 
+@pytest.mark.crawl
 def test_endless_pagination_stops_at_the_page_budget(trap, tmp_path):
     with faulty_site({"/archive?pi=*": "endless-pages"}) as server:
         result = crawl_through(trap, server, tmp_path, "-a", "pages=3")
@@ -452,6 +470,7 @@ def latest(trap, server, data: Path) -> subprocess.CompletedProcess:
     return crawl_through(trap, server, data)
 
 
+@pytest.mark.crawl
 def test_an_article_lost_to_a_passing_fault_is_fetched_by_the_next_run(trap, tmp_path):
     target = MockSite().newest_first()[1]
     with faulty_site({f"/news/{target.code}*": "503"}) as server:
@@ -467,6 +486,7 @@ def test_an_article_lost_to_a_passing_fault_is_fetched_by_the_next_run(trap, tmp
     assert "trying again 1 article(s) that earlier runs could not store" in second.stderr
 
 
+@pytest.mark.crawl
 def test_an_article_that_keeps_failing_is_tried_a_bounded_number_of_times_then_given_up(trap, tmp_path):
     target = MockSite().newest_first()[1]
     with faulty_site({f"/news/{target.code}*": "empty-200"}) as server:
@@ -482,6 +502,7 @@ def test_an_article_that_keeps_failing_is_tried_a_bounded_number_of_times_then_g
     assert all(run.returncode == 0 for run in runs)
 
 
+@pytest.mark.crawl
 def test_a_rejected_record_is_tried_again_by_the_next_run(trap, tmp_path):
     target = MockSite().newest_first()[1]
     with faulty_site({}) as server:
@@ -493,6 +514,7 @@ def test_a_rejected_record_is_tried_again_by_the_next_run(trap, tmp_path):
     assert dump_ids(tmp_path).count(target.code) == 1
 
 
+@pytest.mark.crawl
 def test_an_archive_item_dated_in_the_future_does_not_move_the_coverage_watermark(trap, tmp_path):
     from crawler.dates import jalali_to_tehran
     from tests.mocksite.site import later_articles
@@ -527,6 +549,7 @@ XML_ATTACK = """<?xml version="1.0" encoding="UTF-8"?>
 ]>"""
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("route", ["feed", "sitemap"])
 def test_xxe_and_entity_bombs_in_feeds_and_sitemaps_are_harmless(trap, tmp_path, route):
     from tests.mockwp.site import MockWordPress, MockWordPressServer

@@ -84,6 +84,7 @@ def assert_opened_cleanly(report: Path, screenshot: Path | None = None) -> list[
     return opened.charts
 
 
+@pytest.mark.crawl
 @pytest.mark.chromium
 def test_the_report_of_the_mock_sites_crawl_opens_in_chromium_with_every_chart_drawn(tmp_path):
     make_demo_data(tmp_path / "data")
@@ -293,6 +294,7 @@ def test_the_snapshot_as_csv_opens_right_in_a_spreadsheet(tmp_path):
     assert "Image(" not in raw.decode("utf-8-sig") and first["kicker"] in ("", records["revised"]["kicker"])
 
 
+@pytest.mark.crawl
 def test_the_report_of_a_first_day_of_crawls_is_true_and_draws_in_chromium(tmp_path):
     # What a user's first day leaves: latest news of a site (articles of the last two days), a WordPress site whose
     # posts are years old, one 2017 article asked for by URL, and an export. Before: the WordPress runs were

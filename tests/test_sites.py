@@ -225,6 +225,7 @@ def crawl_irinn(server, tmp_path: Path, *args: str) -> Ran:
     return scrapy_crawl("irinn", "-a", f"base_url={server.base_url}", "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST, *args)
 
 
+@pytest.mark.crawl
 def test_an_iransamaneh_site_s_latest_news_are_crawled_incrementally(tmp_path):
     with running(MockIranSamanehServer()) as server:
         first = crawl_irinn(server, tmp_path)
@@ -240,6 +241,7 @@ def test_an_iransamaneh_site_s_latest_news_are_crawled_incrementally(tmp_path):
     assert not [path for path in asked_again if path.startswith("/fa/news/")]  # stored articles are not asked for
 
 
+@pytest.mark.crawl
 def test_one_iransamaneh_article_by_url_is_its_expected_record(tmp_path):
     out = tmp_path / "one.jsonl"
     with running(MockIranSamanehServer()) as server:
@@ -253,6 +255,7 @@ def test_one_iransamaneh_article_by_url_is_its_expected_record(tmp_path):
         {key: value for key, value in wanted.items() if key != "crawled_at"}
 
 
+@pytest.mark.crawl
 def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_path):
     result = scrapy_crawl("irinn", "-a", "from=1396-02-28", "-s", f"DATA_DIR={tmp_path}")
     assert result.returncode == 2
@@ -377,6 +380,7 @@ def crawl_news_article(url: str, tmp_path: Path) -> tuple[Ran, list[dict]]:
     return result, records
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("expected", STORED, ids=[f"{path.parent.name}/{path.name.split('.')[0]}" for path in STORED])
 def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(tmp_path, expected):
     key, response = stored_response(expected)
@@ -398,6 +402,7 @@ def test_scrapy_crawl_news_reads_any_article_by_its_url_with_no_registry_entry(t
         assert "1 without a date" in result.stderr
 
 
+@pytest.mark.crawl
 def test_an_article_asked_for_by_url_whose_record_is_rejected_fails_the_run(tmp_path):
     # The ensani page with its title and abstract emptied: no headline, no text a record may have.
     _, response = stored_response(FIXTURES / "ensani" / "ensani_content_326173_fetched2017-05-23.expected.json")
@@ -411,6 +416,7 @@ def test_an_article_asked_for_by_url_whose_record_is_rejected_fails_the_run(tmp_
     assert "gave no valid record" in result.stderr and "title: missing" in result.stderr
 
 
+@pytest.mark.crawl
 def test_scrapy_crawl_news_on_a_page_of_no_known_family_uses_the_generic_parser(tmp_path):
     # The IRIB article without what tells IranSamaneh apart: a site on a CMS of its own.
     html = (FIXTURES / "irinn" / "irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")

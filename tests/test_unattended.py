@@ -65,6 +65,7 @@ def newest_articles(server: MockIsnaServer, pages: int) -> set[str]:
     return {spec.code for spec in listing if spec.is_article}
 
 
+@pytest.mark.crawl
 def test_two_runs_in_a_row_write_each_article_once_and_the_second_is_cheap(site, tmp_path):
     data = tmp_path / "data"
     first = run(site, data)
@@ -89,6 +90,7 @@ def test_two_runs_in_a_row_write_each_article_once_and_the_second_is_cheap(site,
     assert "exit 0: healthy" in second.stderr
 
 
+@pytest.mark.crawl
 def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data).returncode == 0
@@ -103,6 +105,7 @@ def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(si
     assert set(article_ids(all_records(data))) == first_ids | {spec.code for spec in fresh}
 
 
+@pytest.mark.crawl
 def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data).returncode == 0
@@ -116,6 +119,7 @@ def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
     assert len(article_ids(records)) == len(set(article_ids(records)))
 
 
+@pytest.mark.crawl
 def test_a_changed_article_is_written_again_as_a_new_revision(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data, "-a", "from=1402-05-24", "-a", "to=1402-05-24").returncode == 0
@@ -131,6 +135,7 @@ def test_a_changed_article_is_written_again_as_a_new_revision(site, tmp_path):
     assert log["revisions"] == 1 and log["new_articles"] == 0 and log["already_stored"] >= 3
 
 
+@pytest.mark.crawl
 def test_resuming_a_backfill_is_the_same_command_again(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-21").returncode == 0
@@ -198,6 +203,7 @@ def test_a_second_run_while_one_is_running_refuses_and_touches_nothing(tmp_path)
         slow.server_close()
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("layout", "named"), [
     ("redesigned", ["title on", "body on", "published_at on", "news_id on"]),
     ("no-dates", ["published_at on"]),
@@ -299,6 +305,7 @@ def test_a_run_killed_while_it_recovers_a_killed_run_s_file_loses_nothing_and_wr
         assert set(ids) >= {record["news_id"] for record in real}
 
 
+@pytest.mark.crawl
 def test_a_crawl_with_jobdir_pauses_state_where_scrapy_keeps_it_and_runs_healthy(site, tmp_path):
     data, job = tmp_path / "data", tmp_path / "job"
     result = run(site, data, "-a", "from=1402-05-20", "-a", "to=1402-05-20", "-s", f"JOBDIR={job}")

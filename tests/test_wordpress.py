@@ -53,6 +53,7 @@ def check_post(record: dict, post: Post) -> None:
         assert junk not in record["body"]
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("rest", ["on", "off", "rest_route", "no-embed"])
 def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -69,6 +70,7 @@ def test_every_post_exactly_once_with_clean_fields_whatever_the_route(tmp_path, 
         assert "?rest_route=" in log or "rest (rest_route)" in log
 
 
+@pytest.mark.crawl
 def test_both_routes_give_the_same_records(tmp_path):
     results = {}
     for rest in ("on", "off"):
@@ -84,6 +86,7 @@ def test_both_routes_give_the_same_records(tmp_path):
             key: value for key, value in other.items() if key != "crawled_at"}, news_id
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("rest", ["on", "off"])
 def test_date_range_on_both_routes(tmp_path, rest):
     with running(serve(rest)) as server:
@@ -139,12 +142,14 @@ def test_shipped_registry_selectors_are_all_usable():
         parser_for(registered_site(key))  # raises SiteEntryError for an entry that cannot be used
 
 
+@pytest.mark.crawl
 def test_shipped_provincial_spiders_run_against_a_mirror(tmp_path):
     with running(serve("on")) as server:
         records, _ = crawl(tmp_path, "nazirkerman", "-a", f"site_url={server.base_url}", "-a", "from=1402-05-25")
     assert records and {(record["site"], record["province"]) for record in records} == {("nazirkerman", "کرمان")}
 
 
+@pytest.mark.crawl
 def test_incremental_runs_skip_stored_posts(tmp_path):
     with running(serve("on")) as server:
         command = ["wordpress", "-a", f"site_url={server.base_url}/", "-s", f"DATA_DIR={tmp_path}", *FAST]
@@ -161,6 +166,7 @@ def test_incremental_runs_skip_stored_posts(tmp_path):
         (len(server.site.posts), 0, 0), (0, len(server.site.posts), 0)]  # stored posts: listed, not fetched again
 
 
+@pytest.mark.crawl
 def test_missing_site_url_is_a_clear_error(tmp_path):
     result = scrapy_crawl("wordpress", "-s", f"DATA_DIR={tmp_path}")
     assert result.returncode == 2  # a usage error
