@@ -4,7 +4,7 @@ real article page of tests/fixtures/irinn with that article's id (the stored art
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.helpers import ROOT
 from tests.serving import LoopbackServer, PageHandler
@@ -27,6 +27,24 @@ def article_page(news_id: str) -> str:
     return ARTICLE.replace(ARTICLE_ID, news_id).replace(ARTICLE_ID.translate(PERSIAN), news_id.translate(PERSIAN))
 
 
+# Day archives, for a registry entry that names them (crawler/sites/iransamaneh.py day_archive): the family's real
+# archive is not stored, so this one is the mock's own, IRIB News's link markup in pages of ARCHIVE_PAGE_SIZE.
+ARCHIVE_PATH = "/fa/archive?from_date={year}/{month:02d}/{day:02d}&to_date={year}/{month:02d}/{day:02d}&p={page}"
+ARCHIVE_DAY = "1396/02/28"  # the day of the stored article, which every article page of the mock is
+ARCHIVE_PAGE_SIZE = 20
+
+
+def archive_page(query: dict[str, str]) -> str:
+    """A day's archive page: the links of the home page on the stored article's day (and its time, «22:57»), nothing
+    on other days or past the last page."""
+    number = int(query.get("p", "1"))
+    ids = listed_ids() if query.get("from_date") == ARCHIVE_DAY else []
+    shown = ids[(number - 1) * ARCHIVE_PAGE_SIZE:number * ARCHIVE_PAGE_SIZE]
+    links = "".join(f'<li><a class="title5" href="/fa/news/{news_id}/x" title="22:57 - {ARCHIVE_DAY.translate(PERSIAN)}">'
+                    f"خبر {news_id}</a></li>" for news_id in shown)
+    return f'<html><body><ul class="news_list">{links}</ul></body></html>'
+
+
 class MockIranSamanehServer(LoopbackServer):
     def __init__(self, port: int = 0):
         super().__init__(_Handler, port)
@@ -46,5 +64,8 @@ class _Handler(PageHandler):
             self._send(200, "text/plain", "User-agent: *\nDisallow: /fa/search\n")
         elif match:
             self._send(200, "text/html; charset=UTF-8", article_page(match.group(1)))
+        elif path == "/fa/archive":
+            query = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
+            self._send(200, "text/html; charset=UTF-8", archive_page(query))
         else:
             self._send(404, "text/html; charset=UTF-8", "<html><body>404</body></html>")

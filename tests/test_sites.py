@@ -260,6 +260,31 @@ def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_p
     result = scrapy_crawl("irinn", "-a", "from=1396-02-28", "-s", f"DATA_DIR={tmp_path}")
     assert result.returncode == 2
     assert "the day archives of" in result.stderr and "are not known yet" in result.stderr
+    assert "day_archive = " in result.stderr  # and how to name them
+
+
+@pytest.mark.subprocess
+def test_a_date_range_on_iransamaneh_reads_the_day_archives_its_registry_entry_names(tmp_path):
+    from tests.mockiransamaneh import ARCHIVE_PAGE_SIZE, ARCHIVE_PATH
+
+    registry_file = tmp_path / "sites.toml"  # the shipped entry, with its day archives named
+    registry_file.write_text('[irinn]\nname = "شبکه خبر"\nfamily = "iransamaneh"\nbase_url = "https://www.irinn.ir"\n'
+                             f'hosts = ["www.irinn.ir", "irinn.ir"]\nday_archive = "{ARCHIVE_PATH}"\n', encoding="utf-8")
+    with running(MockIranSamanehServer()) as server:
+        result = scrapy_crawl("irinn", "-a", f"base_url={server.base_url}", "-a", "from=1396-02-27", "-a", "to=1396-02-28",
+                              "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST, env={"PERSIAN_NEWS_SITES": str(registry_file)},
+                              process=True)
+        archive = [path for path in server.requests if path.startswith("/fa/archive")]
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for path in (tmp_path / "data" / "irinn").glob("irinn-*.jsonl")
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(record["news_id"] for record in records) == sorted(listed_ids())  # every article of the day, once
+    assert {record["published_jalali"] for record in records} == {"1396-02-28T22:57"}
+    pages = -(-len(listed_ids()) // ARCHIVE_PAGE_SIZE)
+    # 1396-02-27: one empty page; 1396-02-28: its pages, and the empty one after them that ends the day
+    assert sorted(archive) == sorted([ARCHIVE_PATH.format(year=1396, month=2, day=27, page=1)] + [
+        ARCHIVE_PATH.format(year=1396, month=2, day=28, page=number) for number in range(1, pages + 2)])
+    assert "archive 1396-02-27 page 1: no article items" in result.stderr
 
 
 # -- any site: detection and the generic parser -------------------------------------------------------------------------

@@ -72,7 +72,13 @@ class IranSamanehParser(FamilyParser):
     article_path = r"^/(?:[a-z]{2}/)?news/(\d+)(?:/|$)"  # /fa/news/<id>/<slug>; photo and video pages are elsewhere
     non_article_paths = (r"^/(?:[a-z]{2}/)?(?:photos|videos|media|gallery)/",)
 
-    FACTS = ("home_path", "article_path", "non_article_paths")
+    # A day's archive, when a registry entry names it: a URL with {year}, {month}, {day} and {page} (format fields,
+    # so "{month:02d}" pads), read with listing_link; -a from/to is refused without it. The family's own archive
+    # (/fa/archive) is not known from a stored page yet, so no default is guessed.
+    day_archive: str | None = None
+    max_archive_pages = 50  # safety stop: no day has more archive pages than this
+
+    FACTS = ("home_path", "article_path", "non_article_paths", "day_archive", "max_archive_pages")
 
     def __init__(self, site: Site):
         super().__init__(site)

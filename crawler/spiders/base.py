@@ -25,6 +25,7 @@ from crawler import counters
 from crawler.dates import (
     TEHRAN,
     DateParseError,
+    jalali_days,
     jalali_to_tehran,
     parse_day_argument,
     tehran_jalali_day,
@@ -419,6 +420,8 @@ class SiteSpider(NewsSpider):
         self._requested_ids: set[str] = set()
         self._listed = 0  # articles any listing gave (new or already stored)
         self._discovered = 0  # article requests the listings made (DISCOVERY_MAX_ARTICLES)
+        self._day_listed: dict[str, set[str]] = {}  # per day of a from/to crawl: the articles its archive pages listed
+        self._days_done: set[str] = set()
 
     def find_site(self) -> Site:
         """The site this run crawls: the registry's entry `site_key`."""
@@ -465,12 +468,67 @@ class SiteSpider(NewsSpider):
             self.logger.info("fetching one article: %s", self.article_url)
             yield Request(self.local_url(self.article_url), callback=self.parse_article, errback=self.on_error)
             return
+        if self.first_day and getattr(self.parser, "day_archive", None):
+            for request in self.day_archive_requests():
+                yield request
+            return
         for request in self.latest_requests():
             yield request
 
     def latest_requests(self) -> Iterator[Request]:
         """Where the latest news of the site are listed (the family's spider says)."""
         raise NotImplementedError
+
+    # -- day archives named in the site's facts: day_archive, a URL with {year} {month} {day} {page} -----------------
+
+    def day_archive_requests(self) -> Iterator[Request]:
+        """The first page of each day's archive of the -a from/to range."""
+        days = jalali_days(self.first_day, self.last_day)
+        self.crawler.stats.set_value(counters.PROGRESS_DAYS_TOTAL, len(days))
+        self.logger.info("archive crawl of %d Jalali day(s), %s to %s", len(days), str(self.first_day),
+                         str(self.last_day))
+        for day in days:
+            yield self._day_page(day, 1)
+
+    def _day_page(self, day: jdatetime.date, page: int, url: str | None = None) -> Request:
+        url = url or self.base_url + self.parser.day_archive.format(year=day.year, month=day.month, day=day.day,
+                                                                     page=page)
+        return Request(url, callback=self.parse_day_archive, errback=self.on_error,
+                       cb_kwargs={"day": day, "page": page})
+
+    def parse_day_archive(self, response: Response, day: jdatetime.date, page: int) -> Iterator[Request]:
+        """One page of a day's archive: its articles of the range, then its next page (the page's own next link, or
+        the template's next number) until a page lists nothing new, lists only earlier days, or the day's page limit
+        (max_archive_pages) is reached."""
+        where = f"archive {day!s} page {page}"
+        if self.not_html(response):
+            return
+        listing = self.parser.listing(response.selector, response.url, page)
+        entries = [dataclasses.replace(entry, url=self.local_url(entry.url)) for entry in listing.articles]
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
+        seen = self._day_listed.setdefault(str(day), set())
+        fresh = [entry for entry in entries if (entry.news_id or entry.url) not in seen]
+        seen.update(entry.news_id or entry.url for entry in entries)
+        if not fresh:
+            if page == 1:
+                self.crawler.stats.inc_value(counters.ARCHIVE_DAYS_EMPTY)
+                self.logger.warning("%s: no article items (%s)", where, response.url)
+            self._day_done(day)
+            return
+        yield from self.listed(where, fresh, windowed=True)
+        older = [entry for entry in fresh if entry.listed_at is not None and tehran_jalali_day(entry.listed_at) < day]
+        limit = getattr(self.parser, "max_archive_pages", 50)
+        if older or page >= limit:
+            if not older:
+                self.logger.warning("%s: stopping at the limit of %d archive pages", where, limit)
+            self._day_done(day)
+            return
+        yield self._day_page(day, page + 1, self.local_url(listing.next_url) if listing.next_url else None)
+
+    def _day_done(self, day: jdatetime.date) -> None:
+        if str(day) not in self._days_done:
+            self._days_done.add(str(day))
+            self.crawler.stats.inc_value(counters.PROGRESS_DAYS_DONE)
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         yield from self.records_from(response, self.parser.article)

@@ -4,8 +4,9 @@ Two modes, chosen by spider arguments:
   (none)                         the latest news: the articles the home page links (about 80 on IRIB News);
   -a url=ARTICLE_URL             exactly that article.
   -a base_url=http://host:port   sends every request to that host instead of the site's own (mirrors, tests).
-The family's day archives (/fa/archive) are not known from a stored page yet, so -a from/to is refused with the
-reason rather than guessed. Reading pages is the family parser's job (crawler/sites/iransamaneh.py).
+  -a from=YYYY-MM-DD [-a to=...] every article of those Jalali days, from each day's archive, when the registry entry
+                                 names it (day_archive); the family's own is not known from a stored page yet, so
+                                 without it -a from/to is refused with the reason rather than guessed. Reading pages is the family parser's job (crawler/sites/iransamaneh.py).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ class IranSamanehSpider(SiteSpider):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        if self.first_day:
+        if self.first_day and not self.parser.day_archive:
             raise UsageError(f"-a from/to: the day archives of {self.site.name} ({self.site.family}) are not known yet; "
-                             "crawl the latest news (no -a) or one article (-a url=)")
+                             "crawl the latest news (no -a) or one article (-a url=), or name them in its registry "
+                             "entry: day_archive = \"/path?date={year}/{month:02d}/{day:02d}&page={page}\"")
 
     def latest_requests(self) -> Iterator[Request]:
         self.logger.info("latest news: the articles the home page links")
