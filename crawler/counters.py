@@ -4,7 +4,8 @@ the progress line and the runs log read them. One name each, defined here, so th
 not a counter nobody reads. This module imports nothing of the crawler: every part may import it.
 """
 
-ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already stored
+ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already stored (or skipped before, below)
+ARCHIVE_SKIPPED_BEFORE = "archive/skipped_before"  # listed pages earlier runs found to be no article: not fetched
 ARCHIVE_DAYS_EMPTY = "archive/days_empty"  # day archives that listed nothing
 ARCHIVE_EMPTY_LATEST = "archive/empty_latest"  # a latest-news listing with no article (a redesign)
 ARCHIVE_PAGES = "archive/pages"  # listing pages read (archives, home pages, feeds, sitemaps)

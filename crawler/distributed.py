@@ -56,7 +56,7 @@ TAKE_AT_ONCE = 8
 # (the engine asks after every response; each look is a round trip).
 EMPTY_QUEUE_PAUSE = 0.1
 # Counters summed over the workers for the whole run's line.
-SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "rejected",
+SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "skipped_before", "rejected",
           "skipped_pages", "retried", "to_retry", "given_up", "recovered", "claimed_elsewhere")
 
 

@@ -121,6 +121,17 @@ class IncrementalOutput:
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
         return self.store.stored_among(site, keys)
 
+    def skipped_among(self, site: str, keys: list[str]) -> set[str]:
+        return self.store.skipped_among(site, keys)
+
+    def remember_skipped(self, site: str, key: str, reason: str) -> None:
+        """This page is no article: later runs do not fetch it again (its retry, if any, is forgotten)."""
+        try:
+            self.store.skip(site, key, reason, utc_now_iso())
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+        self.forget_failure(site, key)
+
     # -- the records written: on disk, then in the store -------------------------------------------------------------
 
     def stored_entry(self, site: str, key: str) -> StoredArticle | None:

@@ -245,7 +245,9 @@ class RunVerdict:
                 self.run_name, whole["run_id"], whole.get("workers", 0), whole.get("new_articles", 0),
                 whole.get("pages", 0), whole.get("failed_pages", 0), whole["exit_reason"])
         summary = (f"{self.run_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
-                   f"{record['already_stored']} already stored, {record['rejected']} rejected, "
+                   f"{record['already_stored']} already stored, "
+                   + (f"{skipped} known from earlier runs to be no article, " if (skipped := record['skipped_before']) else "")
+                   + f"{record['rejected']} rejected, "
                    f"{record['date_missing']} without a date, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
                    f"{record['pages']} pages ({record['failed_pages']} failed) in {record['seconds']:.1f} s"
@@ -276,7 +278,9 @@ class RunVerdict:
                              else stats.get("item_scraped_count", 0)),
             "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
             # articles a listing named that were stored already (not fetched), and records fetched again unchanged
-            "already_stored": stats.get(counters.ARCHIVE_ALREADY_STORED, 0) + stats.get(counters.RECORDS_ALREADY_STORED, 0),
+            "already_stored": max(0, stats.get(counters.ARCHIVE_ALREADY_STORED, 0) - stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0))
+                              + stats.get(counters.RECORDS_ALREADY_STORED, 0),
+            "skipped_before": stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),
             "date_missing": stats.get(counters.RECORDS_DATE_MISSING, 0),
             "bounds_hit": {key.rpartition("/")[2]: count for key, count in stats.items()

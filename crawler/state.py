@@ -280,6 +280,9 @@ class SeenStore:
         CREATE TABLE IF NOT EXISTS retries (
             site TEXT NOT NULL, key TEXT NOT NULL, url TEXT NOT NULL, listed_at TEXT, attempts INTEGER NOT NULL,
             reason TEXT, updated_at TEXT NOT NULL, gave_up INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, key));
+        CREATE TABLE IF NOT EXISTS skipped (
+            site TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL, skipped_at TEXT NOT NULL,
+            PRIMARY KEY (site, key));
     """
 
     def __init__(self, path: Path):
@@ -319,6 +322,21 @@ class SeenStore:
                                     (site, *chunk)).fetchall()
             found.update(row[0] for row in rows)
         return found
+
+    def skipped_among(self, site: str, keys: list[str]) -> set[str]:
+        """The keys of ``keys`` whose pages earlier runs found to be no article (a photo page, an advertorial)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._db.execute(f"SELECT key FROM skipped WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
+                                    (site, *chunk)).fetchall()
+            found.update(row[0] for row in rows)
+        return found
+
+    def skip(self, site: str, key: str, reason: str, now: str) -> None:
+        """Remember that this page is no article (why), so that later runs do not fetch it again."""
+        self._write("INSERT INTO skipped (site, key, reason, skipped_at) VALUES (?, ?, ?, ?) ON CONFLICT (site, key) "
+                    "DO UPDATE SET reason = excluded.reason, skipped_at = excluded.skipped_at", (site, key, reason, now))
 
     def count(self, site: str) -> int:
         return self._db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
@@ -397,6 +415,8 @@ class Store(Protocol):
     def get(self, site: str, key: str) -> StoredArticle | None: ...
     def has(self, site: str, key: str) -> bool: ...
     def stored_among(self, site: str, keys: list[str]) -> set[str]: ...
+    def skipped_among(self, site: str, keys: list[str]) -> set[str]: ...
+    def skip(self, site: str, key: str, reason: str, now: str) -> None: ...
     def count(self, site: str) -> int: ...
     def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None: ...
     def transaction(self) -> contextlib.AbstractContextManager: ...

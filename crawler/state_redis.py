@@ -183,6 +183,18 @@ class RedisStore:
             values = self.client.hmget(self._key("articles", site), keys)
         return {key for key, value in zip(keys, values, strict=True) if value is not None}
 
+    def skipped_among(self, site: str, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        with storage_errors(self.url):
+            values = self.client.hmget(self._key("skipped", site), keys)
+        return {key for key, value in zip(keys, values, strict=True) if value is not None}
+
+    def skip(self, site: str, key: str, reason: str, now: str) -> None:
+        entry = json.dumps({"reason": reason, "skipped_at": now}, ensure_ascii=False)
+        with storage_errors(self.url):
+            self.client.hset(self._key("skipped", site), key, entry)
+
     def count(self, site: str) -> int:
         with storage_errors(self.url):
             return int(self.client.hlen(self._key("articles", site)))

@@ -47,6 +47,16 @@ def test_which_of_a_listing_s_articles_are_stored_is_one_question(store):
     assert store.stored_among("isna", many) == {"id:1", "id:3"}
 
 
+def test_a_page_found_to_be_no_article_is_remembered_apart_from_the_articles(store):
+    store.skip("isna", "id:9", "photo page (nastooh:newsType), not a text article", "2024-01-01T07:00:00Z")
+    store.skip("isna", "id:9", "photo page (nastooh:newsType), not a text article", "2024-01-02T07:00:00Z")  # again: once
+    store.put("isna", "id:1", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    keys = ["id:1", "id:9", "id:10"]
+    assert store.skipped_among("isna", keys) == {"id:9"} and store.stored_among("isna", keys) == {"id:1"}
+    assert store.skipped_among("tabnak", keys) == set() and store.skipped_among("isna", []) == set()
+    assert store.count("isna") == 1 and not store.has("isna", "id:9")  # no article: not counted as one
+
+
 def test_failures_are_counted_listed_oldest_first_given_up_and_forgotten(store):
     assert store.note_failure("isna", "id:2", "https://x/2", "2024-01-01T10:00:00+03:30", "HTTP 500", "2024-01-01T07:00:00Z") == 1
     assert store.note_failure("isna", "id:3", "https://x/3", None, "timeout", "2024-01-01T07:05:00Z") == 1

@@ -106,6 +106,26 @@ def test_articles_published_between_runs_are_exactly_what_the_next_run_writes(si
 
 
 @pytest.mark.crawl
+def test_a_page_that_is_no_article_is_fetched_once_not_by_every_run(site, tmp_path):
+    # The mock's photo page and advertorial (1402052213001, 1402052299999, on 1402-05-22) are listed in the archive:
+    # before, every run fetched them again.
+    data = tmp_path / "data"
+    days = ["-a", "from=1402-05-22", "-a", "to=1402-05-22"]
+    first = run(site, data, *days)
+    assert first.returncode == 0 and "photo page (nastooh:newsType), not a text article" in first.stderr
+    photo = [path for path in site.requests if path.startswith("/news/1402052213001/")]
+    assert len(photo) == 1
+    site.requests.clear()
+    second = run(site, data, "-a", "from=1402-05-21", "-a", "to=1402-05-22")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert not [path for path in site.requests if path.startswith(("/news/1402052213001/", "/news/1402052299999/"))]
+    assert "2 known from earlier runs to be no article" in second.stderr  # remembered, not fetched
+    assert runs_log(data)[-1]["skipped_before"] == 2
+    again = run(site, data, *days, "-a", "refresh=1")  # a refresh looks at every page again
+    assert again.returncode == 0 and [path for path in site.requests if path.startswith("/news/1402052213001/")]
+
+
+@pytest.mark.crawl
 def test_after_a_gap_the_run_pages_back_until_it_has_caught_up(site, tmp_path):
     data = tmp_path / "data"
     assert run(site, data).returncode == 0

@@ -151,7 +151,12 @@ class NewsSpider(scrapy.Spider):
         query, or one round trip to Redis."""
         if not self.incremental or self.refresh:
             return set()
-        return self.incremental.stored_among(site, keys)
+        stored = self.incremental.stored_among(site, keys)
+        # pages earlier runs found to be no article (photo and video pages, advertorials) are not fetched again either
+        skipped = self.incremental.skipped_among(site, [key for key in keys if key not in stored])
+        if skipped:
+            self.crawler.stats.inc_value(counters.ARCHIVE_SKIPPED_BEFORE, len(skipped))
+        return stored | skipped
 
     # -- accounting ----------------------------------------------------------------------------------------------
 
@@ -295,7 +300,10 @@ class NewsSpider(scrapy.Spider):
             return
         except NotAnArticle as reason:
             self.skip(response.url, str(reason))
-            self.article_settled(response.meta)
+            if self.incremental and response.meta.get("article"):
+                self.incremental.remember_skipped(*response.meta["article"], str(reason))
+            else:
+                self.article_settled(response.meta)
             return
         except Exception as error:  # an extractor bug must cost one page, never the run
             self.logger.exception("the extractor failed on %s", response.url)
