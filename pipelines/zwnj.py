@@ -33,6 +33,7 @@ import logging
 import os
 import pickle
 import re
+import time
 import tomllib
 from collections import Counter
 from functools import cache
@@ -108,6 +109,9 @@ def _decided(joined: int, spaced: int, share: float) -> bool:
     return joined >= MIN_JOINED and joined >= share * (joined + spaced)
 
 
+CACHE_KEEP_DAYS = 30  # a cached lexicon of another version that no process loaded for this long is removed
+
+
 def cache_path() -> Path:
     """Where the built lexicon is kept: PERSIAN_NEWS_CACHE, else $XDG_CACHE_HOME or ~/.cache, then
     persian-news-crawler/. The name carries hazm's version and a hash of this module and the rules file, so a
@@ -131,6 +135,16 @@ def _write_cache(path: Path, state: dict) -> None:
         os.replace(temporary, path)
     except OSError as error:
         logger.info("could not cache the ZWNJ lexicon at %s: %s", path, error)
+        return
+    # Lexicons of other versions (another checkout's, or this one's before an update) that no process has loaded for
+    # CACHE_KEEP_DAYS go: each is a few MB, and every change to the rules leaves one behind.
+    stale = time.time() - CACHE_KEEP_DAYS * 86400
+    for other in path.parent.glob("zwnj-lexicon-*.pickle"):
+        try:
+            if other != path and other.stat().st_mtime < stale:
+                other.unlink()
+        except OSError:
+            pass
 
 
 class ZwnjRestorer:
@@ -236,7 +250,11 @@ class ZwnjRestorer:
                 restorer = cls.__new__(cls)
                 restorer.__dict__.update(pickle.load(handle))
                 restorer.forget()
-                return restorer
+            try:
+                os.utime(path)  # in use: kept while other versions' lexicons age out (_write_cache)
+            except OSError:
+                pass
+            return restorer
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             pass  # no cache yet, or an unreadable one: build
         restorer = cls._build_from_hazm()

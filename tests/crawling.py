@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest_twisted
 from scrapy.cmdline import ScrapyArgumentParser

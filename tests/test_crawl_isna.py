@@ -8,9 +8,7 @@ under test.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from crawler.run import RunVerdict
 from tests.conftest import crawl_in_process, project_settings
 from tests.crawling import Ran, scrapy_crawl
-from tests.helpers import FAST, ROOT, SCRAPY, letters
+from tests.helpers import FAST, ROOT, letters
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import (
     REAL_ARTICLE_CODE,

@@ -5,8 +5,6 @@ article, as JSON Lines and as Parquet that DuckDB reads with the record's types)
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 

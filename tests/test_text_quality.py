@@ -3,9 +3,9 @@ and the real ISNA pages (tests/fixtures; see README.md there)."""
 
 import dataclasses
 import json
+import os
 import re
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -401,10 +401,16 @@ def test_the_zwnj_lexicon_is_cached_on_disk_and_rebuilt_when_unreadable(tmp_path
             assert getattr(loaded, table) == getattr(built, table), table
         words = ["ظرفیتها", "میکنند", "سهشنبه", "حسنزاده", "بزرگراه", "اینکه"]
         assert [loaded.restore_word(word) for word in words] == [built.restore_word(word) for word in words]
+        # other versions' lexicons: one no process has loaded for longer than the cache keeps them, one in use lately
+        old, recent = tmp_path / "zwnj-lexicon-0000000000000000.pickle", tmp_path / "zwnj-lexicon-1111111111111111.pickle"
+        for other, days in ((old, zwnj.CACHE_KEEP_DAYS + 1), (recent, 1)):
+            other.write_bytes(b"another version")
+            os.utime(other, (time.time() - days * 86400,) * 2)
         path.write_bytes(b"not a pickle")
         from_hazm.cache_clear()
         rebuilt = zwnj.ZwnjRestorer.from_hazm()
         assert rebuilt.fused == built.fused
         assert path.read_bytes() != b"not a pickle"  # written again
+        assert not old.exists() and recent.exists()  # the stale one went, with the new one written
     finally:
         from_hazm.cache_clear()
