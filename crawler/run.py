@@ -132,6 +132,52 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
     return Verdict(EXIT_OK, "healthy")
 
 
+def run_problem(stats: dict[str, Any], unsettled: list[tuple[str, str]]) -> str | None:
+    """Why a run failed although no page failed too often, from the facts the spider stated in the stats: a single
+    article that gave no record, articles left to another worker of a shared run that stopped without writing them
+    (``unsettled``), a date range whose every day archive listed nothing (a redesign or a block, not a quiet week), a
+    home page that led to no article. None when there is none."""
+    article_url = stats.get(counters.RUN_ARTICLE_URL)
+    extracted = stats.get(counters.ARTICLES_EXTRACTED, 0)
+    if article_url and not extracted:
+        return f"-a url={article_url} gave no record ({stats.get(counters.RUN_LAST_PROBLEM) or 'see the log'})"
+    if article_url and stats.get(counters.RECORDS_REJECTED, 0) >= extracted:
+        return (f"-a url={article_url} gave no valid record: "
+                f"{stats.get(counters.RECORDS_REJECTED_EXAMPLE) or 'see the rejects file'}")
+    if unsettled:
+        return (f"{len(unsettled)} article(s) left to another worker of the shared run were not stored by it (it "
+                f"stopped holding them: {', '.join(key for _, key in unsettled[:5])}); the next run fetches them")
+    days = stats.get(counters.PROGRESS_DAYS_TOTAL) or 0
+    if days and stats.get(counters.ARCHIVE_DAYS_EMPTY, 0) >= days and not extracted:
+        return (f"every one of the {days} day archive(s) from {stats.get(counters.RUN_DAYS)} listed no articles (has "
+                "the list layout changed, or is the crawler blocked?)")
+    home = stats.get(counters.RUN_HOME_READ)
+    if home and not article_url and not stats.get(counters.LISTED):
+        return (f"{home}: no feed, sitemap or home-page link listed an article (is it a news site's home page, or is "
+                "the crawler blocked?)")
+    return None
+
+
+def judge(stats: dict[str, Any], settings, close_reason: str, unsettled: list[tuple[str, str]],
+          storage_problem: str | None) -> Verdict:
+    """The run's verdict, from its stats and the facts of its end: why the spider closed, the articles a shared run
+    left unsettled, and a seen-store or output that could not be written. A pure function: what a run did decides its
+    exit status, whoever asks."""
+    verdict = assess(stats, settings)
+    shared_problem = stats.get(counters.DISTRIBUTED_PROBLEM)
+    if storage_problem or shared_problem:
+        return Verdict(EXIT_FAILED, storage_problem or shared_problem)
+    if close_reason != "finished":
+        # stopped (a signal: Ctrl-C, `timeout`'s SIGTERM; a CLOSESPIDER_* limit): that is what the run says first,
+        # not "nothing could be fetched" of requests it never had time to finish
+        lost = stats.get(counters.PAGES_FAILED, 0) and verdict.status != EXIT_OK
+        return Verdict(EXIT_FAILED, f"the run stopped early: {close_reason}" + (f"; {verdict.reason}" if lost else ""))
+    problem = run_problem(stats, unsettled)
+    if problem and not stats.get(counters.RECORDS_ERRORS):
+        return Verdict(EXIT_FAILED, problem if verdict.status == EXIT_OK else f"{verdict.reason}; {problem}")
+    return verdict
+
+
 class RunVerdict:
     """The run as cron sees it (a Scrapy extension, on in `scrapy crawl` only: RUN_CONTROL): the lock when the crawl
     command has not taken it (a crawl started in-process), then at the end the verdict: `status`, the exit status the
@@ -198,19 +244,12 @@ class RunVerdict:
     def _close(self, spider, reason: str, incremental) -> None:
         output = incremental.finish() if incremental is not None else None
         stats = self.crawler.stats.get_stats()
-        verdict = assess(stats, self.crawler.settings)
-        problem = getattr(spider, "run_problem", lambda: None)()
+        try:
+            unsettled = incremental.claims.unsettled() if incremental is not None else []
+        except StorageProblem:
+            unsettled = []  # the store is gone: the run fails for that, with its reason
         storage_problem = incremental.storage_problem if incremental is not None else None
-        shared_problem = stats.get(counters.DISTRIBUTED_PROBLEM)
-        if storage_problem or shared_problem:
-            verdict = Verdict(EXIT_FAILED, storage_problem or shared_problem)
-        elif reason not in ("finished",):
-            # stopped (a signal: Ctrl-C, `timeout`'s SIGTERM; a CLOSESPIDER_* limit): that is what the run says first,
-            # not "nothing could be fetched" of requests it never had time to finish
-            lost = stats.get(counters.PAGES_FAILED, 0) and verdict.status != EXIT_OK
-            verdict = Verdict(EXIT_FAILED, f"the run stopped early: {reason}" + (f"; {verdict.reason}" if lost else ""))
-        elif problem and not stats.get(counters.RECORDS_ERRORS):
-            verdict = Verdict(EXIT_FAILED, problem if verdict.status == EXIT_OK else f"{verdict.reason}; {problem}")
+        verdict = judge(stats, self.crawler.settings, reason, unsettled, storage_problem)
         shared = self._shared_run()
         # In a shared run no worker knows what the others stored: the last to leave moves the watermark, over what
         # the whole run covered (SharedRun.leave).

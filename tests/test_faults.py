@@ -225,6 +225,34 @@ def test_the_verdict_counts_every_callback_exception_as_a_loss():
     assert assess(stats, settings).status == 0
 
 
+def test_the_verdict_is_a_function_of_the_stats_and_the_end_of_the_run():
+    # The cases the crawls above reach, decided from stats alone, in the order a run says them: what could not be
+    # written, a stop, a single article that gave nothing, articles a dead worker held, an empty range, a silent home page.
+    from scrapy.settings import Settings
+
+    from crawler import settings as defaults
+    from crawler.run import EXIT_FAILED, judge
+
+    settings = Settings({name: getattr(defaults, name) for name in dir(defaults) if name.isupper()})
+    fetched = {"downloader/request_count": 8, counters.PAGES_FETCHED: 8, counters.ARTICLES_EXTRACTED: 5}
+    assert judge(fetched, settings, "finished", [], None).reason == "healthy"
+    assert judge(fetched, settings, "finished", [], "cannot write x: disk full").reason == "cannot write x: disk full"
+    assert judge(fetched, settings, "shutdown", [], None).reason == "the run stopped early: shutdown"
+    single = {**fetched, counters.ARTICLES_EXTRACTED: 0, counters.RUN_ARTICLE_URL: "https://a.ir/news/1",
+              counters.RUN_LAST_PROBLEM: "https://a.ir/news/1: photo page"}
+    assert judge(single, settings, "finished", [], None).reason == \
+        "-a url=https://a.ir/news/1 gave no record (https://a.ir/news/1: photo page)"
+    held = judge(fetched, settings, "finished", [("isna", "id:7"), ("isna", "id:9")], None)
+    assert held.status == EXIT_FAILED and held.reason.startswith("2 article(s) left to another worker") and "id:9" in held.reason
+    empty = {**fetched, counters.ARTICLES_EXTRACTED: 0, counters.PROGRESS_DAYS_TOTAL: 2, counters.ARCHIVE_DAYS_EMPTY: 2,
+             counters.RUN_DAYS: "1402-05-20 to 1402-05-21"}
+    assert judge(empty, settings, "finished", [], None).reason.startswith(
+        "every one of the 2 day archive(s) from 1402-05-20 to 1402-05-21 listed no articles")
+    silent = {**fetched, counters.ARTICLES_EXTRACTED: 0, counters.RUN_HOME_READ: "https://a.ir/"}
+    assert judge(silent, settings, "finished", [], None).reason.startswith("https://a.ir/: no feed, sitemap or home-page")
+    assert judge({**silent, counters.LISTED: 3}, settings, "finished", [], None).reason == "healthy"
+
+
 # -- bad input --------------------------------------------------------------------------------------------------------
 
 @pytest.mark.crawl

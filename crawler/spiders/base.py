@@ -44,7 +44,6 @@ from crawler.sites import (
     registered_site,
 )
 from crawler.sites.discovery import ListedArticle
-from crawler.state import StorageProblem
 from pipelines.reprocess import process_record
 from pipelines.validate import problems
 
@@ -99,7 +98,15 @@ class NewsSpider(scrapy.Spider):
             raise
         if spider.argument_note:
             spider.logger.info("%s", spider.argument_note)  # here, not in __init__, which check_arguments also runs
+        crawler.signals.connect(spider.state_the_request, signal=scrapy.signals.spider_opened)
         return spider
+
+    def state_the_request(self) -> None:
+        """What the run was asked for, in the stats, for its verdict (crawler/run.py judge)."""
+        if self.article_url:
+            self.crawler.stats.set_value(counters.RUN_ARTICLE_URL, self.article_url)
+        if self.first_day:
+            self.crawler.stats.set_value(counters.RUN_DAYS, f"{self.first_day!s} to {self.last_day!s}")
 
     @classmethod
     def check_arguments(cls, **arguments: str) -> None:
@@ -137,7 +144,6 @@ class NewsSpider(scrapy.Spider):
         self.pages_given = pages is not None
         self.max_pages = positive_int(pages, "pages") if pages else None
         self.refresh = arguments.get("refresh") not in (None, "", "0", "false", "no")
-        self.last_problem: str | None = None  # the last page lost or skipped, for a run that must say why
 
     @property
     def incremental(self):
@@ -173,7 +179,7 @@ class NewsSpider(scrapy.Spider):
 
     def skip(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value(counters.ARTICLES_SKIPPED)
-        self.last_problem = f"{url}: {reason}"
+        self.crawler.stats.set_value(counters.RUN_LAST_PROBLEM, f"{url}: {reason}")
         self.logger.info("skipped %s: %s", url, reason)
 
     def not_html(self, response: Response) -> bool:
@@ -215,7 +221,7 @@ class NewsSpider(scrapy.Spider):
         """A page lost to this run (a fetch error, a refused redirect, an empty or unreadable body). An article
         page is remembered, and the next latest-news runs try it again."""
         self.crawler.stats.inc_value(counters.PAGES_FAILED)
-        self.last_problem = f"{url}: {reason}"
+        self.crawler.stats.set_value(counters.RUN_LAST_PROBLEM, f"{url}: {reason}")
         (self.logger.warning if warning else self.logger.error)("could not fetch %s: %s", url, reason)
         self.article_failed(meta, url, reason)
 
@@ -254,29 +260,6 @@ class NewsSpider(scrapy.Spider):
             if request is not None:
                 self.crawler.stats.inc_value(counters.ARTICLES_RETRIED)
                 yield request
-
-    def run_problem(self) -> str | None:
-        """Why this run failed although no page failed too often: a single article that gave no record, articles left
-        to another worker of a shared run that stopped without writing them, or a date range whose every day archive
-        listed nothing (a redesign or a block, not a quiet week). None when healthy."""
-        stats = self.crawler.stats
-        if self.article_url and not stats.get_value(counters.ARTICLES_EXTRACTED):
-            return f"-a url={self.article_url} gave no record ({self.last_problem or 'see the log'})"
-        if self.article_url and stats.get_value(counters.RECORDS_REJECTED, 0) >= stats.get_value(counters.ARTICLES_EXTRACTED):
-            return (f"-a url={self.article_url} gave no valid record: "
-                    f"{stats.get_value(counters.RECORDS_REJECTED_EXAMPLE) or 'see the rejects file'}")
-        try:
-            lost = self.incremental.claims.unsettled() if self.incremental else []
-        except StorageProblem:
-            lost = []  # the store is gone: the run fails for that, with its reason
-        if lost:
-            return (f"{len(lost)} article(s) left to another worker of the shared run were not stored by it (it "
-                    f"stopped holding them: {', '.join(key for _, key in lost[:5])}); the next run fetches them")
-        days = stats.get_value(counters.PROGRESS_DAYS_TOTAL) or 0
-        if days and stats.get_value(counters.ARCHIVE_DAYS_EMPTY, 0) >= days and not stats.get_value(counters.ARTICLES_EXTRACTED):
-            return (f"every one of the {days} day archive(s) from {self.first_day!s} to {self.last_day!s} listed no "
-                    "articles (has the list layout changed, or is the crawler blocked?)")
-        return None
 
     # -- records -------------------------------------------------------------------------------------------------
 
@@ -566,6 +549,7 @@ class SiteSpider(NewsSpider):
                 old += 1
                 continue
             self._listed += 1
+            self.crawler.stats.inc_value(counters.LISTED)
             key = article_key(entry.news_id, None if entry.news_id else entry.url)
             if key in stored:
                 known += 1

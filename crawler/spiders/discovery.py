@@ -75,6 +75,7 @@ class SiteDiscovery(SiteSpider):
     def discover(self, response: Response) -> Iterator[Request]:
         """Everything the home page leads to: its articles by the family's listing, its feeds, the sitemaps."""
         self._home_read = True
+        self.crawler.stats.set_value(counters.RUN_HOME_READ, self.home_url)
         self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
         hosts = self._hosts()
         self._home_links = article_links(response.selector, response.url, hosts)
@@ -193,13 +194,6 @@ class SiteDiscovery(SiteSpider):
     def _news_id_of(self, url: str) -> str | None:
         reader = getattr(self.parser, "news_id_in_url", None)
         return reader(url) if reader else news_id_in_url(url)
-
-    def run_problem(self) -> str | None:
-        problem = super().run_problem()
-        if problem or self.article_url or not self._home_read or self._listed:
-            return problem
-        return (f"{self.home_url}: no feed, sitemap or home-page link listed an article (is it a news site's home "
-                "page, or is the crawler blocked?)")
 
 
 class ListedSiteSpider(SiteDiscovery):
