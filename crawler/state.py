@@ -315,20 +315,17 @@ class SeenStore:
 
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
         """The keys of ``keys`` the store has (a listing page's articles, asked about at once)."""
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            rows = self._db.execute(f"SELECT key FROM articles WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
-                                    (site, *chunk)).fetchall()
-            found.update(row[0] for row in rows)
-        return found
+        return self._keys_in("articles", site, keys)
 
     def skipped_among(self, site: str, keys: list[str]) -> set[str]:
         """The keys of ``keys`` whose pages earlier runs found to be no article (a photo page, an advertorial)."""
+        return self._keys_in("skipped", site, keys)
+
+    def _keys_in(self, table: str, site: str, keys: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows = self._db.execute(f"SELECT key FROM skipped WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
+            rows = self._db.execute(f"SELECT key FROM {table} WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
                                     (site, *chunk)).fetchall()
             found.update(row[0] for row in rows)
         return found

@@ -177,18 +177,17 @@ class RedisStore:
             return bool(self.client.hexists(self._key("articles", site), key))
 
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
+        return self._keys_in("articles", site, keys)
+
+    def _keys_in(self, name: str, site: str, keys: list[str]) -> set[str]:
         if not keys:
             return set()
         with storage_errors(self.url):
-            values = self.client.hmget(self._key("articles", site), keys)
+            values = self.client.hmget(self._key(name, site), keys)
         return {key for key, value in zip(keys, values, strict=True) if value is not None}
 
     def skipped_among(self, site: str, keys: list[str]) -> set[str]:
-        if not keys:
-            return set()
-        with storage_errors(self.url):
-            values = self.client.hmget(self._key("skipped", site), keys)
-        return {key for key, value in zip(keys, values, strict=True) if value is not None}
+        return self._keys_in("skipped", site, keys)
 
     def skip(self, site: str, key: str, reason: str, now: str) -> None:
         entry = json.dumps({"reason": reason, "skipped_at": now}, ensure_ascii=False)
