@@ -59,6 +59,19 @@ def test_the_article_links_of_the_real_home_pages(page, url, path):
     assert written <= set(links)
 
 
+def test_a_link_in_an_advertisement_box_of_a_real_home_page_is_no_article():
+    # shora-gc.ir's home page (2020): its advertisement carousel, <section id="owl_adv"> > <div class="each_home_adv">,
+    # links /fa/news/5758, an advertiser's page under the site's news path; the news boxes link 61 others.
+    html = (FIXTURES / "shora-gc" / "shora-gc_homepage_fetched2020-06-07.html").read_text(encoding="utf-8")
+    assert 'id="owl_adv"' in html and 'href="http://www.shora-gc.ir/fa/news/5758"' in html
+    links = article_links(html, "https://www.shora-gc.ir/", {"www.shora-gc.ir", "shora-gc.ir"})
+    assert not [link for link in links if "/fa/news/5758" in link]
+    numbers = {re.search(r"/fa/news/(\d+)", link).group(1) for link in links}
+    assert len(links) == len(numbers) == 61
+    # a news box's link is kept: the slider's first story and the last video
+    assert {"6852", "6637"} <= numbers
+
+
 def test_rss_and_atom_entries_with_their_ids_and_dates():
     rss = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
       <item><title>a</title><link>https://site.ir/?p=12</link><guid isPermaLink="false">https://site.ir/?p=12</guid>

@@ -167,13 +167,32 @@ def article_links(page: Page, url: str, hosts: set[str]) -> list[str]:
     root = root_of(page, url)
     base = page_base(root, url)
     found: dict[str, None] = {}
-    for href in select(root, "a[href]::attr(href)"):
-        link = absolute(href, base)
+    for anchor in select(root, "a[href]"):
+        if in_advertisement(anchor):
+            continue
+        link = absolute(anchor.get("href"), base)
         if link:
             link = link.split("#", 1)[0]
             if looks_like_article(link, hosts) and link.rstrip("/") != url.rstrip("/"):
                 found.setdefault(link, None)
     return list(found)
+
+
+# Words of a class or id that mark an advertisement box («each_home_adv», «owl_adv», «ads-box», «sponsored»): a link
+# in one leads to an advertiser's page on the site (shora-gc.ir's home page links /fa/news/5758 from #owl_adv), not to
+# news. Whole words only: «advanced», «header», «banner» (often the top news) are not.
+_AD_WORDS = frozenset(("adv", "advs", "ads", "advert", "adverts", "advertise", "advertisement", "advertising",
+                       "sponsor", "sponsored", "tabligh", "tablighat"))
+_WORD_SPLIT = re.compile(r"[\s_\-]+")
+
+
+def in_advertisement(element) -> bool:
+    """Whether the element sits in an element whose class or id names an advertisement."""
+    for node in (element, *element.iterancestors()):
+        names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+        if names.strip() and _AD_WORDS.intersection(_WORD_SPLIT.split(names)):
+            return True
+    return False
 
 
 def looks_like_article(url: str, hosts: set[str]) -> bool:
