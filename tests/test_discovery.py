@@ -53,10 +53,31 @@ def test_the_article_links_of_the_real_home_pages(page, url, path):
     html = (FIXTURES / page).read_text(encoding="utf-8")
     host = url.split("/")[2]
     links = article_links(html, url, {host, host.removeprefix("www.")})
-    # Every link kept is an article's (the news code in its path), and every relative article link of the page is kept.
+    # Every link kept is an article's (the news code in its path), and every relative article link of the page is kept
+    # but for the menu items that sit under the news path (below).
     assert links and all(re.match(rf"^{re.escape(url.rstrip('/'))}{path}", link) for link in links)
     written = {url.rstrip("/") + href for href in re.findall(rf'href="({path}[^"#]*)"', html)}
-    assert written <= set(links)
+    assert written - set(links) <= {"http://www.irinn.ir/fa/news/348774/"}
+
+
+@pytest.mark.parametrize(("page", "url", "menu_items"), [
+    # the header menu of ISNA 2017: «خط مشی», «درباره ایسنا», «تماس با ایسنا», pages under /news/ among links to
+    # services and sections
+    ("isna/isna_homepage_fetched2017-05-23.html", "http://www.isna.ir/",
+     ["http://www.isna.ir/news/95031711050/", "http://www.isna.ir/news/95031711051/", "http://www.isna.ir/news/95031711058/"]),
+    # IRIB News's top menu: «کنداکتور» (the channel's schedule) between «آرشیو», «پیوند ها» and «جستجو پیشرفته»
+    ("irinn/irinn_homepage_fetched2017-05-24.html", "http://www.irinn.ir/", ["http://www.irinn.ir/fa/news/348774/"]),
+    # Fars 2017: its viewpoint menu of 19 sections, one named by a long slug («الگوی اسلامی ایرانی پیشرفت»)
+    ("farsnews/farsnews_homepage_fetched2017-05-23.html", "http://www.farsnews.com/",
+     ["http://www.farsnews.com/viewpoint/islamic-Iranian-advancement-plan"]),
+])
+def test_menu_items_of_real_home_pages_are_no_articles(page, url, menu_items):
+    html = (FIXTURES / page).read_text(encoding="utf-8")
+    host = url.split("/")[2]
+    links = article_links(html, url, {host, host.removeprefix("www.")})
+    assert all(looks_like_article(item, {host}) for item in menu_items)  # each looks like an article by its URL...
+    assert not set(menu_items) & set(links)  # ...but is an item of a menu
+    assert len(links) > 90  # the page's stories stay
 
 
 def test_a_link_in_an_advertisement_box_of_a_real_home_page_is_no_article():

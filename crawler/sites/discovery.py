@@ -163,19 +163,40 @@ def read_sitemap(body: bytes, url: str, news_id_of: Callable[[str], str | None] 
 
 def article_links(page: Page, url: str, hosts: set[str]) -> list[str]:
     """The page's links to pages of the site (``hosts``: lower-case host names) that look like articles, once each,
-    in page order, without their #fragment."""
+    in page order, without their #fragment; not those of an advertisement box, nor those of a menu (a list of links
+    most of which are not articles: sections, whose one long name looks like an article's slug)."""
     root = root_of(page, url)
     base = page_base(root, url)
-    found: dict[str, None] = {}
+    candidates: list[tuple[object, str]] = []
     for anchor in select(root, "a[href]"):
-        if in_advertisement(anchor):
-            continue
         link = absolute(anchor.get("href"), base)
-        if link:
+        if link and not in_advertisement(anchor):
             link = link.split("#", 1)[0]
             if looks_like_article(link, hosts) and link.rstrip("/") != url.rstrip("/"):
-                found.setdefault(link, None)
+                candidates.append((anchor, link))
+    menus: dict[object, bool] = {}
+    found: dict[str, None] = {}
+    for anchor, link in candidates:
+        if not in_menu(anchor, base, hosts, menus):
+            found.setdefault(link, None)
     return list(found)
+
+
+MENU_MIN_LINKS = 4  # a list of fewer links is too short to tell a menu from a short list of stories
+
+
+def in_menu(anchor, base: str, hosts: set[str], menus: dict) -> bool:
+    """Whether the anchor is an item of a menu: the nearest list (ul, ol) around it holds MENU_MIN_LINKS links or
+    more, and fewer than half of them look like articles. (``menus`` remembers each list's answer.)"""
+    lists = [node for node in anchor.iterancestors() if node.tag in ("ul", "ol")]
+    if not lists:
+        return False
+    nearest = lists[0]
+    if nearest not in menus:
+        links = [absolute(href, base) for href in select(nearest, "a[href]::attr(href)")]
+        articles = sum(1 for link in links if link and looks_like_article(link.split("#", 1)[0], hosts))
+        menus[nearest] = len(links) >= MENU_MIN_LINKS and articles * 2 < len(links)
+    return menus[nearest]
 
 
 # Words of a class or id that mark an advertisement box («each_home_adv», «owl_adv», «ads-box», «sponsored»): a link
