@@ -80,6 +80,13 @@ def test_menu_items_of_real_home_pages_are_no_articles(page, url, menu_items):
     assert len(links) > 90  # the page's stories stay
 
 
+def test_a_press_archive_home_page_links_tables_of_contents_not_articles():
+    # magiran's home page (2024): each newspaper's logo links that day's issue, /newspapertoc/<issue> (seven of them)
+    html = (FIXTURES / "magiran" / "magiran_homepage_fetched2024-02-23.html").read_text(encoding="utf-8")
+    assert len(set(re.findall(r'href="/newspapertoc/(\d+)"', html))) == 7
+    assert article_links(html, "https://www.magiran.com/", {"www.magiran.com", "magiran.com"}) == []
+
+
 def test_a_link_in_an_advertisement_box_of_a_real_home_page_is_no_article():
     # shora-gc.ir's home page (2020): its advertisement carousel, <section id="owl_adv"> > <div class="each_home_adv">,
     # links /fa/news/5758, an advertiser's page under the site's news path; the news boxes link 61 others.

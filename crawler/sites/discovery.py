@@ -63,6 +63,7 @@ NOT_ARTICLE_SEGMENTS = frozenset({
     "archives", "service", "services", "section", "sections", "wp-content", "wp-admin", "wp-json", "wp-includes",
     "login", "register", "contact", "about", "contact-us", "about-us", "video", "videos", "photo", "photos",
     "gallery", "galleries", "multimedia", "podcast", "live", "weather", "newspaper", "newspapers", "sitemap",
+    "newspapertoc", "toc",  # an issue's table of contents (magiran: /newspapertoc/<issue>)
 })
 NOT_ARTICLE_ENDINGS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".mp3", ".mp4", ".zip", ".rar",
                        ".xml", ".rss", ".css", ".js", ".apk", ".doc", ".docx", ".xls", ".xlsx")
