@@ -41,6 +41,14 @@ BOUNDS_HIT = "bounds_hit"  # times a bound on what a site controls cut something
 DISTRIBUTED_PROBLEM = "distributed/problem"  # why a worker of a shared run stopped: Redis gone or refusing
 WORDPRESS_ROUTE = "wordpress/route"  # the WordPress route taken: rest or feed
 
+# The run's facts, which the spider states and the verdict (crawler/run.py judge) reads: what it was asked for, the
+# last page it lost or skipped, and for a site read from its home page, that the home page was read.
+RUN_ARTICLE_URL = "run/article_url"  # -a url=
+RUN_DAYS = "run/days"  # -a from/to, as «FIRST to LAST»
+RUN_LAST_PROBLEM = "run/last_problem"  # «URL: reason» of the last page lost or skipped
+RUN_HOME_READ = "run/home_read"  # the home page a site's latest news are discovered from (crawler/spiders/discovery.py)
+LISTED = "discovery/listed"  # articles any listing gave (new or already stored)
+
 
 def missing(field: str) -> str:
     """Article pages on which a required field was missing."""
@@ -61,11 +69,3 @@ def run_name_of(crawler) -> str:
     """What names a run's lock, folder and files: the spider's name, or what the crawl command set as RUN_NAME (the
     spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a site_url=https://example.ir/`)."""
     return crawler.settings.get("RUN_NAME") or crawler.spidercls.name
-
-# The run's facts, which the spider states and the verdict (crawler/run.py judge) reads: what it was asked for, the
-# last page it lost or skipped, and for a site read from its home page, that the home page was read.
-RUN_ARTICLE_URL = "run/article_url"  # -a url=
-RUN_DAYS = "run/days"  # -a from/to, as «FIRST to LAST»
-RUN_LAST_PROBLEM = "run/last_problem"  # «URL: reason» of the last page lost or skipped
-RUN_HOME_READ = "run/home_read"  # the home page a site's latest news are discovered from (crawler/spiders/discovery.py)
-LISTED = "discovery/listed"  # articles any listing gave (new or already stored)

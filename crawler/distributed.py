@@ -41,7 +41,7 @@ from crawler.counters import run_name_of
 from crawler.dates import utc_now_iso
 from crawler.incremental import IncrementalOutput
 from crawler.state import StorageProblem, coverage_of
-from crawler.state_redis import CLIENT_OPTIONS, connect, shown_url, worker_label, worker_name
+from crawler.state_redis import CLIENT_OPTIONS, alive_key, connect, shown_url, worker_label, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ TAKE_AT_ONCE = 8
 # (the engine asks after every response; each look is a round trip).
 EMPTY_QUEUE_PAUSE = 0.1
 # Counters summed over the workers for the whole run's line.
-SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "skipped_before", "rejected",
-          "skipped_pages", "retried", "to_retry", "given_up", "recovered", "claimed_elsewhere")
+SUMMED = ("pages", "failed_pages", "article_pages", "new_articles", "revisions", "already_stored", "skipped_before",
+          "rejected", "skipped_pages", "retried", "to_retry", "given_up", "recovered", "claimed_elsewhere")
 
 
 def utc_iso_seconds_ago(seconds: float) -> str:
@@ -113,7 +113,7 @@ def join_run(settings, run_name: str) -> tuple[str, str]:
     client.hincrby(keys["stats"], "joined", 1)  # a worker that joined and never left (killed) is missed at the end
     # alive from now (SharedRun's heartbeat keeps it so); the leader busy until it has queued where the run starts,
     # so that a follower ready first waits for it however slowly it starts
-    client.set(f"{namespace(settings)}:alive:{worker_name()}", "1", ex=max(1, int(3 * heartbeat)))
+    client.set(alive_key(namespace(settings), worker_name()), "1", ex=max(1, int(3 * heartbeat)))
     if role == "leader":
         client.hset(keys["busy"], worker_name(), "1")
     client.close()
@@ -413,7 +413,7 @@ class SharedRun:
         self.role = settings.get("DISTRIBUTED_ROLE")
         self.run_id = settings.get("DISTRIBUTED_RUN_ID")
         self.worker = worker_label()
-        self.alive_key = f"{namespace(settings)}:alive:{worker_name()}"
+        self.alive_key = alive_key(namespace(settings), worker_name())
         self.idle_seconds = settings.getfloat("DISTRIBUTED_IDLE_SECONDS", 10)
         self.heartbeat_every = heartbeat_seconds(settings)
         self._idle_since: float | None = None  # since when the queue has been empty and this worker without work
@@ -461,7 +461,9 @@ class SharedRun:
             pipe.hkeys(self.keys["busy"])
             _, waiting, busy = pipe.execute()
             # a worker killed while busy stops counting once its sign of life lapses (three heartbeats)
-            busy = [name for name in busy if self.client.exists(f"{namespace(self.crawler.settings)}:alive:{name.decode()}")]
+            if busy:
+                space = namespace(self.crawler.settings)
+                busy = self.client.exists(*(alive_key(space, name.decode()) for name in busy))
         except redis.RedisError:
             return  # the scheduler reports it and stops the run
         taken = self.crawler.stats.get_value(counters.SCHEDULER_SHARED_DEQUEUED, 0)
@@ -482,7 +484,8 @@ class SharedRun:
         if self._beat is not None and self._beat.running:
             self._beat.stop()
         try:
-            live_workers(self.client, self.keys["workers"], self.heartbeat_every)  # the dead (killed) are not waited for
+            # the dead (killed) are not waited for
+            live_workers(self.client, self.keys["workers"], self.heartbeat_every)
             # Its sums, its leaving and whether any worker is left, in one transaction: of workers leaving at the same
             # moment, exactly one finds none left, and it finds every other's sums in.
             pipe = self.client.pipeline(transaction=True)

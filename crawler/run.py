@@ -48,6 +48,12 @@ EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the spider is in progress; nothing was done
 
 
+def logs_debug(settings) -> bool:
+    """Whether the log shows DEBUG lines (LOG_LEVEL, a name or a number): tracebacks are for that level only."""
+    level = settings.get("LOG_LEVEL") or "DEBUG"
+    return (level if isinstance(level, int) else logging.getLevelName(str(level).upper())) == logging.DEBUG
+
+
 def lock_path(data_dir: Path, spider: str) -> Path:
     return data_dir / spider / ".lock"
 
@@ -195,7 +201,7 @@ class RunVerdict:
         self.lock: RunLock | None = None
         # an export (-o/-O) writes nothing under DATA_DIR: no lock, no runs log line
         self.export = not crawler.settings.getbool("INCREMENTAL_OUTPUT")
-        if (crawler.settings.get("LOG_LEVEL") or "DEBUG").upper() != "DEBUG":
+        if not logs_debug(crawler.settings):
             install_short_fetch_errors()
         if not crawler.settings.getbool("RUN_LOCK_HELD") and not self.export:
             self.lock = RunLock(lock_path(self.data_dir, self.run_name))
@@ -285,7 +291,8 @@ class RunVerdict:
                 whole.get("pages", 0), whole.get("failed_pages", 0), whole["exit_reason"])
         summary = (f"{self.run_name}: {record['new_articles']} new article(s), {record['revisions']} revision(s), "
                    f"{record['already_stored']} already stored, "
-                   + (f"{skipped} known from earlier runs to be no article, " if (skipped := record['skipped_before']) else "")
+                   + (f"{record['skipped_before']} known from earlier runs to be no article, "
+                      if record['skipped_before'] else "")
                    + f"{record['rejected']} rejected, "
                    f"{record['date_missing']} without a date, "
                    f"{record['retried']} retried, {record['given_up']} given up, "
@@ -317,7 +324,9 @@ class RunVerdict:
                              else stats.get("item_scraped_count", 0)),
             "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
             # articles a listing named that were stored already (not fetched), and records fetched again unchanged
-            "already_stored": max(0, stats.get(counters.ARCHIVE_ALREADY_STORED, 0) - stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0))
+            # (a listing counts the pages known to be no article among them: they are not articles stored)
+            "already_stored": max(0, stats.get(counters.ARCHIVE_ALREADY_STORED, 0)
+                                  - stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0))
                               + stats.get(counters.RECORDS_ALREADY_STORED, 0),
             "skipped_before": stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),

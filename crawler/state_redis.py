@@ -109,6 +109,12 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, **CLIENT_OPTIONS)
 
 
+def alive_key(namespace: str, worker: str) -> str:
+    """The key whose presence says a worker lives (its heartbeat renews it): the claims of a worker without it are
+    free for the others, and a busy worker without it is not waited for (crawler/distributed.py)."""
+    return f"{namespace}:alive:{worker}"
+
+
 @contextlib.contextmanager
 def storage_errors(url: str):
     try:
@@ -276,7 +282,7 @@ class RedisStore:
             return set()
         with storage_errors(self.url):
             answer = self._claim(keys=[self._key("articles", site), *(self._key("claim", site, key) for key in keys)],
-                                 args=[owner, seconds, self._key("alive", ""), self.alive_seconds, *keys])
+                                 args=[owner, seconds, alive_key(self.namespace, ""), self.alive_seconds, *keys])
         granted, now = set(), time.monotonic()
         for key, flag, stored in zip(keys, answer[::2], answer[1::2], strict=True):
             if flag:
@@ -290,7 +296,7 @@ class RedisStore:
     def still_alive(self, owner: str) -> None:
         """Renew ``owner``'s sign of life (its heartbeat calls this): its claims stay its own."""
         with storage_errors(self.url):
-            self.client.set(self._key("alive", owner), "1", ex=self.alive_seconds)
+            self.client.set(alive_key(self.namespace, owner), "1", ex=self.alive_seconds)
 
     def unsettled(self) -> list[tuple[str, str]]:
         """The articles this process left to another worker that are not stored and whose claim is no live worker's:
@@ -301,7 +307,7 @@ class RedisStore:
                 if self.client.hexists(self._key("articles", site), key):
                     continue
                 holder = self.client.get(self._key("claim", site, key))
-                if holder is None or not self.client.exists(self._key("alive", holder.decode())):
+                if holder is None or not self.client.exists(alive_key(self.namespace, holder.decode())):
                     lost.append((site, key))
         return lost
     def release_claim(self, site: str, key: str, owner: str) -> None:

@@ -34,7 +34,7 @@ from scrapy.utils.log import configure_logging
 
 from crawler import settings as project_settings
 from crawler.distributed import distributed_settings, join_run
-from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, preflight
+from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, logs_debug, preflight
 from crawler.sites import SiteEntryError
 from crawler.spiders.base import UrlNotOnSite
 from crawler.state import AnotherRunInProgress, RunLock, StorageProblem
@@ -107,11 +107,10 @@ class Command(ScrapyCrawlCommand):
         """The crawl raised instead of running (a class in the settings that cannot be loaded, Redis gone while the
         engine opened...): one CRITICAL line with the reason, the traceback at DEBUG only, and exit status 1."""
         self.crawl_error = error
-        level = self.settings.get("LOG_LEVEL")
-        debug = (level if isinstance(level, int) else logging.getLevelName(str(level).upper())) == logging.DEBUG
         what = f"Redis at {shown_url(self.settings.get('REDIS_URL'))}" if isinstance(error, RedisError) \
             else type(error).__name__
-        logger.critical("`scrapy crawl %s` stopped: %s: %s", name, what, error, exc_info=error if debug else None)
+        logger.critical("`scrapy crawl %s` stopped: %s: %s", name, what, error,
+                        exc_info=error if logs_debug(self.settings) else None)
 
     @contextlib.contextmanager
     def prepared(self, name: str, arguments: dict) -> Iterator[Crawler | None]:

@@ -189,10 +189,9 @@ MENU_MIN_LINKS = 4  # a list of fewer links is too short to tell a menu from a s
 def in_menu(anchor, base: str, hosts: set[str], menus: dict) -> bool:
     """Whether the anchor is an item of a menu: the nearest list (ul, ol) around it holds MENU_MIN_LINKS links or
     more, and fewer than half of them look like articles. (``menus`` remembers each list's answer.)"""
-    lists = [node for node in anchor.iterancestors() if node.tag in ("ul", "ol")]
-    if not lists:
+    nearest = next(anchor.iterancestors("ul", "ol"), None)
+    if nearest is None:
         return False
-    nearest = lists[0]
     if nearest not in menus:
         links = [absolute(href, base) for href in select(nearest, "a[href]::attr(href)")]
         articles = sum(1 for link in links if link and looks_like_article(link.split("#", 1)[0], hosts))
