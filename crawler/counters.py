@@ -4,7 +4,7 @@ the progress line and the runs log read them. One name each, defined here, so th
 not a counter nobody reads. This module imports nothing of the crawler: every part may import it.
 """
 
-ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already stored (or skipped before, below)
+ARCHIVE_ALREADY_STORED = "archive/already_stored"  # listed articles already stored: not fetched
 ARCHIVE_SKIPPED_BEFORE = "archive/skipped_before"  # listed pages earlier runs found to be no article: not fetched
 ARCHIVE_DAYS_EMPTY = "archive/days_empty"  # day archives that listed nothing
 ARCHIVE_EMPTY_LATEST = "archive/empty_latest"  # a latest-news listing with no article (a redesign)
@@ -48,6 +48,18 @@ RUN_DAYS = "run/days"  # -a from/to, as «FIRST to LAST»
 RUN_LAST_PROBLEM = "run/last_problem"  # «URL: reason» of the last page lost or skipped
 RUN_HOME_READ = "run/home_read"  # the home page a site's latest news are discovered from (crawler/spiders/discovery.py)
 LISTED = "discovery/listed"  # articles any listing gave (new or already stored)
+# What a latest-news run saw of its site's archive, for the watermark (crawler/state.py coverage_of): the newest item
+# of the first page, once read, and whether the run read back as far as it needed.
+COVERAGE_NEWEST = "coverage/newest_listed"  # an ISO time
+COVERAGE_COMPLETE = "coverage/complete"  # True once the last page the run needed was read
+
+
+def coverage_seen(stats: dict) -> dict | None:
+    """What this process saw of the latest-news archive (a part of coverage_of), from its stats; None when it read
+    no latest-news archive."""
+    if COVERAGE_NEWEST not in stats and COVERAGE_COMPLETE not in stats:
+        return None
+    return {"newest_listed": stats.get(COVERAGE_NEWEST), "complete": bool(stats.get(COVERAGE_COMPLETE))}
 
 
 def missing(field: str) -> str:

@@ -375,9 +375,9 @@ class ArticleClaims:
 
 
 class FollowerStart:
-    """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did), but reads where the
-    last healthy run left the latest news complete (the spider's read_coverage), as the leader did: the listing pages
-    it takes from the queue then page back as far as the leader's would."""
+    """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did). The listing pages it
+    takes from the queue page back as far as the leader's would: the spider reads the watermark when it first needs
+    it (crawler/spiders/nastooh.py catchup_from), whoever seeded the run."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -392,9 +392,6 @@ class FollowerStart:
     async def process_start(self, start):
         if self.follower:
             logger.info("joined a run in progress: taking requests from the shared queue")
-            read_coverage = getattr(self.crawler.spider, "read_coverage", None)
-            if read_coverage is not None:
-                read_coverage()
             return
         async for item in start:
             yield item
@@ -477,7 +474,7 @@ class SharedRun:
 
     def leave(self, record: dict, coverage: dict | None = None) -> dict | None:
         """Called by the verdict at the end (crawler/run.py): this worker's counters into the run's sums, and what it
-        saw of the latest-news archive (the spider's coverage_seen); the whole run's line when this worker is the last
+        saw of the latest-news archive (counters.coverage_seen); the whole run's line when this worker is the last
         to leave (None otherwise). The line's `covered_until` is the watermark the run reached together, only when
         every worker that joined left healthy and none found an article claimed elsewhere: every article the run
         listed was stored or is on the retry list (None otherwise, and the watermark stays)."""

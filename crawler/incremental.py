@@ -259,12 +259,11 @@ class IncrementalOutput:
             self.storage_problem = self.storage_problem or str(problem)
             return None
 
-    def advance_coverage(self, spider, moment: str | None = None) -> None:
-        """A healthy run moves the site's watermark to what the spider says it covered, or to ``moment`` (what the
-        workers of a shared run covered together); StorageProblem if it cannot."""
-        moment = moment or getattr(spider, "coverage_reached", lambda: None)()
+    def advance_coverage(self, site: str, moment: str | None) -> None:
+        """A healthy run moves the site's watermark to ``moment``, what it covered (crawler/state.py coverage_of);
+        StorageProblem if it cannot."""
         if moment:
-            self.store.set_covered_until(spider.site.key, moment, utc_now_iso())
+            self.store.set_covered_until(site, moment, utc_now_iso())
 
     def close(self) -> None:
         try:

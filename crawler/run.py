@@ -34,6 +34,7 @@ from crawler.state import (
     StorageProblem,
     append_line,
     check_writable,
+    coverage_of,
 )
 from crawler.state_redis import check_durability, open_store
 
@@ -261,7 +262,7 @@ class RunVerdict:
         # the whole run covered (SharedRun.leave).
         if incremental is not None and verdict.status == EXIT_OK and shared is None:
             try:
-                incremental.advance_coverage(spider)
+                incremental.advance_coverage(spider.site.key, coverage_of([counters.coverage_seen(stats)]))
             except StorageProblem as problem:
                 verdict = Verdict(EXIT_FAILED, str(problem))
         record = self._run_record(stats, verdict, output, reason, incremental)
@@ -272,11 +273,11 @@ class RunVerdict:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")
         self.status, self.reason = verdict.status, verdict.reason
-        coverage = getattr(spider, "coverage_seen", lambda: None)()
+        coverage = counters.coverage_seen(stats)
         whole = shared.leave(record, coverage) if shared is not None else None
         if whole is not None and whole.get("covered_until") and incremental is not None:
             try:
-                incremental.advance_coverage(spider, whole["covered_until"])
+                incremental.advance_coverage(spider.site.key, whole["covered_until"])
             except StorageProblem as problem:
                 logger.error("the watermark of the shared run: %s", problem)
                 whole["covered_until"] = None
@@ -325,8 +326,7 @@ class RunVerdict:
             "revisions": stats.get(counters.RECORDS_REVISIONS, 0),
             # articles a listing named that were stored already (not fetched), and records fetched again unchanged
             # (a listing counts the pages known to be no article among them: they are not articles stored)
-            "already_stored": max(0, stats.get(counters.ARCHIVE_ALREADY_STORED, 0)
-                                  - stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0))
+            "already_stored": stats.get(counters.ARCHIVE_ALREADY_STORED, 0)
                               + stats.get(counters.RECORDS_ALREADY_STORED, 0),
             "skipped_before": stats.get(counters.ARCHIVE_SKIPPED_BEFORE, 0),
             "rejected": stats.get(counters.RECORDS_REJECTED, 0),

@@ -463,7 +463,7 @@ def claims_of(store: Store) -> Claims:
 
 def coverage_of(parts: list[dict | None]) -> str | None:
     """The watermark that the processes of one run reached together, from what each saw of the latest-news archive
-    (a spider's coverage_seen): the newest item of the first page, once the last page the run needed was read (by
+    (counters.coverage_seen of each one's stats): the newest item of the first page, once the last page the run needed was read (by
     any of them); None when no part says. Articles that could not be stored are on the retry list, so the watermark
     may pass them."""
     parts = [part for part in parts if part]

@@ -107,6 +107,7 @@ class NastoohParser(FamilyParser):
     latest_pages = 3  # archive pages of a first latest-news run
     day_archive = "/archive?pi={page}&ms=0&dy={day}&mn={month}&yr={year}"  # one Jalali day (it may list neighbours)
     max_archive_pages = 200  # safety stop: no day has more archive pages than this
+    archive_paging = "link"  # each archive page links the next; the last links none
     article_path = r"^/news/(\d+)(?:/|$)"  # article URLs; the first group is the news code
     non_article_types = ("photo", "video", "gallery", "infographic", "podcast", "audio")  # nastooh:newsType
     advertorial_categories = ("رپرتاژ آگهی", "رپرتاژ", "آگهی", "تبلیغات")

@@ -8,7 +8,7 @@ import dataclasses
 import difflib
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,6 +52,19 @@ from pipelines.validate import problems
 # first, so a long backfill's listing ran ahead of its articles and queued them by the thousand, and a from/to crawl
 # fetched every day's first archive page before any article. Now each listing page's articles go next, in its order.
 ARTICLE_PRIORITY = 1
+
+
+@dataclasses.dataclass
+class Listed:
+    """What one listing page gave, as SiteSpider.listed counted it."""
+
+    total: int = 0  # entries
+    new: int = 0  # asked for
+    known: int = 0  # already stored
+    skipped_before: int = 0  # found to be no article by an earlier run
+    old: int = 0  # outside the window (or undated in a latest-news window)
+    elsewhere: int = 0  # on other sites
+    again: int = 0  # listed earlier in this run
 
 
 class NewsSpider(scrapy.Spider):
@@ -152,17 +165,14 @@ class NewsSpider(scrapy.Spider):
         crawler = getattr(self, "crawler", None)
         return crawler.get_extension(IncrementalOutput) if crawler is not None else None
 
-    def stored_among(self, site: str, keys: list[str]) -> set[str]:
-        """The articles of a listing an incremental run may skip (none with -a refresh=1), asked about at once: one
-        query, or one round trip to Redis."""
+    def known_among(self, site: str, keys: list[str]) -> tuple[set[str], set[str]]:
+        """Of a listing's articles, those an incremental run may skip (none with -a refresh=1), asked about at once
+        (one query, or one round trip to Redis): those stored, and the pages earlier runs found to be no article
+        (photo and video pages, advertorials), which are not fetched again either."""
         if not self.incremental or self.refresh:
-            return set()
+            return set(), set()
         stored = self.incremental.stored_among(site, keys)
-        # pages earlier runs found to be no article (photo and video pages, advertorials) are not fetched again either
-        skipped = self.incremental.skipped_among(site, [key for key in keys if key not in stored])
-        if skipped:
-            self.crawler.stats.inc_value(counters.ARCHIVE_SKIPPED_BEFORE, len(skipped))
-        return stored | skipped
+        return stored, self.incremental.skipped_among(site, [key for key in keys if key not in stored])
 
     # -- accounting ----------------------------------------------------------------------------------------------
 
@@ -408,10 +418,11 @@ class SiteSpider(NewsSpider):
         self.site = self.find_site()
         self.parser = parser_for(self.site)
         self._set_base_url(self.arguments.get("base_url"))
-        self._requested_ids: set[str] = set()
+        self._requested_keys: set[str] = set()  # articles asked for this run, or listed as stored or skipped before
         self._listed = 0  # articles any listing gave (new or already stored)
         self._discovered = 0  # article requests the listings made (DISCOVERY_MAX_ARTICLES)
-        self._day_listed: dict[str, set[str]] = {}  # per day of a from/to crawl: the articles its archive pages listed
+        self._archive_listed: dict[str, set[str]] = {}  # per archive (a day, or "None": the latest news): its articles
+        self._archive_urls: set[str] = set()  # archive pages read
         self._days_done: set[str] = set()
 
     def find_site(self) -> Site:
@@ -441,10 +452,10 @@ class SiteSpider(NewsSpider):
     def article_request(self, url: str, meta: dict, *, retry: bool = False) -> Request | None:
         """The request for an article page (`meta` from article_meta); None when this run already asked for it. A
         retry passes Scrapy's duplicate filter, which may remember the URL from the run that failed (JOBDIR)."""
-        news_id = meta["article"][1].removeprefix("id:")
-        if news_id in self._requested_ids:
+        key = meta["article"][1]
+        if key in self._requested_keys:
             return None
-        self._requested_ids.add(news_id)
+        self._requested_keys.add(key)
         return Request(self.local_url(url), callback=self.parse_article, errback=self.on_error, meta=meta,
                        priority=ARTICLE_PRIORITY, dont_filter=retry)
 
@@ -463,14 +474,20 @@ class SiteSpider(NewsSpider):
             for request in self.day_archive_requests():
                 yield request
             return
-        for request in self.latest_requests():
+        for request in self.listing_requests():
             yield request
 
-    def latest_requests(self) -> Iterator[Request]:
-        """Where the latest news of the site are listed (the family's spider says)."""
+    def listing_requests(self) -> Iterator[Request]:
+        """Where the site lists its articles (the family's spider says): the latest news, or with -a from/to the
+        listings that date them, when the family has no day archive."""
         raise NotImplementedError
 
-    # -- day archives named in the site's facts: day_archive, a URL with {year} {month} {day} {page} -----------------
+    # -- paged archives: a day's (day_archive in the family's or the entry's facts) or the latest news' ---------------
+    #
+    # A template URL with {page} (and {year} {month} {day} for a day), read page after page: each page's articles
+    # through listed(), then the next page (the page's own next link; with archive_paging = "number" the template's
+    # next number when the page has none) until the listing ends, lists nothing new, reaches an earlier day, or hits
+    # its page limit; archive_continues() is where a family adds its own stop (Nastooh's catching up).
 
     def day_archive_requests(self) -> Iterator[Request]:
         """The first page of each day's archive of the -a from/to range."""
@@ -479,45 +496,77 @@ class SiteSpider(NewsSpider):
         self.logger.info("archive crawl of %d Jalali day(s), %s to %s", len(days), str(self.first_day),
                          str(self.last_day))
         for day in days:
-            yield self._day_page(day, 1)
+            yield self.archive_request(day, 1)
 
-    def _day_page(self, day: jdatetime.date, page: int, url: str | None = None) -> Request:
-        url = url or self.base_url + self.parser.day_archive.format(year=day.year, month=day.month, day=day.day,
-                                                                     page=page)
-        return Request(url, callback=self.parse_day_archive, errback=self.on_error,
-                       cb_kwargs={"day": day, "page": page})
+    def archive_request(self, day: jdatetime.date | None, page: int, url: str | None = None) -> Request:
+        """A page of a day's archive, or of the latest news' (day None, the family's latest_archive)."""
+        if url is None:
+            fields = {"page": page} if day is None else {"year": day.year, "month": day.month, "day": day.day,
+                                                         "page": page}
+            url = self.base_url + (self.parser.latest_archive if day is None else self.parser.day_archive).format(
+                **fields)
+        return Request(url, callback=self.parse_archive, errback=self.on_error, cb_kwargs={"day": day, "page": page})
 
-    def parse_day_archive(self, response: Response, day: jdatetime.date, page: int) -> Iterator[Request]:
-        """One page of a day's archive: its articles of the range, then its next page (the page's own next link, or
-        the template's next number) until a page lists nothing new, lists only earlier days, or the day's page limit
-        (max_archive_pages) is reached."""
-        where = f"archive {day!s} page {page}"
+    def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
+        """One page of a paged archive: its articles, then its next page while the archive goes on."""
+        where = f"archive {'latest' if day is None else str(day)} page {page}"
         if self.not_html(response):
             return
+        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
+        self._archive_urls.add(response.url)
         listing = self.parser.listing(response.selector, response.url, page)
         entries = [dataclasses.replace(entry, url=self.local_url(entry.url)) for entry in listing.articles]
-        self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
-        seen = self._day_listed.setdefault(str(day), set())
+        seen = self._archive_listed.setdefault(str(day), set())
         fresh = [entry for entry in entries if (entry.news_id or entry.url) not in seen]
         seen.update(entry.news_id or entry.url for entry in entries)
         if not fresh:
-            if page == 1:
+            if page == 1 and day is None:
+                self.crawler.stats.inc_value(counters.ARCHIVE_EMPTY_LATEST)
+                self.logger.error("%s lists no articles (%s): has the list layout changed?", where, response.url)
+            elif page == 1:
                 self.crawler.stats.inc_value(counters.ARCHIVE_DAYS_EMPTY)
                 self.logger.warning("%s: no article items (%s)", where, response.url)
+            else:
+                self.logger.info("%s: nothing new listed (%s): the archive ends here", where, response.url)
             self._day_done(day)
             return
-        yield from self.listed(where, fresh, windowed=True)
-        older = [entry for entry in fresh if entry.listed_at is not None and tehran_jalali_day(entry.listed_at) < day]
-        limit = getattr(self.parser, "max_archive_pages", 50)
-        if older or page >= limit:
-            if not older:
+        counted = yield from self.listed(where, fresh, windowed=day is not None)
+        if not self.archive_continues(day, page, fresh, counted):
+            self._day_done(day)
+            return
+        next_url = self.local_url(listing.next_url) if listing.next_url else None
+        if next_url in self._archive_urls:
+            self.logger.warning("%s: the next-page link points back to a page already read (%s); the listing ends here",
+                                where, next_url)
+            next_url = None
+        elif next_url is None and getattr(self.parser, "archive_paging", "number") == "number":
+            next_url = self.archive_request(day, page + 1).url
+        limit = self.archive_page_limit(day)
+        if not next_url or page >= limit:
+            if next_url:
                 self.logger.warning("%s: stopping at the limit of %d archive pages", where, limit)
+            else:
+                self.archive_ended(day)
             self._day_done(day)
             return
-        yield self._day_page(day, page + 1, self.local_url(listing.next_url) if listing.next_url else None)
+        yield self.archive_request(day, page + 1, next_url)
 
-    def _day_done(self, day: jdatetime.date) -> None:
-        if str(day) not in self._days_done:
+    def archive_continues(self, day: jdatetime.date | None, page: int, entries: list[ListedArticle],
+                          counted: Listed) -> bool:
+        """Whether to read the archive's next page after this one: a day's archive is newest first, so it ends where
+        it lists an earlier day."""
+        return day is None or not any(entry.listed_at is not None and tehran_jalali_day(entry.listed_at) < day
+                                      for entry in entries)
+
+    def archive_ended(self, day: jdatetime.date | None) -> None:
+        """The archive has no page after the last one read."""
+
+    def archive_page_limit(self, day: jdatetime.date | None) -> int:
+        """How many pages an archive may take: a safety stop (the family's max_archive_pages)."""
+        return getattr(self.parser, "max_archive_pages", 50)
+
+    def _day_done(self, day: jdatetime.date | None) -> None:
+        if day is not None and str(day) not in self._days_done:
             self._days_done.add(str(day))
             self.crawler.stats.inc_value(counters.PROGRESS_DAYS_DONE)
 
@@ -526,9 +575,19 @@ class SiteSpider(NewsSpider):
 
     # -- the articles listed -------------------------------------------------------------------------------------
 
-    def listed(self, source: str, entries: Iterable[ListedArticle], windowed: bool) -> Iterator[Request]:
-        """Requests for the listed articles this run wants: on the site, in the window (when ``windowed``), not
-        already stored, not already asked for."""
+    def listed(self, source: str, entries: Iterable[ListedArticle], windowed: bool) -> Generator[Request, None, Listed]:
+        """Requests for the listed articles this run wants (wanted); returns what was counted
+        (``counted = yield from self.listed(...)``)."""
+        chosen, counted = self.wanted(source, entries, windowed)
+        for entry, key in chosen:
+            yield self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
+        return counted
+
+    def wanted(self, source: str, entries: Iterable[ListedArticle],
+               windowed: bool) -> tuple[list[tuple[ListedArticle, str]], Listed]:
+        """The listed articles this run wants, each with its key: on the site, in the window (when ``windowed``), not
+        stored, not found to be no article by an earlier run, not listed already this run, within
+        DISCOVERY_MAX_ARTICLES. The one place where a listing's articles are counted (stats and the log line)."""
         since, until = self._window()
         hosts = self._hosts()
         entries = list(entries)
@@ -537,37 +596,40 @@ class SiteSpider(NewsSpider):
             self.bound_hit("DISCOVERY_MAX_LISTED", f"{source} lists {len(entries)} articles: the first {most} taken")
             entries = entries[:most]
         latest = windowed and not self.first_day  # a latest-news window: an undated entry may be years old
-        stored = self.stored_among(self.site.key, [article_key(entry.news_id, None if entry.news_id else entry.url)
-                                                   for entry in entries])
-        total = new = known = old = elsewhere = 0
-        for entry in entries:
-            total += 1
+        keyed = [(entry, article_key(entry.news_id, None if entry.news_id else entry.url)) for entry in entries]
+        stored, skipped = self.known_among(self.site.key, [key for _, key in keyed])
+        counted = Listed(total=len(entries))
+        chosen: dict[str, ListedArticle] = {}
+        for entry, key in keyed:
             if host_of(entry.url) not in hosts:
-                elsewhere += 1
-                continue
-            if windowed and (not since <= entry.listed_at < until if entry.listed_at else latest):
-                old += 1
-                continue
-            self._listed += 1
-            self.crawler.stats.inc_value(counters.LISTED)
-            key = article_key(entry.news_id, None if entry.news_id else entry.url)
-            if key in stored:
-                known += 1
-                continue
-            if self._discovered >= self.crawler.settings.getint("DISCOVERY_MAX_ARTICLES"):
+                counted.elsewhere += 1
+            elif windowed and (not since <= entry.listed_at < until if entry.listed_at else latest):
+                counted.old += 1
+            elif key in self._requested_keys or key in chosen:
+                counted.again += 1
+            elif key in stored or key in skipped:
+                self._requested_keys.add(key)  # listed again on a later page: counted once
+                counted.known += key in stored
+                counted.skipped_before += key in skipped
+            elif self._discovered >= self.crawler.settings.getint("DISCOVERY_MAX_ARTICLES"):
                 if not self.crawler.stats.get_value(counters.bound_hit("DISCOVERY_MAX_ARTICLES")):  # said once
                     self.bound_hit("DISCOVERY_MAX_ARTICLES", f"{self._discovered} articles asked for: no more this run "
                                                              f"(from {source} on)")
-                continue
-            self._discovered += 1
-            request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
-            if request is not None:
-                new += 1
-                yield request
-        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
-        self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s", source, total, new, known,
-                         f", {old} outside the window{' or undated' if latest else ''}" if old else "",
-                         f", {elsewhere} on other sites" if elsewhere else "")
+            else:
+                self._discovered += 1
+                chosen[key] = entry
+        counted.new = len(chosen)
+        listed = counted.new + counted.known + counted.skipped_before
+        self._listed += listed
+        self.crawler.stats.inc_value(counters.LISTED, listed)
+        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, counted.known)
+        self.crawler.stats.inc_value(counters.ARCHIVE_SKIPPED_BEFORE, counted.skipped_before)
+        self.logger.info("%s: %d articles, %d to fetch, %d already stored%s%s%s", source, counted.total, counted.new,
+                         counted.known, f", {counted.skipped_before} no article (found before)"
+                         if counted.skipped_before else "",
+                         f", {counted.old} outside the window{' or undated' if latest else ''}" if counted.old else "",
+                         f", {counted.elsewhere} on other sites" if counted.elsewhere else "")
+        return [(entry, key) for key, entry in chosen.items()], counted
 
     def bound_hit(self, setting: str, what: str) -> None:
         """A bound on what a site controls cut something: a warning naming the setting, counted for the run's line."""

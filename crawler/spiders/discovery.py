@@ -204,6 +204,6 @@ class ListedSiteSpider(SiteDiscovery):
         super().__init__(*args, **kwargs)
         self.home_url = self.base_url + "/"
 
-    def latest_requests(self) -> Iterator[Request]:
+    def listing_requests(self) -> Iterator[Request]:
         self.logger.info("latest news of %s: its home page, feeds and sitemaps", self.site.name)
         yield self.home_request()

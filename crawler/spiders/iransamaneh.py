@@ -32,7 +32,7 @@ class IranSamanehSpider(SiteSpider):
                              "crawl the latest news (no -a) or one article (-a url=), or name them in its registry "
                              "entry: day_archive = \"/path?date={year}/{month:02d}/{day:02d}&page={page}\"")
 
-    def latest_requests(self) -> Iterator[Request]:
+    def listing_requests(self) -> Iterator[Request]:
         self.logger.info("latest news: the articles the home page links")
         yield Request(self.base_url + self.parser.home_path, callback=self.parse_listing, errback=self.on_error)
 

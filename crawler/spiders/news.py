@@ -85,7 +85,7 @@ class AnyNewsSpider(SiteDiscovery):
     def _set_base_url(self, given: str | None) -> None:
         super()._set_base_url(self._origin)
 
-    def latest_requests(self) -> Iterator[Request]:
+    def listing_requests(self) -> Iterator[Request]:
         self.logger.info("latest news of %s: its home page, feeds and sitemaps", self.home_url)
         yield self.home_request()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,25 +26,26 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import counters
-from crawler.record import Article, article_key
-from crawler.sites import NotAnArticle, Site, parser_for, registered_site, site_key_of
+from crawler.record import Article
+from crawler.sites import NotAnArticle, Site, registered_site, site_key_of
+from crawler.sites.discovery import ListedArticle
 from crawler.sites.html import absolute
-from crawler.spiders.base import (
-    ARTICLE_PRIORITY,
-    NewsSpider,
-    checked_article_url,
-    checked_base_url,
-)
+from crawler.spiders.base import SiteSpider, checked_article_url, checked_base_url
 
 POSTS_PER_PAGE = 100
 REFUSED = [400, 401, 403, 404, 405, 410, 500, 501, 503]
 
 
-class WordPressSpider(NewsSpider):
+class WordPressSpider(SiteSpider):
+    """A WordPress site: a registry entry's (`site_key`), or the one -a site_url= names."""
+
     name = "wordpress"
-    site_key: str | None = None  # set on the registry's spiders
-    options = (*NewsSpider.options, "site_url", "base_url")
-    article_callback = "parse_page"
+    site_key = ""  # set on the registry's spiders
+    options = (*SiteSpider.options, "site_url")
+
+    @classmethod
+    def handles_request(cls, request) -> bool:
+        return bool(cls.site_key) and super().handles_request(request)
 
     @classmethod
     def run_name(cls, **arguments: str) -> str:
@@ -57,38 +58,38 @@ class WordPressSpider(NewsSpider):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        given = self.arguments.get("site_url") or self.arguments.get("base_url")
-        if self.site_key:
-            self.site = registered_site(self.site_key)
-            self.base_url = checked_base_url(given or self.site.base_url, "site_url")
-        else:
-            if not given:
-                raise UsageError("scrapy crawl wordpress needs the site: -a site_url=https://example.ir/")
-            self.base_url = checked_base_url(given, "site_url")
-            host = site_key_of(self.base_url)
-            self.site = Site(key=host, name=host, family="wordpress", base_url=self.base_url)
-        self.parser = parser_for(self.site)
-        self.allowed_domains = [urlsplit(self.base_url).hostname]
-        if self.article_url:
-            own = urlsplit(self.base_url).netloc.lower()
-            self.article_url = checked_article_url(absolute(self.article_url, self.base_url + "/") or self.article_url,
-                                                   {own, own.removeprefix("www."), "www." + own.removeprefix("www.")},
-                                                   self.site.name)
-        self._requested_urls: set[str] = set()
-        self._seen_ids: set[str] = set()
         self.term_names: dict[int, str] = {}
         self.author_names: dict[int, str] = {}
         self.route: str | None = None
         self._sitemaps_read = False
 
+    def find_site(self) -> Site:
+        """The registry's entry, or the site -a site_url= names."""
+        if self.site_key:
+            return registered_site(self.site_key)
+        given = self.arguments.get("site_url") or self.arguments.get("base_url")
+        if not given:
+            raise UsageError("scrapy crawl wordpress needs the site: -a site_url=https://example.ir/")
+        base_url = checked_base_url(given, "site_url")
+        host = site_key_of(base_url)
+        return Site(key=host, name=host, family="wordpress", base_url=base_url)
+
+    def _set_base_url(self, given: str | None) -> None:
+        """-a site_url= (or base_url=) is where requests go; -a url= may be a post's path on it."""
+        url = self.arguments.get("site_url") or given
+        self.article_url, article_url = None, self.article_url
+        super()._set_base_url(checked_base_url(url, "site_url") if url else None)
+        if article_url:
+            own = urlsplit(self.base_url).netloc.lower()
+            self.article_url = checked_article_url(absolute(article_url, self.base_url + "/") or article_url,
+                                                   self._site_hosts | {own, own.removeprefix("www."),
+                                                                       "www." + own.removeprefix("www.")},
+                                                   self.site.name)
+
     # -- start -------------------------------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
-        for request in self.retries(self.site.key, lambda url, meta: self._page_request(url, meta=meta)):
-            yield request
-        if self.article_url:
-            yield self._page_request(self.article_url)
-            return
+    def listing_requests(self) -> Iterator[Request]:
+        """The REST API's posts (after/before for -a from/to), else the feed and the sitemaps."""
         if self.first_day:
             self.logger.info("posts published %s to %s", str(self.first_day), str(self.last_day))
         yield self._rest_request(1, "wp-json")
@@ -123,18 +124,13 @@ class WordPressSpider(NewsSpider):
             total = response.headers.get(b"X-WP-Total", b"?").decode()
             self.logger.info("route: REST API at %s (%s posts)", response.url.split("?")[0], total)
             self.crawler.stats.set_value(counters.WORDPRESS_ROUTE, f"rest ({flavour})")
-        known = 0
-        fresh = []
-        listed = [post for post in posts if isinstance(post, dict) and post.get("id") is not None]
-        stored = self.stored_among(self.site.key, [article_key(str(post["id"]), None) for post in listed])
-        for post in listed:
-            if article_key(str(post["id"]), None) in stored:
-                known += 1
-                continue
-            fresh.append(post)
         self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
-        self.crawler.stats.inc_value(counters.ARCHIVE_ALREADY_STORED, known)
-        self.logger.info("REST page %d: %d posts, %d new, %d already stored", page, len(posts), len(fresh), known)
+        posts_by_id = {str(post["id"]): post for post in posts if isinstance(post, dict) and post.get("id") is not None}
+        entries = [ListedArticle(self.local_url(_string_or(post.get("link"), f"{self.base_url}/?p={news_id}")),
+                                 news_id, None) for news_id, post in posts_by_id.items()]
+        chosen, counted = self.wanted(f"REST page {page}", entries, windowed=False)
+        self._requested_keys.update(key for _, key in chosen)  # read from the JSON: no page to ask for
+        fresh = [posts_by_id[entry.news_id] for entry, _ in chosen]
         bare = [post for post in fresh if not (post.get("_embedded") or {}).get("wp:term")]
         missing = sorted({term for post in bare for term in (post.get("categories") or []) + (post.get("tags") or [])}
                          - self.term_names.keys())
@@ -147,7 +143,7 @@ class WordPressSpider(NewsSpider):
         last_page = total_pages if total_pages is not None else (page + 1 if len(posts) == POSTS_PER_PAGE else page)
         if page >= last_page or (self.max_pages and page >= self.max_pages):
             return
-        if self.incremental and posts and known == len(posts):
+        if self.incremental and posts and not counted.new:
             self.logger.info("stopping at REST page %d: every post on it is already stored", page)
             return
         yield self._rest_request(page + 1, flavour)
@@ -235,29 +231,15 @@ class WordPressSpider(NewsSpider):
             yield from self._sitemaps()
             return
         self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
-        new = known = 0
-        reached_older = False
-        stored = self.stored_among(self.site.key, [article_key(entry.news_id, None) for entry in entries if entry.news_id])
-        for entry in entries:
-            if entry.listed_at and self.first_day:
-                start, end = self.range_bounds()
-                reached_older = reached_older or entry.listed_at < start
-                if not start <= entry.listed_at < end:
-                    continue
-            if entry.news_id and article_key(entry.news_id, None) in stored:
-                known += 1
-                continue
-            request = self._page_request(entry.url, entry.news_id)
-            if request:
-                new += 1
-                yield request
-        self.logger.info("feed page %d: %d items, %d to fetch, %d already stored", page, len(entries), new, known)
+        counted = yield from self.listed(f"feed page {page}", entries, windowed=bool(self.first_day))
+        reached_older = bool(self.first_day) and any(entry.listed_at and entry.listed_at < self.range_bounds()[0]
+                                                     for entry in entries)
         if reached_older or (self.max_pages and page >= self.max_pages):
             return
-        if self.incremental and known == len(entries):
+        if self.incremental and counted.known + counted.skipped_before == counted.total:
             self.logger.info("stopping at feed page %d: every post on it is already stored", page)
             return
-        if new == 0 and known == 0 and not reached_older and page > 1:
+        if not counted.new and not counted.known and page > 1:
             yield from self._sitemaps()  # the feed repeats itself (?paged ignored): the sitemaps list the rest
             return
         yield self._feed_request(page + 1)
@@ -282,26 +264,14 @@ class WordPressSpider(NewsSpider):
         for link in sitemaps:
             yield Request(link, callback=self.parse_sitemap, errback=self.sitemap_failed,
                           meta={"handle_httpstatus_list": REFUSED})
-        for link in pages:
-            request = self._page_request(link)
-            if request:
-                yield request
+        if pages:
+            self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
+            yield from self.listed(f"sitemap {response.url}", [ListedArticle(absolute(link, self.base_url + "/") or link,
+                                                                             None, None) for link in pages],
+                                   windowed=False)
 
     def sitemap_failed(self, failure: Failure) -> None:
         self.logger.info("no sitemap at %s: %s", failure.request.url, failure.getErrorMessage())
-
-    def _page_request(self, url: str, post_id: str | None = None, meta: dict | None = None) -> Request | None:
-        url = absolute(url, self.base_url + "/")
-        if not url or url in self._requested_urls or (post_id and post_id in self._seen_ids):
-            return None
-        self._requested_urls.add(url)
-        if post_id:
-            self._seen_ids.add(post_id)
-        meta = meta or self.article_meta(self.site.key, article_key(post_id, None if post_id else url))
-        return Request(url, callback=self.parse_page, errback=self.on_error, priority=ARTICLE_PRIORITY, meta=meta)
-
-    def parse_page(self, response: Response) -> Iterator[Article]:
-        yield from self.records_from(response, self.parser.article)
 
 
 def _json_list(response: Response) -> tuple[list | None, str | None]:
@@ -316,6 +286,10 @@ def _json_list(response: Response) -> tuple[list | None, str | None]:
     if not isinstance(data, list):
         return None, f"not a list of posts ({str(data)[:80]})"
     return data, None
+
+
+def _string_or(value, default: str) -> str:
+    return value if isinstance(value, str) and value else default
 
 
 def _int(value: bytes | None) -> int | None:
