@@ -1,6 +1,6 @@
-"""The names that one part of the crawler sets and another reads: the run's name (run_name_of), and its counters
-(Scrapy stats): the spiders count pages and articles, the pipelines count records, and the verdict (crawler/run.py),
-the progress line and the runs log read them. One name each, defined here, so that a typo is an AttributeError and
+"""The names that one part of the crawler sets and another reads: the run's counters (Scrapy stats). The spiders
+count pages and articles, the pipelines count records, and the verdict (crawler/run.py), the progress line and the
+runs log read them. One name each, defined here, so that a typo is an AttributeError and
 not a counter nobody reads. This module imports nothing of the crawler: every part may import it.
 """
 
@@ -75,9 +75,3 @@ def bound_hit(setting: str) -> str:
 def rejected_for(reason: str) -> str:
     """Records rejected for this reason (the part of the reason before its colon)."""
     return f"records/rejected/{reason}"
-
-
-def run_name_of(crawler) -> str:
-    """What names a run's lock, folder and files: the spider's name, or what the crawl command set as RUN_NAME (the
-    spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a site_url=https://example.ir/`)."""
-    return crawler.settings.get("RUN_NAME") or crawler.spidercls.name

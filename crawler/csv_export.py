@@ -13,9 +13,11 @@ from typing import Any
 
 from scrapy.exporters import CsvItemExporter
 
+from crawler import settings as defaults
+from crawler.config import config_of
 from crawler.record import Article
 
-LIST_SEPARATOR = "، "
+LIST_SEPARATOR = defaults.CSV_LIST_SEPARATOR
 # The columns: every field of the record, in its order.
 COLUMNS = tuple(field.name for field in dataclasses.fields(Article))
 
@@ -48,7 +50,7 @@ class ArticleCsvExporter(CsvItemExporter):
 
     @classmethod
     def from_crawler(cls, crawler, file, *args: Any, **kwargs: Any):
-        return cls(file, *args, list_separator=crawler.settings.get("CSV_LIST_SEPARATOR") or LIST_SEPARATOR, **kwargs)
+        return cls(file, *args, list_separator=config_of(crawler.settings).csv_list_separator, **kwargs)
 
     def serialize_field(self, field, name: str, value: Any) -> Any:
         return csv_cell(name, value, self.list_separator)

@@ -37,7 +37,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler import counters
-from crawler.counters import run_name_of
+from crawler.config import Config, config_of, run_name_of
 from crawler.dates import utc_now_iso
 from crawler.incremental import IncrementalOutput
 from crawler.state import StorageProblem, coverage_of
@@ -66,19 +66,11 @@ def utc_iso_seconds_ago(seconds: float) -> str:
     return (datetime.now(UTC) - timedelta(seconds=seconds)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def namespace(settings) -> str:
-    return settings.get("REDIS_NAMESPACE") or "persian-news"
-
-
-def run_keys(settings, run_name: str) -> dict[str, str]:
-    base = f"{namespace(settings)}:{run_name}"
+def run_keys(config: Config, run_name: str) -> dict[str, str]:
+    base = f"{config.redis_namespace}:{run_name}"
     return {"run": f"{base}:run", "workers": f"{base}:workers", "stats": f"{base}:stats",
             "coverage": f"{base}:coverage", "requests": f"{base}:requests", "dupefilter": f"{base}:dupefilter",
-            "busy": f"{base}:busy", "runs": f"{namespace(settings)}:runs"}
-
-
-def heartbeat_seconds(settings) -> float:
-    return settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5)
+            "busy": f"{base}:busy", "runs": f"{config.redis_namespace}:runs"}
 
 
 def live_workers(client: redis.Redis, key: str, heartbeat: float) -> int:
@@ -93,13 +85,13 @@ def live_workers(client: redis.Redis, key: str, heartbeat: float) -> int:
     return live
 
 
-def join_run(settings, run_name: str) -> tuple[str, str]:
+def join_run(config: Config, run_name: str) -> tuple[str, str]:
     """(role, run id): "leader" for the worker that opens a new run (after clearing what a dead run left in the
     queue and the filter), "follower" for one that joins a run in progress. A run whose workers are all dead (killed)
     is over: the newcomer opens a new one. RedisError when Redis cannot be reached."""
-    client = connect(settings.get("REDIS_URL"))
-    keys = run_keys(settings, run_name)
-    heartbeat = heartbeat_seconds(settings)
+    client = connect(config.redis_url)
+    keys = run_keys(config, run_name)
+    heartbeat = config.distributed_heartbeat_seconds
     run_id = f"{utc_now_iso()}/{worker_label()}"
     if client.exists(keys["run"]) and not live_workers(client, keys["workers"], heartbeat):
         client.delete(keys["run"])  # every worker of that run died
@@ -113,7 +105,7 @@ def join_run(settings, run_name: str) -> tuple[str, str]:
     client.hincrby(keys["stats"], "joined", 1)  # a worker that joined and never left (killed) is missed at the end
     # alive from now (SharedRun's heartbeat keeps it so); the leader busy until it has queued where the run starts,
     # so that a follower ready first waits for it however slowly it starts
-    client.set(alive_key(namespace(settings), worker_name()), "1", ex=max(1, int(3 * heartbeat)))
+    client.set(alive_key(config.redis_namespace, worker_name()), "1", ex=max(1, int(3 * heartbeat)))
     if role == "leader":
         client.hset(keys["busy"], worker_name(), "1")
     client.close()
@@ -122,7 +114,7 @@ def join_run(settings, run_name: str) -> tuple[str, str]:
 
 def distributed_settings(settings, run_name: str, role: str, run_id: str) -> None:
     """The settings of a worker of a shared run (on the crawl command's settings, before the crawler is made)."""
-    keys = run_keys(settings, run_name)
+    keys = run_keys(config_of(settings), run_name)
     for name, value in {
         "SCHEDULER": "crawler.distributed.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
@@ -147,7 +139,7 @@ def redis_failed(crawler, error: Exception) -> None:
     if crawler.stats.get_value(counters.DISTRIBUTED_PROBLEM):
         return
     problem = str(error) if isinstance(error, StorageProblem) else \
-        f"Redis at {shown_url(crawler.settings.get('REDIS_URL'))}: {error}"
+        f"Redis at {shown_url(config_of(crawler.settings).redis_url)}: {error}"
     crawler.stats.set_value(counters.DISTRIBUTED_PROBLEM, problem)
     logger.error("%s; stopping the run", problem)
     deferred_from_coro(crawler.engine.close_spider_async(reason="redis_failed"))
@@ -235,7 +227,7 @@ class SharedScheduler(Scheduler):
         self._add_soon = CallLaterOnce(self._add)
         self._found_empty = 0.0  # when the shared queue was last found empty (monotonic), 0 after an addition
         self._take = max(1, min(TAKE_AT_ONCE, spider.crawler.settings.getint("CONCURRENT_REQUESTS")))
-        self._busy_key, self._worker = spider.crawler.settings.get("SCHEDULER_BUSY_KEY"), worker_name()
+        self._busy_key, self._worker = config_of(spider.crawler.settings).scheduler_busy_key, worker_name()
         self._claims = spider.crawler.get_downloader_middleware(ArticleClaims)  # the engine and its downloader exist by now
 
     def _failed(self, error: Exception) -> None:
@@ -325,11 +317,12 @@ class ArticleClaims:
     def __init__(self, crawler):
         self.crawler = crawler
         self.owner = worker_name()
-        self.seconds = crawler.settings.getint("CLAIM_SECONDS", 300)
+        self.seconds = config_of(crawler.settings).claim_seconds
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.get("REDIS_URL") or not crawler.settings.get("DISTRIBUTED_ROLE"):
+        config = config_of(crawler.settings)
+        if not config.redis_url or not config.distributed_role:
             raise NotConfigured
         return cls(crawler)
 
@@ -381,11 +374,12 @@ class FollowerStart:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.follower = crawler.settings.get("DISTRIBUTED_ROLE") == "follower"
+        self.follower = config_of(crawler.settings).distributed_role == "follower"
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.get("REDIS_URL") or not crawler.settings.get("DISTRIBUTED_ROLE"):
+        config = config_of(crawler.settings)
+        if not config.redis_url or not config.distributed_role:
             raise NotConfigured
         return cls(crawler)
 
@@ -403,16 +397,16 @@ class SharedRun:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        settings = crawler.settings
-        self.keys = run_keys(settings, run_name_of(crawler))
-        self.client = connect(settings.get("REDIS_URL"))
-        self.url = settings.get("REDIS_URL")
-        self.role = settings.get("DISTRIBUTED_ROLE")
-        self.run_id = settings.get("DISTRIBUTED_RUN_ID")
+        config = config_of(crawler.settings)
+        self.keys = run_keys(config, run_name_of(crawler))
+        self.client = connect(config.redis_url)
+        self.url = config.redis_url
+        self.role = config.distributed_role
+        self.run_id = config.distributed_run_id
         self.worker = worker_label()
-        self.alive_key = alive_key(namespace(settings), worker_name())
-        self.idle_seconds = settings.getfloat("DISTRIBUTED_IDLE_SECONDS", 10)
-        self.heartbeat_every = heartbeat_seconds(settings)
+        self.alive_key = alive_key(config.redis_namespace, worker_name())
+        self.idle_seconds = config.distributed_idle_seconds
+        self.heartbeat_every = config.distributed_heartbeat_seconds
         self._idle_since: float | None = None  # since when the queue has been empty and this worker without work
         self._taken_when_idle = 0  # requests it had taken from the queue then
         self._beat: task.LoopingCall | None = None
@@ -422,8 +416,8 @@ class SharedRun:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not (crawler.settings.getbool("RUN_CONTROL") and crawler.settings.get("REDIS_URL")
-                and crawler.settings.get("DISTRIBUTED_ROLE")):
+        config = config_of(crawler.settings)
+        if not (config.run_control and config.redis_url and config.distributed_role):
             raise NotConfigured
         return cls(crawler)
 
@@ -459,7 +453,7 @@ class SharedRun:
             _, waiting, busy = pipe.execute()
             # a worker killed while busy stops counting once its sign of life lapses (three heartbeats)
             if busy:
-                space = namespace(self.crawler.settings)
+                space = config_of(self.crawler.settings).redis_namespace
                 busy = self.client.exists(*(alive_key(space, name.decode()) for name in busy))
         except redis.RedisError:
             return  # the scheduler reports it and stops the run

@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import CallLaterOnce
 
 from crawler import counters
-from crawler.counters import run_name_of
+from crawler.config import config_of, run_name_of
 from crawler.dates import utc_now_iso
 from crawler.record import article_key
 from crawler.state import (
@@ -44,13 +44,14 @@ class IncrementalOutput:
     def __init__(self, crawler):
         self.crawler = crawler
         self.run_name = run_name_of(crawler)
-        self.data_dir = Path(crawler.settings.get("DATA_DIR"))
+        self.config = config = config_of(crawler.settings)
+        self.data_dir = config.data_dir
         self.started_at = datetime.now(UTC)
         self.recovered = 0
         self.storage_problem: str | None = None
-        self.worker = worker_label() if crawler.settings.get("DISTRIBUTED_ROLE") else None
+        self.worker = worker_label() if config.distributed_role else None
         self.owner = worker_name()  # of the claims this worker takes (crawler/distributed.py)
-        self.store = open_store(crawler.settings)
+        self.store = open_store(config)
         # Writes the store learns of in batches (Redis: one round trip for many); SQLite's are each at once.
         self.claims = claims_of(self.store)  # one worker per article, in a run shared by many machines
         self.write_batch = self.store.write_batch
@@ -67,7 +68,8 @@ class IncrementalOutput:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not (crawler.settings.getbool("RUN_CONTROL") and crawler.settings.getbool("INCREMENTAL_OUTPUT")):
+        config = config_of(crawler.settings)
+        if not (config.run_control and config.incremental_output):
             raise NotConfigured
         return cls(crawler)
 
@@ -161,7 +163,7 @@ class IncrementalOutput:
                 self._batch_start = (size, lines)
             self._pending.append((arguments, counted))
             self._pending_entries[(site, key)] = StoredArticle(revision, fingerprint(record), self.output.final.name)
-            self._flush_soon.schedule(self.crawler.settings.getfloat("WRITE_DELAY_SECONDS", 0.5))
+            self._flush_soon.schedule(self.config.write_delay_seconds)
         for name in counted:
             self.crawler.stats.inc_value(name)
 
@@ -214,7 +216,7 @@ class IncrementalOutput:
 
     def retries_due(self, site: str) -> list:
         """The site's failed articles to try again in this run; those tried too often are given up (and reported)."""
-        due, limit = [], self.crawler.settings.getint("RETRY_FAILED_ARTICLES")
+        due, limit = [], self.config.retry_failed_articles
         for retry in self.store.retries(site):
             if retry.attempts <= limit:
                 due.append(retry)

@@ -11,6 +11,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
+from crawler.config import config_of
+
 logger = logging.getLogger(__name__)
 
 _DELAY_KEY = "retry_backoff_delay"
@@ -23,8 +25,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
+        config = config_of(settings)
+        self.backoff_base = config.retry_backoff_base
+        self.backoff_max = config.retry_backoff_max
 
     async def process_request(self, request: Request) -> None:
         delay = request.meta.pop(_DELAY_KEY, None)

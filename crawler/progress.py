@@ -14,21 +14,22 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler import counters
-from crawler.counters import run_name_of
+from crawler.config import config_of, run_name_of
 
 
 class Progress:
     def __init__(self, crawler):
         self.crawler = crawler
         self.run_name = run_name_of(crawler)
-        self.incremental = crawler.settings.getbool("INCREMENTAL_OUTPUT")
+        self.incremental = config_of(crawler.settings).incremental_output
         self._loop: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("RUN_CONTROL") or not shown(crawler.settings.get("PROGRESS")):
+        config = config_of(crawler.settings)
+        if not config.run_control or not shown(config.progress):
             raise NotConfigured
         return cls(crawler)
 

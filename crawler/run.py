@@ -24,7 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import counters
-from crawler.counters import run_name_of
+from crawler.config import Config, config_of, run_name_of
 from crawler.dates import utc_now_iso
 from crawler.distributed import SharedRun
 from crawler.incremental import IncrementalOutput
@@ -49,9 +49,9 @@ EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run of the spider is in progress; nothing was done
 
 
-def logs_debug(settings) -> bool:
+def logs_debug(config: Config) -> bool:
     """Whether the log shows DEBUG lines (LOG_LEVEL, a name or a number): tracebacks are for that level only."""
-    level = settings.get("LOG_LEVEL") or "DEBUG"
+    level = config.log_level or "DEBUG"
     return (level if isinstance(level, int) else logging.getLevelName(str(level).upper())) == logging.DEBUG
 
 
@@ -59,23 +59,23 @@ def lock_path(data_dir: Path, spider: str) -> Path:
     return data_dir / spider / ".lock"
 
 
-def rejects_dir(settings, spider: str) -> Path:
-    return Path(settings.get("REJECTS_DIR") or Path(settings.get("DATA_DIR")) / "rejects") / spider
+def rejects_dir(config: Config, spider: str) -> Path:
+    return (config.rejects_dir or config.data_dir / "rejects") / spider
 
 
-def preflight(settings, spider: str, incremental: bool) -> None:
+def preflight(config: Config, spider: str, incremental: bool) -> None:
     """Before anything is fetched: everything the run will write can be written (StorageProblem, naming the path,
     when not). A run that could not store what it fetched would only lose it, or write it twice later."""
-    data_dir = Path(settings.get("DATA_DIR"))
+    data_dir = config.data_dir
     check_writable(data_dir)
     check_writable(data_dir / spider)
     check_writable(data_dir / "runs.jsonl", is_file=True)
-    check_writable(rejects_dir(settings, spider))
+    check_writable(rejects_dir(config, spider))
     if incremental:
-        open_store(settings).close()  # SQLite under DATA_DIR, or Redis (REDIS_URL): reachable and writable
-        if settings.get("REDIS_URL"):
-            warning = check_durability(settings.get("REDIS_URL"), settings.get("REDIS_NAMESPACE") or "persian-news",
-                                       data_dir, settings.getbool("REDIS_REQUIRE_PERSISTENCE"))
+        open_store(config).close()  # SQLite under DATA_DIR, or Redis (REDIS_URL): reachable and writable
+        if config.redis_url:
+            warning = check_durability(config.redis_url, config.redis_namespace, data_dir,
+                                       config.redis_require_persistence)
             if warning:
                 logger.warning("%s", warning)
 
@@ -102,7 +102,7 @@ class Verdict:
     reason: str
 
 
-def assess(stats: dict[str, Any], settings) -> Verdict:
+def assess(stats: dict[str, Any], config: Config) -> Verdict:
     """Healthy or not, from a run's stats. A run that found nothing new is healthy; a run is failed when what it
     fetched could not all be stored, when nothing could be fetched, when too many pages failed, or when required
     fields went missing on too many article pages (the sign of a site redesign)."""
@@ -124,13 +124,13 @@ def assess(stats: dict[str, Any], settings) -> Verdict:
             return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats[counters.PAGES_FORBIDDEN_EXAMPLE]}")
         return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {failed} pages failed)")
     attempted = fetched + failed
-    if failed >= settings.getint("RUN_MIN_ERRORS") and failed > settings.getfloat("RUN_MAX_ERROR_SHARE") * attempted:
+    if failed >= config.run_min_errors and failed > config.run_max_error_share * attempted:
         return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")
     if stats.get(counters.ARCHIVE_EMPTY_LATEST, 0):
         return Verdict(EXIT_FAILED, "the latest-news archive page lists no articles (has the list layout changed?)")
     pages = stats.get(counters.ARTICLES_PAGES, 0)
-    if pages >= settings.getint("RUN_MIN_ARTICLE_PAGES"):
-        limit = settings.getfloat("RUN_MAX_MISSING_FIELD_SHARE")
+    if pages >= config.run_min_article_pages:
+        limit = config.run_max_missing_field_share
         missing = {name: stats.get(counters.missing(name), 0) for name in COVERAGE_FIELDS}
         bad = {name: count for name, count in missing.items() if count > limit * pages}
         if bad:
@@ -165,12 +165,12 @@ def run_problem(stats: dict[str, Any], unsettled: list[tuple[str, str]]) -> str 
     return None
 
 
-def judge(stats: dict[str, Any], settings, close_reason: str, unsettled: list[tuple[str, str]],
+def judge(stats: dict[str, Any], config: Config, close_reason: str, unsettled: list[tuple[str, str]],
           storage_problem: str | None) -> Verdict:
     """The run's verdict, from its stats and the facts of its end: why the spider closed, the articles a shared run
     left unsettled, and a seen-store or output that could not be written. A pure function: what a run did decides its
     exit status, whoever asks."""
-    verdict = assess(stats, settings)
+    verdict = assess(stats, config)
     shared_problem = stats.get(counters.DISTRIBUTED_PROBLEM)
     if storage_problem or shared_problem:
         return Verdict(EXIT_FAILED, storage_problem or shared_problem)
@@ -194,17 +194,18 @@ class RunVerdict:
     def __init__(self, crawler):
         self.crawler = crawler
         self.run_name = run_name_of(crawler)
-        self.data_dir = Path(crawler.settings.get("DATA_DIR"))
+        self.config = config = config_of(crawler.settings)
+        self.data_dir = config.data_dir
         self.started_at = datetime.now(UTC)
         self._started = time.monotonic()
         self.status = EXIT_FAILED  # until the run is judged: a run that ended without a verdict did not succeed
         self.reason = "the run ended before it was judged"
         self.lock: RunLock | None = None
         # an export (-o/-O) writes nothing under DATA_DIR: no lock, no runs log line
-        self.export = not crawler.settings.getbool("INCREMENTAL_OUTPUT")
-        if not logs_debug(crawler.settings):
+        self.export = not config.incremental_output
+        if not logs_debug(config):
             install_short_fetch_errors()
-        if not crawler.settings.getbool("RUN_LOCK_HELD") and not self.export:
+        if not config.run_lock_held and not self.export:
             self.lock = RunLock(lock_path(self.data_dir, self.run_name))
             self.lock.acquire()  # raises AnotherRunInProgress before anything is touched
         self.summary: tuple[int, str] | None = None  # (log level, the run's one summary line), once judged
@@ -215,7 +216,7 @@ class RunVerdict:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("RUN_CONTROL"):
+        if not config_of(crawler.settings).run_control:
             # `scrapy parse`, `shell`, `check`, `bench`: no lock, no seen-store, no runs log, nothing under DATA_DIR.
             raise NotConfigured
         return cls(crawler)
@@ -225,7 +226,7 @@ class RunVerdict:
         self.crawler.stats.inc_value(counters.RECORDS_ERRORS)
 
     def spider_opened(self, spider) -> None:
-        if not self.crawler.settings.getbool("INCREMENTAL_OUTPUT"):
+        if self.export:
             spider.logger.info("run started: export to the -o/-O file(s)")
 
     def engine_stopped(self) -> None:
@@ -256,7 +257,7 @@ class RunVerdict:
         except StorageProblem:
             unsettled = []  # the store is gone: the run fails for that, with its reason
         storage_problem = incremental.storage_problem if incremental is not None else None
-        verdict = judge(stats, self.crawler.settings, reason, unsettled, storage_problem)
+        verdict = judge(stats, self.config, reason, unsettled, storage_problem)
         shared = self._shared_run()
         # In a shared run no worker knows what the others stored: the last to leave moves the watermark, over what
         # the whole run covered (SharedRun.leave).

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from crawler.config import Config
 from crawler.state import (
     Retry,
     SeenStore,
@@ -387,12 +388,11 @@ def worker_label() -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "-", worker_name())
 
 
-def open_store(settings) -> Store:
+def open_store(config: Config) -> Store:
     """The seen-store of the run: in Redis when REDIS_URL is set (crawls on many machines), else SQLite under
     DATA_DIR. Both are a Store; StorageProblem, in one line, when the store cannot be used."""
-    url = settings.get("REDIS_URL")
-    if url:
+    if config.redis_url:
         # a worker is dead after three heartbeats without a sign of life (crawler/distributed.py)
-        return RedisStore(url, settings.get("REDIS_NAMESPACE") or "persian-news",
-                          alive_seconds=3 * settings.getfloat("DISTRIBUTED_HEARTBEAT_SECONDS", 5))
-    return SeenStore(Path(settings.get("DATA_DIR")) / "state.sqlite3")
+        return RedisStore(config.redis_url, config.redis_namespace,
+                          alive_seconds=3 * config.distributed_heartbeat_seconds)
+    return SeenStore(config.data_dir / "state.sqlite3")

@@ -14,6 +14,7 @@ import dataclasses
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler import counters
+from crawler.config import config_of
 from crawler.incremental import IncrementalOutput
 from crawler.record import Article, article_key
 from crawler.state import StorageProblem, fingerprint
@@ -25,7 +26,7 @@ class StorePipeline:
         self.crawler = crawler
         self.state = state
         self.owner = worker_name()
-        self.claim_seconds = crawler.settings.getint("CLAIM_SECONDS", 300)
+        self.claim_seconds = config_of(crawler.settings).claim_seconds
 
     @classmethod
     def from_crawler(cls, crawler):

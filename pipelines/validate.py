@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from scrapy.exceptions import DropItem
 
 from crawler import counters
-from crawler.counters import run_name_of
+from crawler.config import config_of, run_name_of
 from crawler.dates import utc_now_iso
 from crawler.incremental import IncrementalOutput
 from crawler.record import (
@@ -107,7 +107,7 @@ class ValidatePipeline:
 
     def open_spider(self) -> None:
         stamp = utc_now_iso().replace(":", "-")
-        self.rejects = RejectsFile(rejects_dir(self.crawler.settings, run_name_of(self.crawler)) / f"rejects-{stamp}.jsonl")
+        self.rejects = RejectsFile(rejects_dir(config_of(self.crawler.settings), run_name_of(self.crawler)) / f"rejects-{stamp}.jsonl")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -131,8 +131,8 @@ class ValidatePipeline:
         if state is not None:  # a reject may be a passing fault of the page: the next latest-news runs try it again
             state.note_failure(item.site, article_key(item.news_id, item.url), item.url, None,
                                "rejected: " + "; ".join(reasons))
-        settings = self.crawler.settings
-        if not (settings.getbool("RUN_CONTROL") and settings.getbool("INCREMENTAL_OUTPUT")):
+        config = config_of(self.crawler.settings)
+        if not (config.run_control and config.incremental_output):
             # an export (and `scrapy parse`) writes nothing under DATA_DIR: the reasons are in the dropped record's
             # log line
             raise DropItem(f"invalid record {record.get('url')}: {'; '.join(reasons)}")

@@ -213,12 +213,10 @@ def test_an_exception_in_a_callback_fails_the_run(isna_site, tmp_path):
 
 
 def test_the_verdict_counts_every_callback_exception_as_a_loss():
-    from scrapy.settings import Settings
-
-    from crawler import settings as defaults
+    from crawler.config import Config
     from crawler.run import EXIT_FAILED, assess
 
-    settings = Settings({name: getattr(defaults, name) for name in dir(defaults) if name.isupper()})
+    settings = Config.from_settings({})  # the defaults
     stats = {"downloader/request_count": 3, counters.PAGES_FETCHED: 3, "spider_exceptions/TypeError": 1}
     assert assess(stats, settings).status == EXIT_FAILED
     del stats["spider_exceptions/TypeError"]
@@ -228,12 +226,10 @@ def test_the_verdict_counts_every_callback_exception_as_a_loss():
 def test_the_verdict_is_a_function_of_the_stats_and_the_end_of_the_run():
     # The cases the crawls above reach, decided from stats alone, in the order a run says them: what could not be
     # written, a stop, a single article that gave nothing, articles a dead worker held, an empty range, a silent home page.
-    from scrapy.settings import Settings
-
-    from crawler import settings as defaults
+    from crawler.config import Config
     from crawler.run import EXIT_FAILED, judge
 
-    settings = Settings({name: getattr(defaults, name) for name in dir(defaults) if name.isupper()})
+    settings = Config.from_settings({})  # the defaults
     fetched = {"downloader/request_count": 8, counters.PAGES_FETCHED: 8, counters.ARTICLES_EXTRACTED: 5}
     assert judge(fetched, settings, "finished", [], None).reason == "healthy"
     assert judge(fetched, settings, "finished", [], "cannot write x: disk full").reason == "cannot write x: disk full"

@@ -141,11 +141,10 @@ def test_two_workers_never_both_claim_an_article_and_a_dead_worker_s_claim_expir
 
 
 def test_a_worker_opens_a_run_or_joins_the_live_one_and_a_run_of_dead_workers_is_taken_over(redis_url):
-    from scrapy.settings import Settings
-
+    from crawler.config import Config
     from crawler.distributed import join_run, run_keys
 
-    settings = Settings({"REDIS_URL": redis_url, "DISTRIBUTED_HEARTBEAT_SECONDS": 1})
+    settings = Config.from_settings({"REDIS_URL": redis_url, "DISTRIBUTED_HEARTBEAT_SECONDS": 1})
     client = redis.Redis.from_url(redis_url)
     keys = run_keys(settings, "isna")
     client.zadd(keys["requests"], {b"a request of a dead run": 0})

@@ -61,3 +61,34 @@ def test_no_project_module_is_imported_inside_a_function():
                 inside += [f"{name}.{function.name}: {imported}" for node in ast.walk(function)
                            for imported in project_imports(node, known)]
     assert inside == []
+
+
+def test_the_project_s_settings_are_read_in_one_place():
+    # crawler/config.py reads them into one typed object; a module that read `settings.getint("CLAIM_SECONDS", 300)`
+    # itself would keep a second default, and one that read "CLAIM_SECOND" would get None without a word.
+    import dataclasses
+    import re
+
+    from crawler.config import Config
+
+    ours = {field.metadata["setting"] for field in dataclasses.fields(Config)}
+    read = re.compile(r"""settings\.get(?:int|float|bool|list|dict)?\(\s*["']([A-Z_]+)["']""")
+    elsewhere = sorted(f"{name}: {setting}" for name, path in modules().items() if name != "crawler.config"
+                       for setting in read.findall(path.read_text(encoding="utf-8")) if setting in ours)
+    assert elsewhere == []
+    assert read.findall('x = settings.getint("CLAIM_SECONDS", 300)') == ["CLAIM_SECONDS"]  # the pattern finds them
+
+
+def test_the_settings_object_has_the_project_s_defaults_and_types_what_the_command_line_gives():
+    from scrapy.settings import Settings
+
+    from crawler import settings as defaults
+    from crawler.config import Config, config_of
+
+    assert Config.from_settings({}).claim_seconds == defaults.CLAIM_SECONDS == 300
+    given = Config.from_settings({"CLAIM_SECONDS": "60", "RUN_CONTROL": "1", "DATA_DIR": "/tmp/x", "REDIS_URL": ""})
+    assert (given.claim_seconds, given.run_control, given.data_dir, given.redis_url) == (60, True, Path("/tmp/x"), None)
+    settings = Settings({"CLAIM_SECONDS": 30})
+    assert config_of(settings) is not config_of(settings)  # still being made: read afresh
+    settings.freeze()
+    assert config_of(settings) is config_of(settings) and config_of(settings).claim_seconds == 30  # built once

@@ -120,7 +120,10 @@ def test_a_page_that_is_no_article_is_fetched_once_not_by_every_run(site, tmp_pa
     assert second.returncode == 0, second.stderr[-2000:]
     assert not [path for path in site.requests if path.startswith(("/news/1402052213001/", "/news/1402052299999/"))]
     assert "2 known from earlier runs to be no article" in second.stderr  # remembered, not fetched
+    stored_that_day = [spec for spec in site.site.articles_on((1402, 5, 22), (1402, 5, 22)) if spec.is_article]
+    # counted apart: the stored articles of the day, and the two pages that are none
     assert runs_log(data)[-1]["skipped_before"] == 2
+    assert runs_log(data)[-1]["already_stored"] == len(stored_that_day) >= 2
     again = run(site, data, *days, "-a", "refresh=1")  # a refresh looks at every page again
     assert again.returncode == 0 and [path for path in site.requests if path.startswith("/news/1402052213001/")]
 

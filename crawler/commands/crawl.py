@@ -33,6 +33,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.log import configure_logging
 
 from crawler import settings as project_settings
+from crawler.config import config_of
 from crawler.distributed import distributed_settings, join_run
 from crawler.run import EXIT_FAILED, EXIT_LOCKED, RunVerdict, lock_path, logs_debug, preflight
 from crawler.sites import SiteEntryError
@@ -107,10 +108,10 @@ class Command(ScrapyCrawlCommand):
         """The crawl raised instead of running (a class in the settings that cannot be loaded, Redis gone while the
         engine opened...): one CRITICAL line with the reason, the traceback at DEBUG only, and exit status 1."""
         self.crawl_error = error
-        what = f"Redis at {shown_url(self.settings.get('REDIS_URL'))}" if isinstance(error, RedisError) \
+        what = f"Redis at {shown_url(config_of(self.settings).redis_url)}" if isinstance(error, RedisError) \
             else type(error).__name__
         logger.critical("`scrapy crawl %s` stopped: %s: %s", name, what, error,
-                        exc_info=error if logs_debug(self.settings) else None)
+                        exc_info=error if logs_debug(config_of(self.settings)) else None)
 
     @contextlib.contextmanager
     def prepared(self, name: str, arguments: dict) -> Iterator[Crawler | None]:
@@ -122,7 +123,7 @@ class Command(ScrapyCrawlCommand):
         # An export (-o/-O) is no run of the incremental dump: it takes no lock and writes nothing under DATA_DIR, so
         # an ad-hoc export and cron's run never block each other.
         export = bool(self.settings.getdict("FEEDS"))
-        lock = None if export else RunLock(lock_path(Path(self.settings.get("DATA_DIR")), run_name))
+        lock = None if export else RunLock(lock_path(config_of(self.settings).data_dir, run_name))
         try:
             if lock is not None:
                 lock.acquire()  # before anything else is touched, so that a refused run changes nothing
@@ -157,7 +158,7 @@ class Command(ScrapyCrawlCommand):
         ``exitcode``) when one of these refuses it."""
         try:
             if not export:
-                preflight(self.settings, run_name, incremental=True)
+                preflight(config_of(self.settings), run_name, incremental=True)
         except StorageProblem as error:
             logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
             self.exitcode = EXIT_FAILED
@@ -165,12 +166,12 @@ class Command(ScrapyCrawlCommand):
         self.settings.set("RUN_CONTROL", True, priority="cmdline")
         self.settings.set("RUN_NAME", run_name, priority="cmdline")
         self.settings.set("RUN_LOCK_HELD", True, priority="cmdline")
-        if self.settings.get("REDIS_URL") and not export:
+        if config_of(self.settings).redis_url and not export:
             try:
-                role, run_id = join_run(self.settings, run_name)
+                role, run_id = join_run(config_of(self.settings), run_name)
             except RedisError as error:
                 logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name,
-                                shown_url(self.settings.get("REDIS_URL")), error)
+                                shown_url(config_of(self.settings).redis_url), error)
                 self.exitcode = EXIT_FAILED
                 return None
             distributed_settings(self.settings, run_name, role, run_id)
@@ -235,7 +236,7 @@ class Command(ScrapyCrawlCommand):
         wrong = self._mistyped_settings()
         if wrong:
             return wrong, EXIT_USAGE
-        redis_url = self.settings.get("REDIS_URL")
+        redis_url = config_of(self.settings).redis_url
         if redis_url:
             try:
                 parse_redis_url(redis_url)

@@ -22,6 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import counters
+from crawler.config import Config, config_of
 from crawler.dates import (
     TEHRAN,
     DateParseError,
@@ -159,6 +160,11 @@ class NewsSpider(scrapy.Spider):
         self.refresh = arguments.get("refresh") not in (None, "", "0", "false", "no")
 
     @property
+    def config(self) -> Config:
+        """The project's settings of this run (crawler/config.py)."""
+        return config_of(self.crawler.settings)
+
+    @property
     def incremental(self):
         """The run's incremental output and store (crawler/incremental.py), or None in an export run. (Not `state`: that is Scrapy's own
         attribute, the dict JOBDIR keeps between a paused and a resumed crawl.)"""
@@ -278,7 +284,7 @@ class NewsSpider(scrapy.Spider):
         as missing every field when its markup is not recognized."""
         if self.not_html(response):
             return
-        if len(response.body) > self.crawler.settings.getint("ARTICLE_MAX_BYTES"):
+        if len(response.body) > self.config.article_max_bytes:
             self.bound_hit("ARTICLE_MAX_BYTES", f"{response.url}: a page of {len(response.body) // 1024} KB is no "
                                                 "article page we read")
             self.skip(response.url, "larger than ARTICLE_MAX_BYTES")
@@ -591,7 +597,7 @@ class SiteSpider(NewsSpider):
         since, until = self._window()
         hosts = self._hosts()
         entries = list(entries)
-        most = self.crawler.settings.getint("DISCOVERY_MAX_LISTED")
+        most = self.config.discovery_max_listed
         if len(entries) > most:
             self.bound_hit("DISCOVERY_MAX_LISTED", f"{source} lists {len(entries)} articles: the first {most} taken")
             entries = entries[:most]
@@ -611,7 +617,7 @@ class SiteSpider(NewsSpider):
                 self._requested_keys.add(key)  # listed again on a later page: counted once
                 counted.known += key in stored
                 counted.skipped_before += key in skipped
-            elif self._discovered >= self.crawler.settings.getint("DISCOVERY_MAX_ARTICLES"):
+            elif self._discovered >= self.config.discovery_max_articles:
                 if not self.crawler.stats.get_value(counters.bound_hit("DISCOVERY_MAX_ARTICLES")):  # said once
                     self.bound_hit("DISCOVERY_MAX_ARTICLES", f"{self._discovered} articles asked for: no more this run "
                                                              f"(from {source} on)")
@@ -635,14 +641,14 @@ class SiteSpider(NewsSpider):
         """A bound on what a site controls cut something: a warning naming the setting, counted for the run's line."""
         self.crawler.stats.inc_value(counters.BOUNDS_HIT)
         self.crawler.stats.inc_value(counters.bound_hit(setting))
-        self.logger.warning("%s (-s %s=%d)", what, setting, self.crawler.settings.getint(setting))
+        self.logger.warning("%s (-s %s=%d)", what, setting, self.config.value_of(setting))
 
     def _window(self) -> tuple[datetime, datetime]:
         """The publication times this run wants from dated listings: the -a from/to days, or the last
         LATEST_NEWS_DAYS days."""
         if self.first_day:
             return self.range_bounds()
-        days = self.crawler.settings.getfloat("LATEST_NEWS_DAYS", 2)
+        days = self.config.latest_news_days
         now = datetime.now(TEHRAN)
         return now - timedelta(days=days), now + timedelta(hours=6)
 

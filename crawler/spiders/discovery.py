@@ -125,8 +125,7 @@ class SiteDiscovery(SiteSpider):
 
     def _sitemap_requests(self, urls: Iterable[str], depth: int = 0) -> Iterator[Request]:
         """Requests for sitemaps not read yet this run; ``depth`` is how many indexes led to them."""
-        settings = self.crawler.settings
-        if depth > settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH"):
+        if depth > self.config.discovery_max_sitemap_depth:
             self.bound_hit("DISCOVERY_MAX_SITEMAP_DEPTH", f"sitemap indexes nested {depth} deep: the deepest not read")
             return
         for url in urls:
@@ -135,7 +134,7 @@ class SiteDiscovery(SiteSpider):
             if self.max_pages and len(self._sitemaps_read) >= self.max_pages:
                 self.logger.info("-a pages=%d: no more sitemaps read", self.max_pages)
                 return
-            if len(self._sitemaps_read) >= settings.getint("DISCOVERY_MAX_SITEMAPS"):
+            if len(self._sitemaps_read) >= self.config.discovery_max_sitemaps:
                 self.bound_hit("DISCOVERY_MAX_SITEMAPS", f"{len(self._sitemaps_read)} sitemaps read: no more this run")
                 return
             self._sitemaps_read.add(url)

@@ -53,7 +53,7 @@ class NastoohSpider(SiteSpider):
         self.had_coverage = covered is not None
         if not covered or self.pages_given:
             return None
-        overlap = timedelta(minutes=self.settings.getint("INCREMENTAL_OVERLAP_MINUTES"))
+        overlap = timedelta(minutes=self.config.incremental_overlap_minutes)
         catchup_from = datetime.fromisoformat(covered) - overlap
         self.logger.info("incremental: paging back to %s (complete up to %s, less %s of overlap)",
                          to_jalali_string(catchup_from), to_jalali_string(datetime.fromisoformat(covered)), overlap)
@@ -84,7 +84,7 @@ class NastoohSpider(SiteSpider):
         if day is not None:
             return self.parser.max_archive_pages
         if self.catchup_from is not None:
-            return self.settings.getint("CATCHUP_MAX_PAGES")
+            return self.config.catchup_max_pages
         return self.latest_pages
 
     def _latest_done(self, page: int, items: list[ListedArticle], nothing_new: bool) -> bool:
@@ -106,7 +106,7 @@ class NastoohSpider(SiteSpider):
             self.logger.info("caught up: went back %d archive page(s), to %s", page,
                              to_jalali_string(self.oldest_listed) if self.oldest_listed else "articles already stored")
             return True
-        if page >= self.settings.getint("CATCHUP_MAX_PAGES"):
+        if page >= self.config.catchup_max_pages:
             self._covered()  # what is past the limit is said, with the backfill command: the watermark moves on
             gap_end = self.oldest_listed or self.catchup_from
             self.logger.warning(
@@ -123,7 +123,7 @@ class NastoohSpider(SiteSpider):
     def _in_future(self, item: ListedArticle) -> bool:
         """An item dated after now (a typo on the site): it must not move the coverage watermark, or the next run
         would page back only to that date and miss what was published before it."""
-        tolerance = timedelta(minutes=self.settings.getint("FUTURE_TOLERANCE_MINUTES"))
+        tolerance = timedelta(minutes=self.config.future_tolerance_minutes)
         if item.listed_at <= datetime.now(UTC) + tolerance:
             return False
         if item.news_id not in self._future_ids:
