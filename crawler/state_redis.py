@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from crawler import settings as defaults
 from crawler.config import Config
 from crawler.state import (
     Retry,
@@ -140,7 +141,7 @@ class RedisStore:
     # the server more CPU than the write itself.
     write_batch = 16
 
-    def __init__(self, url: str, namespace: str = "persian-news", alive_seconds: int = 15):
+    def __init__(self, url: str, namespace: str = defaults.REDIS_NAMESPACE, alive_seconds: int = 15):
         self.url = url
         self.namespace = namespace
         # a worker that holds claims says it is alive (a key that lasts this long, renewed by its heartbeat and by
