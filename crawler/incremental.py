@@ -126,6 +126,14 @@ class IncrementalOutput:
     def skipped_among(self, site: str, keys: list[str]) -> set[str]:
         return self.store.skipped_among(site, keys)
 
+    def remember_alias(self, site: str, key: str, article: str) -> None:
+        """The page listed as ``key`` was read as the article ``article``: later listings of ``key`` are known once
+        the article is stored."""
+        try:
+            self.store.alias(site, key, article)
+        except StorageProblem as problem:
+            self.storage_failed(problem)
+
     def remember_skipped(self, site: str, key: str, reason: str) -> None:
         """This page is no article: later runs do not fetch it again (its retry, if any, is forgotten)."""
         try:

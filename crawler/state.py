@@ -283,6 +283,8 @@ class SeenStore:
         CREATE TABLE IF NOT EXISTS skipped (
             site TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL, skipped_at TEXT NOT NULL,
             PRIMARY KEY (site, key));
+        CREATE TABLE IF NOT EXISTS aliases (
+            site TEXT NOT NULL, key TEXT NOT NULL, article TEXT NOT NULL, PRIMARY KEY (site, key));
     """
 
     def __init__(self, path: Path):
@@ -314,8 +316,23 @@ class SeenStore:
         return self._db.execute("SELECT 1 FROM articles WHERE site = ? AND key = ?", (site, key)).fetchone() is not None
 
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
-        """The keys of ``keys`` the store has (a listing page's articles, asked about at once)."""
-        return self._keys_in("articles", site, keys)
+        """The keys of ``keys`` the store has (a listing page's articles, asked about at once), directly or as the
+        alias of a stored article."""
+        found = self._keys_in("articles", site, keys)
+        rest = [key for key in keys if key not in found]
+        for start in range(0, len(rest), 500):
+            chunk = rest[start:start + 500]
+            rows = self._db.execute("SELECT aliases.key FROM aliases JOIN articles ON articles.site = aliases.site "
+                                    "AND articles.key = aliases.article WHERE aliases.site = ? AND aliases.key IN "
+                                    f"({','.join('?' * len(chunk))})", (site, *chunk)).fetchall()
+            found.update(row[0] for row in rows)
+        return found
+
+    def alias(self, site: str, key: str, article: str) -> None:
+        """The page listed as ``key`` (its URL) is the article ``article`` (its code, read on the page): once that
+        article is stored, listings that give ``key`` need not fetch it again."""
+        self._write("INSERT INTO aliases (site, key, article) VALUES (?, ?, ?) ON CONFLICT (site, key) "
+                    "DO UPDATE SET article = excluded.article", (site, key, article))
 
     def skipped_among(self, site: str, keys: list[str]) -> set[str]:
         """The keys of ``keys`` whose pages earlier runs found to be no article (a photo page, an advertorial)."""
@@ -414,6 +431,7 @@ class Store(Protocol):
     def stored_among(self, site: str, keys: list[str]) -> set[str]: ...
     def skipped_among(self, site: str, keys: list[str]) -> set[str]: ...
     def skip(self, site: str, key: str, reason: str, now: str) -> None: ...
+    def alias(self, site: str, key: str, article: str) -> None: ...
     def count(self, site: str) -> int: ...
     def put(self, site: str, key: str, record: dict[str, Any], revision: int, file: str | None, now: str) -> None: ...
     def transaction(self) -> contextlib.AbstractContextManager: ...

@@ -185,7 +185,19 @@ class RedisStore:
             return bool(self.client.hexists(self._key("articles", site), key))
 
     def stored_among(self, site: str, keys: list[str]) -> set[str]:
-        return self._keys_in("articles", site, keys)
+        found = self._keys_in("articles", site, keys)
+        rest = [key for key in keys if key not in found]
+        if rest:
+            with storage_errors(self.url):
+                targets = self.client.hmget(self._key("aliases", site), rest)
+                aliased = {key: target.decode() for key, target in zip(rest, targets, strict=True) if target}
+                stored = self._keys_in("articles", site, sorted(set(aliased.values())))
+            found.update(key for key, target in aliased.items() if target in stored)
+        return found
+
+    def alias(self, site: str, key: str, article: str) -> None:
+        with storage_errors(self.url):
+            self.client.hset(self._key("aliases", site), key, article)
 
     def _keys_in(self, name: str, site: str, keys: list[str]) -> set[str]:
         if not keys:

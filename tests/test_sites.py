@@ -382,11 +382,12 @@ def test_machine_times_are_tehran_wall_times(value, expected):
 
 def serve_pages(pages: dict[str, str | tuple[bytes, str]]):
     """A site on 127.0.0.1 that serves these pages at these paths (and a permissive robots.txt): HTML text as UTF-8,
-    or (bytes, content type) as they are."""
+    or (bytes, content type) as they are. The dict may change between requests; `server.requests` has the paths."""
     from tests.serving import LoopbackServer, PageHandler
 
     class Handler(PageHandler):
         def do_GET(self):  # noqa: N802
+            self.server.requests.append(self.path)
             path = unquote(urlsplit(self.path).path)
             if path == "/robots.txt":
                 return self._send(200, "text/plain", "User-agent: *\nAllow: /\n")
@@ -394,7 +395,9 @@ def serve_pages(pages: dict[str, str | tuple[bytes, str]]):
             body, content_type = page if isinstance(page, tuple) else (page, "text/html; charset=UTF-8")
             self._send(200 if page else 404, content_type, body or "<html><body>404</body></html>")
 
-    return running(LoopbackServer(Handler))
+    server = LoopbackServer(Handler)
+    server.requests = []  # the paths asked for, in order
+    return running(server)
 
 
 def crawl_news_article(url: str, tmp_path: Path) -> tuple[Ran, list[dict]]:

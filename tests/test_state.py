@@ -57,6 +57,15 @@ def test_a_page_found_to_be_no_article_is_remembered_apart_from_the_articles(sto
     assert store.count("isna") == 1 and not store.has("isna", "id:9")  # no article: not counted as one
 
 
+def test_a_page_listed_by_its_url_and_read_as_an_article_of_another_key_is_known_once_that_article_is_stored(store):
+    store.alias("isna", "url:https://www.isna.ir/story/slug", "id:1")
+    assert store.stored_among("isna", ["url:https://www.isna.ir/story/slug"]) == set()  # not stored yet (rejected?)
+    store.put("isna", "id:1", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+    keys = ["url:https://www.isna.ir/story/slug", "url:https://www.isna.ir/story/other", "id:1"]
+    assert store.stored_among("isna", keys) == {"url:https://www.isna.ir/story/slug", "id:1"}
+    assert store.stored_among("tabnak", keys) == set() and store.count("isna") == 1
+
+
 def test_failures_are_counted_listed_oldest_first_given_up_and_forgotten(store):
     assert store.note_failure("isna", "id:2", "https://x/2", "2024-01-01T10:00:00+03:30", "HTTP 500", "2024-01-01T07:00:00Z") == 1
     assert store.note_failure("isna", "id:3", "https://x/3", None, "timeout", "2024-01-01T07:05:00Z") == 1

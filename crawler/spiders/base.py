@@ -308,8 +308,11 @@ class NewsSpider(scrapy.Spider):
             self.logger.exception("the extractor failed on %s", response.url)
             self.page_failed(response.url, f"the extractor failed: {type(error).__name__}: {error}", response.meta)
             return
-        if response.meta.get("article") and response.meta["article"] != (article.site, article_key(article.news_id, article.url)):
-            self.article_settled(response.meta)  # from here on the article is known by its record's key
+        listed = response.meta.get("article")
+        if listed and listed != (article.site, article_key(article.news_id, article.url)):
+            self.article_settled(response.meta)  # from here on the article is known by its record's key...
+            if self.incremental and listed[0] == article.site:  # ...and listings that give its URL know it too
+                self.incremental.remember_alias(*listed, article_key(article.news_id, article.url))
         yield from self.accept(article, response.url)
 
     def accept(self, article: Article, url: str) -> Iterator[Article]:
