@@ -9,15 +9,20 @@ for lists), never an empty string.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import json
 import sys
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from courlan.clean import TRACKERS_RE
+
+from crawler.text import lines_of
 
 SCHEMA_ID = "urn:persian-news-crawler:article"
 
@@ -48,6 +53,27 @@ def _field(description: str, *, default: Any = dataclasses.MISSING, pattern: str
     if default_factory is not dataclasses.MISSING:
         return field(default_factory=default_factory, metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+class Body(str):
+    """An article's body as written (its paragraphs joined by a blank line) that remembers the paragraphs it was made
+    of: extraction makes it from its list and each text stage takes the list from it and hands a new Body on, so that
+    no stage splits the text again. Copied (dataclasses.asdict) or pickled, it is the plain text."""
+
+    paragraphs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, paragraphs: Iterable[str]) -> Body | None:
+        """The body of these tidied paragraphs (empty ones left out); None when there are none."""
+        kept = tuple(text for text in paragraphs if text)
+        if not kept:
+            return None
+        body = cls("\n\n".join(kept))
+        body.paragraphs = kept
+        return body
+
+    def __reduce__(self):
+        return str, (str(self),)
 
 
 @dataclass
@@ -90,6 +116,36 @@ class Article:
         "In the incremental dump under data/: 1 when the article is first written, 2, 3... when the site changed it "
         "since (its text or declared modification time). Null in exports made with -o/-O.", default=None)
     crawled_at: str | None = _field("When the page was fetched, UTC.", default=None, pattern=UTC_TIMESTAMP)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The body's paragraphs: the list it was made of (Body), or for a body given as plain text (a record read
+        back from a dump), its lines, tidied."""
+        body = self.body
+        return list(body.paragraphs) if isinstance(body, Body) else lines_of(body)
+
+
+class Record(dict):
+    """An article as it is written: the fields of one JSON line, made once from the Article by validation (the one
+    dataclasses.asdict), which the stages after it, the store and the writers read. Its text does not change after."""
+
+    @classmethod
+    def of(cls, article: Article) -> Record:
+        return cls(dataclasses.asdict(article))
+
+    @property
+    def key(self) -> str:
+        return article_key(self.get("news_id"), self.get("url"))
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """What makes two fetches of an article the same revision: its text and its declared modification time."""
+        payload = json.dumps([self.get(key) for key in FINGERPRINTED], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# The fields whose change makes a new revision of an article.
+FINGERPRINTED = ("title", "kicker", "lead", "body", "tags", "modified_at")
 
 
 # Fields a written record never has null; the validator names the ones that are missing.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import sqlite3
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from crawler.record import Record
 
 
 class AnotherRunInProgress(RuntimeError):
@@ -242,10 +243,9 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def fingerprint(record: dict[str, Any]) -> str:
-    """What makes two fetches of an article the same revision: its text and its declared modification time."""
-    keys = ("title", "kicker", "lead", "body", "tags", "modified_at")
-    payload = json.dumps([record.get(key) for key in keys], ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """A record's fingerprint (crawler/record.py Record.fingerprint): computed once for a Record, which validation
+    makes; a record read back from a file is made one."""
+    return (record if isinstance(record, Record) else Record(record)).fingerprint
 
 
 @dataclass(frozen=True)

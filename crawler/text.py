@@ -19,6 +19,14 @@ def tidy(text: str | None) -> str | None:
     return " ".join(text.replace("\ufeff", " ").split()) or None
 
 
+def lines_of(text: str | None) -> list[str]:
+    """The paragraphs of a plain text: every line is one (text dumps put list items on single lines), tidied, empty
+    ones dropped."""
+    if not text:
+        return []
+    return [line for line in (tidy(line) for line in text.splitlines()) if line]
+
+
 def unify_letters(text: str) -> str:
     """Arabic letter forms to their Persian counterparts: ي (U+064A), ى (U+0649) -> ی, ك (U+0643) -> ک.
     (Three str.replace calls: several times faster than str.translate with a table on long paragraphs.)"""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from crawler.record import Article
+from crawler.record import Article, Body
 from crawler.text import tidy, unify_letters
 
 RULES_FILE = Path(__file__).with_name("rules") / "cleaning.toml"
@@ -89,18 +89,11 @@ def rules_for(site: str) -> Rules:
     )
 
 
-def split_paragraphs(body: str | None) -> list[str]:
-    """Paragraphs of a body: every line is one (text dumps put list items on single lines), empty ones dropped."""
-    if not body:
-        return []
-    return [text for text in (tidy(line) for line in body.splitlines()) if text]
-
-
 def clean_article(article: Article) -> CleaningReport:
     """Clean the article's body in place (and fill `source`, and `editor` from an end marker, when empty)."""
     rules = rules_for(article.site)
     report = CleaningReport()
-    paragraphs = split_paragraphs(article.body)
+    paragraphs = article.paragraphs
     keys = [match_key(paragraph) for paragraph in paragraphs]
 
     # 1. The end marker: the story stops there; what follows is kept aside only to look for an attribution.
@@ -159,7 +152,7 @@ def clean_article(article: Article) -> CleaningReport:
             continue
         body.append(paragraph)
 
-    article.body = "\n\n".join(body) or None
+    article.body = Body.of(body)
     return report
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from crawler import counters
-from crawler.record import Article, article_key
+from crawler.record import Record
 
 
 class DedupePipeline:
@@ -18,8 +18,8 @@ class DedupePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: Article) -> Article:
-        key = (item.site, article_key(item.news_id, item.url))
+    def process_item(self, item: Record) -> Record:
+        key = (item["site"], item.key)
         if key in self.seen:
             self.crawler.stats.inc_value(counters.RECORDS_DUPLICATE)
             raise DropItem(f"duplicate of an article already written in this run: {key[1]}", log_level="INFO")

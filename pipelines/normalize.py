@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from crawler.record import Article
+from crawler.record import Article, Body
 from crawler.text import HazmCharacters, tidy
 from pipelines.zwnj import ZWNJ, ZwnjRestorer
 
@@ -122,14 +122,14 @@ class PersianNormalizer:
     def article(self, article: Article) -> Article:
         """Normalize the article's text fields in place and return it."""
         restore = lost_zwnj(article)
-        paragraphs = article.body.split("\n\n") if article.body else []
+        paragraphs = article.paragraphs
         fields = [getattr(article, name) for name in TEXT_FIELDS]
         captions = [image.caption for image in article.images]
         values = iter(self.texts([*fields, *paragraphs, *article.tags, *article.categories, *captions],
                                  restore_zwnj=restore))
         for name in TEXT_FIELDS:
             setattr(article, name, next(values))
-        article.body = "\n\n".join(text for text in (next(values) for _ in paragraphs) if text) or None
+        article.body = Body.of([next(values) for _ in paragraphs])
         article.tags = list(dict.fromkeys(tag for tag in (next(values) for _ in article.tags) if tag))
         article.categories = list(dict.fromkeys(name for name in (next(values) for _ in article.categories) if name))
         for image in article.images:

@@ -9,15 +9,14 @@ fails (a full disk) fails and stops the run (crawler/run.py): nothing half-writt
 
 from __future__ import annotations
 
-import dataclasses
 
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler import counters
 from crawler.config import config_of
 from crawler.incremental import IncrementalOutput
-from crawler.record import Article, article_key
-from crawler.state import StorageProblem, fingerprint
+from crawler.record import Record
+from crawler.state import StorageProblem
 from crawler.state_redis import worker_name
 
 
@@ -36,39 +35,38 @@ class StorePipeline:
             raise NotConfigured
         return cls(crawler, state)
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Record) -> Record:
         """The record written once: claimed first (in Redis, no other worker writes the article meanwhile; alone, the
         claim is always granted), then on disk, then in the store, then the claim released."""
-        key = article_key(item.news_id, item.url)
-        record = dataclasses.asdict(item)
+        key, site, record = item.key, item["site"], item
         claims = self.state.claims
         try:
-            if not claims.claim(item.site, key, self.owner, self.claim_seconds):
+            if not claims.claim(site, key, self.owner, self.claim_seconds):
                 self.crawler.stats.inc_value(counters.RECORDS_CLAIMED_ELSEWHERE)
                 # on the retry list, in case that worker dies before writing it (stored, it leaves the list)
-                self.state.note_failure(item.site, key, item.url, None, "being written by another worker")
+                self.state.note_failure(site, key, record["url"], None, "being written by another worker")
                 raise DropItem(f"being written by another worker ({key})", log_level="INFO")
             written = False
             try:
-                written = self._write(item, key, record) is item
-                return item
+                self._write(site, key, record)
+                written = True
+                return record
             finally:
                 if not written:  # a written article's claim goes when the store has it (with its write)
-                    claims.release_claim(item.site, key, self.owner)
+                    claims.release_claim(site, key, self.owner)
         except StorageProblem as problem:
             self.state.storage_failed(problem)
             raise DropItem(f"not stored ({key}): {problem}") from None
 
-    def _write(self, item: Article, key: str, record: dict) -> Article:
+    def _write(self, site: str, key: str, record: Record) -> None:
         stats = self.crawler.stats
-        stored = self.state.stored_entry(item.site, key)
-        if stored is not None and stored.fingerprint == fingerprint(record):
+        stored = self.state.stored_entry(site, key)
+        if stored is not None and stored.fingerprint == record.fingerprint:
             stats.inc_value(counters.RECORDS_ALREADY_STORED)
-            self.state.forget_failure(item.site, key)
+            self.state.forget_failure(site, key)
             # what -a refresh=1 is for, article after article: no warning each
             raise DropItem(f"already stored, unchanged ({key}, revision {stored.revision} in {stored.file})",
                            log_level="INFO")
-        item.revision = record["revision"] = stored.revision + 1 if stored else 1
-        self.state.write(item.site, key, record, item.revision,
+        record["revision"] = stored.revision + 1 if stored else 1
+        self.state.write(site, key, record, record["revision"],
                          (counters.RECORDS_WRITTEN, counters.RECORDS_REVISIONS if stored else counters.RECORDS_NEW))
-        return item

@@ -3,7 +3,6 @@ file with the reasons, and the reasons are counted in the crawl stats, so nothin
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from crawler.record import (
     LETTERED_TEXT,
     TEXT,
     Article,
+    Record,
     article_key,
     json_schema,
 )
@@ -113,15 +113,17 @@ class ValidatePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: Article) -> Article:
-        record = dataclasses.asdict(item)
+    def process_item(self, item: Article) -> Record:
+        """The article as it will be written (a Record, the stages after this one and the writers read), or dropped
+        with its reasons."""
+        record = Record.of(item)
         reasons = problems(record)
         stats = self.crawler.stats
         if not reasons:
             if record["published_at"] is None:
                 stats.inc_value(counters.RECORDS_DATE_MISSING)
                 logger.info("%s: the page states no publication date; written with published_at null", item.url)
-            return item
+            return record
         stats.inc_value(counters.RECORDS_REJECTED)
         if not stats.get_value(counters.RECORDS_REJECTED_EXAMPLE):
             stats.set_value(counters.RECORDS_REJECTED_EXAMPLE, f"{item.url}: {'; '.join(reasons)}")

@@ -6,7 +6,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from crawler.record import Article, Image, article_from_dict, schema_text
+from crawler.record import Article, Image, Record, article_from_dict, schema_text
 from pipelines.dedupe import DedupePipeline
 from pipelines.normalize import normalize_article
 from pipelines.validate import date_problems, is_valid, problems
@@ -137,10 +137,39 @@ def test_dedupe_drops_a_second_record_of_the_same_site_and_news_id_else_url():
     from scrapy.utils.test import get_crawler
 
     dedupe = DedupePipeline(get_crawler())
-    dedupe.process_item(Article(site="isna", url="https://www.isna.ir/news/1/a", news_id="1"))
+
+    def record(**fields):  # as validation hands it on
+        return Record.of(Article(**fields))
+
+    dedupe.process_item(record(site="isna", url="https://www.isna.ir/news/1/a", news_id="1"))
     with pytest.raises(DropItem, match="id:1"):
-        dedupe.process_item(Article(site="isna", url="https://www.isna.ir/amp/1/", news_id="1"))
-    dedupe.process_item(Article(site="mehr", url="https://www.mehrnews.com/news/1/", news_id="1"))  # another site
-    dedupe.process_item(Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))
+        dedupe.process_item(record(site="isna", url="https://www.isna.ir/amp/1/", news_id="1"))
+    dedupe.process_item(record(site="mehr", url="https://www.mehrnews.com/news/1/", news_id="1"))  # another site
+    dedupe.process_item(record(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))
     with pytest.raises(DropItem, match="url:https://nazirkerman.ir/\\?p=5"):
-        dedupe.process_item(Article(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))
+        dedupe.process_item(record(site="nazirkerman", url="https://nazirkerman.ir/?p=5"))
+
+def test_the_body_goes_from_extraction_to_the_written_record_as_its_paragraphs():
+    # The real ISNA page: the extractor's paragraphs are what cleaning and normalization take, and the record written
+    # has the body as plain text, the paragraphs joined by a blank line.
+    import pickle
+
+    from parsel import Selector
+
+    from crawler.record import Body
+    from crawler.sites import parser_for, registered_site
+    from pipelines.reprocess import process_record
+
+    page = ROOT / "tests/fixtures/isna/isna_article_95102918901_fetched2025-03-20"
+    expected = json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    html = page.with_suffix(".html").read_text(encoding="utf-8")
+    article = parser_for(registered_site("isna")).article(Selector(html), expected["url"])
+    assert isinstance(article.body, Body) and article.paragraphs == list(article.body.paragraphs)
+    article, _ = process_record(article)
+    assert isinstance(article.body, Body) and article.paragraphs == expected["body"]
+    record = Record.of(article)
+    assert type(record["body"]) is str and record["body"] == "\n\n".join(expected["body"])
+    assert type(pickle.loads(pickle.dumps(article.body))) is str  # a Scrapy disk queue or a copy holds plain text
+    assert record.key == "id:95102918901" and record.fingerprint == Record(json.loads(json.dumps(record))).fingerprint
+    plain = Article(site="isna", url=expected["url"], body="یک بند\n\nبند دوم\nسطر سوم ")  # read back from a dump
+    assert plain.paragraphs == ["یک بند", "بند دوم", "سطر سوم"]

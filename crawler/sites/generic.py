@@ -33,7 +33,7 @@ from crawler.dates import (
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article, Image
+from crawler.record import Article, Body, Image
 from crawler.sites import LayoutNotRecognized, Site
 from crawler.sites.discovery import NEWS_ID_IN_URL, news_id_in_url
 from crawler.sites.family import FamilyParser
@@ -134,7 +134,7 @@ class GenericParser(FamilyParser):
             title=title,
             kicker=kicker if kicker and _plain(kicker) != _plain(title or "") else None,
             lead=lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None,
-            body="\n\n".join(body) or None,
+            body=Body.of(body),
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,

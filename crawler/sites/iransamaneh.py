@@ -22,7 +22,7 @@ from crawler.dates import (
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article
+from crawler.record import Article, Body
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
 from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
@@ -118,7 +118,7 @@ class IranSamanehParser(FamilyParser):
             title=title,
             kicker=first_text(root, *self.kicker),
             lead=first_text(root, *self.lead),
-            body="\n\n".join(body) or None,
+            body=Body.of(body),
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,

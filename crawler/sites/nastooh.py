@@ -28,7 +28,7 @@ from crawler.dates import (
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article
+from crawler.record import Article, Body
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
 from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
@@ -158,7 +158,7 @@ class NastoohParser(FamilyParser):
             title=title,
             kicker=first_text(article_root, *self.kicker),
             lead=lead,
-            body="\n\n".join(body_paragraphs) or None,
+            body=Body.of(body_paragraphs),
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,

@@ -25,7 +25,7 @@ from crawler.dates import (
     to_jalali_string,
     to_tehran_iso,
 )
-from crawler.record import Article, Image
+from crawler.record import Article, Body, Image
 from crawler.sites import (
     LayoutNotRecognized,
     NotAnArticle,
@@ -177,7 +177,7 @@ class WordPressParser:
             news_id=str(post_id) if post_id is not None else None,
             title=title,
             lead=_lead(_html_text(_rendered(post.get("excerpt")))),
-            body="\n\n".join(body) or None,
+            body=Body.of(body),
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,
@@ -228,7 +228,7 @@ class WordPressParser:
             news_id=_post_id(page_root, article_root),
             title=title,
             lead=lead,
-            body="\n\n".join(body) or None,
+            body=Body.of(body),
             published_at=to_tehran_iso(published) if published else None,
             published_jalali=to_jalali_string(published) if published else None,
             modified_at=to_tehran_iso(modified) if modified else None,
