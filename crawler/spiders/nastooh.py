@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jdatetime
+from scrapy import signals
 from scrapy.http import Request
 
 from crawler import counters
@@ -42,11 +43,21 @@ class NastoohSpider(SiteSpider):
 
     # -- start -----------------------------------------------------------------------------------------------
 
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # every worker of a shared run reads the watermark as it opens, the leader and those that join alike
+        crawler.signals.connect(spider.read_watermark, signal=signals.spider_opened)
+        return spider
+
+    def read_watermark(self) -> None:
+        self.catchup_from  # noqa: B018 (read now, and logged, rather than at the first archive page)
+
     @functools.cached_property
     def catchup_from(self) -> datetime | None:
         """Where this latest-news run pages back to: where the last healthy run left the latest news complete (the
         watermark), less an overlap; None on a first run, with -a pages=, or in a run that is no latest-news run.
-        Read when first needed, by every worker of a shared run, wherever the listing pages go."""
+        Read as the spider opens, by every worker of a shared run, wherever the listing pages go."""
         if not self.incremental or self.article_url or self.first_day:
             return None
         covered = self.incremental.store.covered_until(self.site.key)

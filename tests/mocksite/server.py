@@ -29,6 +29,28 @@ class MockIsnaServer(LoopbackServer):
         self.requests: list[str] = []  # paths asked for, in order (tests count them)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        # Article pages may also be held until this many are asked for at once (hold_articles_until).
+        self._held = threading.Condition()
+        self._hold_until = 0
+        self._holding = 0
+
+    def hold_articles_until(self, waiting: int) -> None:
+        """Answer no article page until ``waiting`` of them are asked for at once, then every one as it comes: each of
+        several crawls that can fetch at most k pages at a time has one in flight when k x (crawls - 1) + 1 wait."""
+        with self._held:
+            self._hold_until, self._holding = waiting, 0
+
+    def held(self) -> None:
+        """An article request waits here while the hold lasts (at most 300 s: a test then fails, never hangs)."""
+        with self._held:
+            if not self._hold_until:
+                return
+            self._holding += 1
+            if self._holding >= self._hold_until:
+                self._hold_until = 0
+                self._held.notify_all()
+                return
+            self._held.wait_for(lambda: not self._hold_until, timeout=300)
 
     def record(self, path: str) -> int:
         with self._lock:
@@ -54,6 +76,7 @@ class _Handler(PageHandler):
             self._send(200, "text/plain; charset=utf-8", ROBOTS_TXT)
         elif path.startswith("/news/"):
             self.server.articles_open.wait(timeout=300)
+            self.server.held()
             code = path.split("/")[2]
             if code == REAL_ARTICLE_CODE:
                 self._send(200, "text/html;charset=UTF-8", site.real_article_html)
