@@ -23,8 +23,9 @@ def pages() -> list[etree._Element]:
 
 def queries() -> list[str]:
     found = [query for name in NastoohParser.SELECTORS for query in getattr(NastoohParser, name)]
-    for value in WordPressParser.SELECTORS.values():
-        found += [value] if isinstance(value, str) else list(value)
+    for name in ("post", "title", "body", "lead", "published", "modified", "date", "author", "tags", "categories",
+                 "featured_image", "description"):
+        found += list(getattr(WordPressParser, name))
     return found + list(WordPressParser.BODY_JUNK) + [
         "li:first-child", "p:nth-of-type(2)", "div.item-text p:last-child", "a[title='x and y']", "ul.tags li a",
         "meta[property='og:title']", ".kicker", "div.meta-news li .text-meta", "header .kicker, .item-title .kicker",

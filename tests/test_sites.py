@@ -194,7 +194,7 @@ def test_a_registry_entry_with_an_unknown_selector_or_key_cannot_build_its_parse
         NastoohParser(Site(key="x", name="x", family="nastooh", base_url="https://x.example", selectors={"titel": "h1"}))
     with pytest.raises(SiteEntryError, match="unknown key 'archive'"):
         NastoohParser(Site(key="x", name="x", family="nastooh", base_url="https://x.example", facts={"archive": "/a"}))
-    with pytest.raises(SiteEntryError, match="not CSS we can use"):
+    with pytest.raises(SiteEntryError, match="is not a CSS selector we can use"):
         NastoohParser(Site(key="x", name="x", family="nastooh", base_url="https://x.example", selectors={"title": "h1["}))
 
 

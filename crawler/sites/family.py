@@ -2,41 +2,51 @@
 
 from __future__ import annotations
 
-from crawler.sites import Site, SiteEntryError
+from crawler.sites import Site, SiteEntryError, entry_file
 from crawler.sites.html import compiled
 
 
 class FamilyParser:
     """Base of a family's parser. SELECTORS names the class attributes that are CSS selector tuples, FACTS those that
-    are site facts; a registry entry overrides either by name ([<key>.selectors], plain keys), and anything else in
-    it is refused with the reason, so that a typo stops the site's spider at the start."""
+    are site facts; a registry entry overrides either by name ([<key>.selectors], plain keys). With SITE_FIRST the
+    entry's selectors are tried before the family's own (WordPress, whose themes vary), else they replace them.
+    Anything else in the entry is refused, every problem in one message, so that a typo stops the site's spider at
+    the start with all that is wrong."""
 
     SELECTORS: tuple[str, ...] = ()
     FACTS: tuple[str, ...] = ()
+    SITE_FIRST = False
 
     def __init__(self, site: Site):
         self.site = site
+        selectors, unknown = [], []
         for name, value in site.selectors.items():
             if name not in self.SELECTORS:
-                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown selector {name!r} "
-                                     f"(known: {', '.join(self.SELECTORS)})")
-            queries = (value,) if isinstance(value, str) else tuple(value)
-            for query in queries:
-                check_selector(site.key, name, query)
-            setattr(self, name, queries)
+                selectors.append(f"unknown selector {name!r} (known: {', '.join(self.SELECTORS)})")
+                continue
+            queries = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list) else (value,)
+            wrong = [problem for query in queries if (problem := selector_problem(name, query))]
+            selectors += wrong
+            if not wrong:
+                setattr(self, name, queries + getattr(self, name) if self.SITE_FIRST else queries)
         for name, value in site.facts.items():
             if name not in self.FACTS:
-                raise SiteEntryError(f"the registry entry [{site.key}] has an unknown key {name!r} "
-                                     f"(known for the {site.family} family: {', '.join(self.FACTS)})")
+                unknown.append(f"unknown key {name!r} (known for the {site.family} family: "
+                               f"{', '.join(self.FACTS) or 'none'})")
+                continue
             setattr(self, name, tuple(value) if isinstance(value, list) else value)
+        if selectors or unknown:
+            raise SiteEntryError(f"the registry entry [{site.key}] in {entry_file(site.key)} has "
+                                 + "; ".join(([f"bad selectors: {'; '.join(selectors)}"] if selectors else [])
+                                             + unknown))
 
 
-def check_selector(key: str, name: str, query) -> None:
-    """SiteEntryError unless ``query`` is CSS that compiles."""
+def selector_problem(name: str, query) -> str | None:
+    """What is wrong with one selector of a registry entry, in words; None when it is CSS that compiles."""
     if not isinstance(query, str) or not query.strip():
-        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not a CSS selector")
+        return f"{name} = {query!r}: a CSS selector (text) is needed"
     try:
         compiled(query)
     except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
-        raise SiteEntryError(f"the registry entry [{key}]: selector {name} = {query!r} is not CSS we can use: "
-                             f"{error}") from None
+        return f"{name} = {query!r} is not a CSS selector we can use: {error}"
+    return None

@@ -26,19 +26,13 @@ from crawler.dates import (
     to_tehran_iso,
 )
 from crawler.record import Article, Body, Image
-from crawler.sites import (
-    LayoutNotRecognized,
-    NotAnArticle,
-    Site,
-    SiteEntryError,
-    entry_file,
-)
+from crawler.sites import LayoutNotRecognized, NotAnArticle
 from crawler.sites.discovery import ListedArticle, feed_entries, read_sitemap
+from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     XML_INCOMPATIBLE,
     Page,
     absolute,
-    compiled,
     element_text,
     first_text,
     json_ld_of_type,
@@ -62,31 +56,31 @@ _POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
 
 
 
-class WordPressParser:
+class WordPressParser(FamilyParser):
     """Reads the posts of one WordPress site, from the REST API (JSON) or their pages (HTML), and its feed and sitemaps;
     built once per site, every method is pure. The site's own selectors (registry [<key>.selectors]) are tried before
-    the generic ones."""
+    the family's (SITE_FIRST)."""
 
-    # What WordPress core, common themes and SEO plugins print; registry selectors are tried first.
-    SELECTORS = {
-        "article": ('article[id^="post-"]', "article.post", "article", "main", "body"),
-        "title": ("h1.entry-title", "h1.post-title", "h1.single-title", "article h1", "h1",
-                  'meta[property="og:title"]::attr(content)'),
-        "body": (".entry-content", ".post-content", ".single-content", ".td-post-content", '[itemprop="articleBody"]',
-                 ".content-inner"),
-        "lead": (".entry-summary", ".post-excerpt", ".lead"),
-        "published": ('meta[property="article:published_time"]::attr(content)', "time.entry-date.published::attr(datetime)",
-                      "time.published::attr(datetime)", "time.entry-date::attr(datetime)", "time::attr(datetime)"),
-        "modified": ('meta[property="article:modified_time"]::attr(content)', "time.updated::attr(datetime)"),
-        "shown_date": (".entry-date", ".post-date", ".posted-on", "time"),
-        "author": ('meta[name="author"]::attr(content)', 'a[rel="author"]', ".author .fn", ".author-name", ".byline a"),
-        "tags": ('a[rel~="tag"]:not([rel~="category"])',),
-        "categories": ('a[rel~="category"]',),
-        "featured_image": ("img.wp-post-image",),
-        "description": ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)'),
-    }
-    # What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml); body_exclude is a list.
-    SITE_SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
+    # What WordPress core, common themes and SEO plugins print; a registry entry's are tried first.
+    post = ('article[id^="post-"]', "article.post", "article", "main", "body")  # the post's element
+    title = ("h1.entry-title", "h1.post-title", "h1.single-title", "article h1", "h1",
+             'meta[property="og:title"]::attr(content)')
+    body = (".entry-content", ".post-content", ".single-content", ".td-post-content", '[itemprop="articleBody"]',
+            ".content-inner")
+    body_exclude: tuple[str, ...] = ()  # the entry's: related posts, share boxes of its theme
+    lead = (".entry-summary", ".post-excerpt", ".lead")
+    published = ('meta[property="article:published_time"]::attr(content)', "time.entry-date.published::attr(datetime)",
+                 "time.published::attr(datetime)", "time.entry-date::attr(datetime)", "time::attr(datetime)")
+    modified = ('meta[property="article:modified_time"]::attr(content)', "time.updated::attr(datetime)")
+    date = (".entry-date", ".post-date", ".posted-on", "time")  # a shown (possibly Jalali) date
+    author = ('meta[name="author"]::attr(content)', 'a[rel="author"]', ".author .fn", ".author-name", ".byline a")
+    tags = ('a[rel~="tag"]:not([rel~="category"])',)
+    categories = ('a[rel~="category"]',)
+    featured_image = ("img.wp-post-image",)
+    description = ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)')
+    # What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml).
+    SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
+    SITE_FIRST = True
 
     # Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
     BODY_JUNK = (
@@ -98,36 +92,6 @@ class WordPressParser:
         '[class*="related"]', '[class*="share"]', '[class*="social"]', '[class*="comment"]', '[id*="comment"]',
         '[class*="yarpp"]',
     )
-
-    def __init__(self, site: Site):
-        problems = self.selector_problems(site.selectors)
-        if site.facts:
-            problems.append(f"unknown keys {', '.join(sorted(site.facts))} (the wordpress family has no site facts)")
-        if problems:
-            raise SiteEntryError(f"the registry entry [{site.key}] in {entry_file(site.key)} has bad selectors: "
-                                 + "; ".join(problems))
-        self.site = site
-
-    @classmethod
-    def selector_problems(cls, selectors: dict) -> list[str]:
-        """What is wrong with a registry entry's selectors, one line each: unknown names and queries that are not CSS.
-        Checked when a spider starts, so a typo stops that crawl with its reason instead of failing on every page."""
-        found = []
-        for name, value in selectors.items():
-            if name not in cls.SITE_SELECTORS:
-                found.append(f"unknown selector {name!r} (known: {', '.join(cls.SITE_SELECTORS)})")
-                continue
-            queries = value if name == "body_exclude" and isinstance(value, list) else [value]
-            for query in queries:
-                if not isinstance(query, str) or not query.strip():
-                    found.append(f"{name} = {query!r}: a CSS selector (text) is needed"
-                                 + (", body_exclude takes a list of them" if name == "body_exclude" else ""))
-                    continue
-                try:
-                    compiled(query)
-                except Exception as error:  # cssselect's SelectorError, or lxml's XPath error for odd pseudo-classes
-                    found.append(f"{name} = {query!r} is not a CSS selector we can use: {error}")
-        return found
 
     def rest_article(self, post: dict, terms: dict[int, str] | None = None,
                      authors: dict[int, str] | None = None) -> Article:
@@ -193,35 +157,34 @@ class WordPressParser:
         """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
         site = self.site
         page_root = root_of(page, url)
-        own = site.selectors or {}
-        article_root = select_first(page_root, *self.SELECTORS["article"])
+        family = type(self)  # the family's own selectors, where the entry's are not wanted
+        article_root = select_first(page_root, *self.post)
         article_root = page_root if article_root is None else article_root
         ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
 
-        title = _first_of(article_root, own.get("title"), *self.SELECTORS["title"]) or tidy(_string(ld.get("headline")))
+        title = first_text(article_root, *self.title) or tidy(_string(ld.get("headline")))
         if title is None:
-            title = first_text(page_root, *self.SELECTORS["title"])
-        body_node = self._body_node(page_root, article_root, own)
+            title = first_text(page_root, *family.title)
+        body_node = self._body_node(page_root, article_root)
         content = self.clean_body(body_node)
         body = body_paragraphs(content)
         if not title and not body:
             raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
 
-        published = self._page_time(page_root, article_root, own, ld.get("datePublished"), self.SELECTORS["published"], url)
-        modified = self._page_time(page_root, article_root, {}, ld.get("dateModified"), self.SELECTORS["modified"], url, shown=False)
-        author = _ld_author(ld) or _first_of(article_root, own.get("author"), *self.SELECTORS["author"]) \
-            or first_text(page_root, *self.SELECTORS["author"][:1])
-        tags = [element_text(node) for node in select(article_root, own.get("tags") or self.SELECTORS["tags"][0])]
+        published = self._page_time(page_root, article_root, ld.get("datePublished"), self.published, url)
+        modified = self._page_time(page_root, article_root, ld.get("dateModified"), self.modified, url, shown=False)
+        author = _ld_author(ld) or first_text(article_root, *self.author) or first_text(page_root, *family.author[:1])
+        tags = [element_text(node) for node in select(article_root, self.tags[0])]
         if not any(tags) and article_root is not page_root:
-            tags = [element_text(node) for node in select(page_root, self.SELECTORS["tags"][0])]
-        categories = [element_text(node) for node in select(article_root, self.SELECTORS["categories"][0])] \
-            or [element_text(node) for node in select(page_root, self.SELECTORS["categories"][0])]
+            tags = [element_text(node) for node in select(page_root, family.tags[0])]
+        categories = [element_text(node) for node in select(article_root, self.categories[0])] \
+            or [element_text(node) for node in select(page_root, self.categories[0])]
         base = page_base(page_root, url)
         images = [Image(url=src, caption=tidy(node.get("alt")) or None)
-                  for node in select(page_root, self.SELECTORS["featured_image"][0])
+                  for node in select(page_root, self.featured_image[0])
                   if (src := absolute(node.get("src"), base))]
         images += _body_images(content, base)
-        lead = _first_of(article_root, own.get("lead"), *self.SELECTORS["lead"]) or _lead(first_text(page_root, *self.SELECTORS["description"]))
+        lead = first_text(article_root, *self.lead) or _lead(first_text(page_root, *self.description))
         return Article(
             site=site.key,
             url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, site.host_names, base),
@@ -246,22 +209,21 @@ class WordPressParser:
         if body is None or body == "":
             return None
         root = copy.deepcopy(body) if isinstance(body, etree._Element) else _fragment(body)
-        excludes = self.site.selectors.get("body_exclude") or ()
-        for query in (", ".join(self.BODY_JUNK), *([excludes] if isinstance(excludes, str) else excludes)):
+        for query in (", ".join(self.BODY_JUNK), *self.body_exclude):
             for node in select(root, query):
                 if node is not root and node.getparent() is not None:
                     remove_keeping_tail(node)
         return root
 
-    def _body_node(self, page_root: etree._Element, article_root: etree._Element, own: dict) -> etree._Element | None:
-        for query in ([own["body"]] if own.get("body") else []) + list(self.SELECTORS["body"]):
+    def _body_node(self, page_root: etree._Element, article_root: etree._Element) -> etree._Element | None:
+        for query in self.body:
             for scope in _scopes(page_root, article_root):
                 found = select(scope, query)
                 if found:
                     return found[0]
         return None
 
-    def _page_time(self, page_root: etree._Element, root: etree._Element, own: dict, from_ld, machine_queries, url: str,
+    def _page_time(self, page_root: etree._Element, root: etree._Element, from_ld, machine_queries, url: str,
                    shown: bool = True) -> datetime | None:
         candidates = itertools.chain(  # lazily: the queries after the first readable date are never run
             [from_ld] if isinstance(from_ld, str) else [],
@@ -273,7 +235,7 @@ class WordPressParser:
                 logger.debug("%s: ignoring date %r: %s", url, candidate, error)
         if not shown:
             return None
-        for query in ([own["date"]] if own.get("date") else []) + list(self.SELECTORS["shown_date"]):
+        for query in self.date:
             for node in select(root, query):
                 try:
                     return parse_jalali_datetime(element_text(node) or "")
@@ -404,10 +366,6 @@ def _fragment(html: str) -> etree._Element:
 
 def _lead(text: str | None) -> str | None:
     return None if not text or _AUTO_EXCERPT.search(text) else text
-
-
-def _first_of(root: etree._Element, own: str | None, *queries: str) -> str | None:
-    return first_text(root, *([own] if own else []), *queries)
 
 
 def _first(values) -> str | None:
