@@ -8,8 +8,9 @@ import logging
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Request, Response
+from twisted.internet import error as twisted
 
 from crawler.config import config_of
 
@@ -21,13 +22,23 @@ _DELAY_KEY = "retry_backoff_delay"
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's RetryMiddleware (same settings, same give-up logging) plus a delay before each retry:
     RETRY_BACKOFF_BASE * 2 ** (attempt - 1) seconds, at most RETRY_BACKOFF_MAX, or the server's Retry-After
-    (in seconds) when it sends one and it is within that maximum. The delay holds back only the retried request."""
+    (in seconds) when it sends one and it is within that maximum. The delay holds back only the retried request.
+
+    A host that cannot be reached at all (its name does not resolve, or it refuses connections) through every retry
+    of one request, and has answered nothing in this run, is down: the next requests to it that fail the same way
+    are not retried, so an offline run fails in one request's retries rather than in every request's. Any answer
+    from the host ends that."""
+
+    # Scrapy's names for them (2.13 on), and Twisted's, which a download handler may still raise
+    UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError, twisted.DNSLookupError,
+                   twisted.ConnectionRefusedError)
 
     def __init__(self, settings):
         super().__init__(settings)
         config = config_of(settings)
         self.backoff_base = config.retry_backoff_base
         self.backoff_max = config.retry_backoff_max
+        self._down: set[str] = set()  # hosts found unreachable, and that have answered nothing since
 
     async def process_request(self, request: Request) -> None:
         delay = request.meta.pop(_DELAY_KEY, None)
@@ -35,15 +46,25 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(delay)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
+        self._down.discard(_host(request.url))
         result = super().process_response(request, response)
         if isinstance(result, Request):
             self._schedule_delay(result, _retry_after_seconds(response))
         return result
 
     def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        host = _host(request.url)
+        unreachable = isinstance(exception, self.UNREACHABLE)
+        if unreachable and host in self._down:
+            logger.debug("not retrying %s: %s is down (%s)", request.url, host, exception)
+            return None
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             self._schedule_delay(result, None)
+        elif unreachable and host not in self._down:  # every retry of this request failed to reach the host
+            self._down.add(host)
+            logger.warning("%s cannot be reached (%s): its other pages are tried once each, not retried", host,
+                           exception)
         return result
 
     def _schedule_delay(self, retry: Request, retry_after: float | None) -> None:
@@ -53,6 +74,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = max(delay, retry_after)
         retry.meta[_DELAY_KEY] = delay
         logger.debug("retrying %s in %.1f s (attempt %d)", retry.url, delay, attempt)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _retry_after_seconds(response: Response) -> float | None:

@@ -122,7 +122,9 @@ def assess(stats: dict[str, Any], config: Config) -> Verdict:
     if (requests or failed) and not fetched:
         if failed and stats.get(counters.PAGES_FORBIDDEN, 0) == failed:
             return Verdict(EXIT_FAILED, f"nothing could be fetched: {stats[counters.PAGES_FORBIDDEN_EXAMPLE]}")
-        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {failed} pages failed)")
+        last = stats.get(counters.RUN_LAST_PROBLEM)
+        return Verdict(EXIT_FAILED, f"nothing could be fetched ({failed} of {failed} pages failed"
+                                    + (f"; the last, {last}" if last else "") + ")")
     attempted = fetched + failed
     if failed >= config.run_min_errors and failed > config.run_max_error_share * attempted:
         return Verdict(EXIT_FAILED, f"{failed} of {attempted} pages failed")

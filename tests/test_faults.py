@@ -652,6 +652,24 @@ def test_a_failed_cron_run_is_a_few_lines_without_a_traceback(tmp_path):
     assert "exit 1: nothing could be fetched" in lines[-1]
 
 
+@pytest.mark.crawl
+def test_a_site_that_cannot_be_reached_fails_the_run_after_one_page_s_retries_not_every_page_s(tmp_path):
+    # offline, a three-day run retried robots.txt and then each day's archive page with its backoff: 30 s to fail
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl(tmp_path / "data", "-a", f"base_url=http://127.0.0.1:{port}", *DAYS)
+    assert result.returncode == 1
+    assert result.stderr.count("127.0.0.1 cannot be reached") == 1
+    assert "'retry/count': 3," in result.stderr  # robots.txt's three retries; the three archive pages none
+    assert "could not fetch http://127.0.0.1" in result.stderr  # each page still tried, and counted as failed
+    reason = last_run(tmp_path / "data")["exit_reason"]
+    assert reason.startswith("nothing could be fetched (3 of 3 pages failed; the last, http://127.0.0.1:") \
+        and "Connection was refused" in reason, reason
+
+
 @pytest.mark.subprocess
 def test_a_run_stopped_by_a_signal_says_it_was_stopped(tmp_path):
     # `timeout 60 scrapy crawl ...` sends SIGTERM: before, the run said "nothing could be fetched (0 of 0 pages failed)"
