@@ -12,13 +12,15 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 import sys
 import types
 import typing
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from courlan.clean import TRACKERS_RE
 
@@ -85,7 +87,8 @@ class Image:
 @dataclass
 class Article:
     site: str = _field("Key of the site the article comes from, e.g. `isna`.")
-    url: str = _field("Canonical URL of the article as the site declares it.", fmt="iri", pattern=HTTP_URL)
+    url: str = _field("Canonical URL of the article as the site declares it, its non-ASCII (Persian) text written as "
+                      "characters, not %-escapes (an IRI).", fmt="iri", pattern=HTTP_URL)
     news_id: str | None = _field("The site's own article code (کد خبر): ASCII digits, or ASCII letters and digits on "
                                  "sites whose codes have letters.", default=None, pattern=NEWS_CODE)
     title: str | None = _field("Headline.", default=None, pattern=LETTERED_TEXT)
@@ -116,6 +119,10 @@ class Article:
         "In the incremental dump under data/: 1 when the article is first written, 2, 3... when the site changed it "
         "since (its text or declared modification time). Null in exports made with -o/-O.", default=None)
     crawled_at: str | None = _field("When the page was fetched, UTC.", default=None, pattern=UTC_TIMESTAMP)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.url, str):
+            self.url = readable_url(self.url)  # one form, whatever the page wrote or the crawler fetched
 
     @property
     def paragraphs(self) -> list[str]:
@@ -158,11 +165,43 @@ def article_key(news_id: str | None, url: str | None) -> str:
     return f"id:{news_id}" if news_id else f"url:{article_url(url) if url else url}"
 
 
+# A run of percent-escapes; what it decodes to is written as characters when they are letters, marks, digits or
+# punctuation outside ASCII (an IRI, RFC 3987), and stays escaped when it is ASCII (reserved characters, spaces),
+# invisible or a control (white space, bidi controls), or no UTF-8 at all.
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_KEPT_ESCAPED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}  # ZWNJ and ZWJ: part of Persian words, and of their slugs
+
+
+def readable_url(url: str) -> str:
+    """The URL with the Persian (any non-ASCII) text of its path and query as characters rather than %-escapes:
+    the form the sites themselves print in their canonical links (https://www.isna.ir/news/1402.../صنایع-بزرگ),
+    so that a record's url has one form whatever the page wrote or the crawler fetched. The host is left alone."""
+    if "%" not in url:
+        return url
+    return _ESCAPES.sub(_readable, url)
+
+
+def _readable(match: re.Match) -> str:
+    # bytes that are no UTF-8 come back as surrogates (surrogateescape), and are escaped again as they were
+    text = bytes.fromhex(match.group(0).replace("%", "")).decode("utf-8", errors="surrogateescape")
+    return "".join(_escaped(char) if char < "\x80" or (unicodedata.category(char) in _KEPT_ESCAPED
+                                                        and char not in _JOINERS) else char for char in text)
+
+
+def _escaped(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":
+        return f"%{ord(char) - 0xDC00:02X}"
+    return quote(char, safe="")
+
+
 def article_url(url: str) -> str:
     """The URL without its fragment and its tracking parameters (utm_*, fbclid, ref, source...: courlan's list, as
-    trafilatura cleans links), everything else exactly as written: «?utm_source=telegram» and «#comments» variants
-    of one article are that article. (By hand rather than with courlan.normalize_url, which also percent-encodes
-    the path and sorts the query: the keys of articles already stored would all change.)"""
+    trafilatura cleans links), in its readable form (readable_url), everything else exactly as written:
+    «?utm_source=telegram» and «#comments» variants of one article are that article, and so are its %-escaped and
+    its readable spellings. (By hand rather than with courlan.normalize_url, which percent-encodes the path and sorts
+    the query.)"""
+    url = readable_url(url)
     if "?" not in url and "#" not in url:
         return url
     parts = urlsplit(url)

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from crawler.record import Record
+from crawler.record import Record, article_url
 
 
 class AnotherRunInProgress(RuntimeError):
@@ -242,6 +242,16 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+# The form of the stores' keys: 1 since URL keys are readable URLs (crawler/record.py readable_url); a store of an
+# earlier form is migrated when it is opened.
+KEYS_VERSION = 1
+
+
+def current_key(key: str) -> str:
+    """An article's key (id:<code> or url:<url>) in today's form: a URL key's %-escaped Persian as characters."""
+    return "url:" + article_url(key[4:]) if key.startswith("url:") and "%" in key else key
+
+
 def fingerprint(record: dict[str, Any]) -> str:
     """A record's fingerprint (crawler/record.py Record.fingerprint): computed once for a Record, which validation
     makes; a record read back from a file is made one."""
@@ -297,12 +307,32 @@ class SeenStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(self.SCHEMA)
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < KEYS_VERSION:
+                self._migrate_keys()
             # A read-only database opens, reads and even begins a transaction: only a write tells.
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM coverage WHERE 0")
             self._db.execute("ROLLBACK")
         except (OSError, sqlite3.Error) as error:
             raise StorageProblem(f"the seen-store {describe(error, path)} cannot be written") from None
+
+    def _migrate_keys(self) -> None:
+        """Keys written before URL keys took their readable form (KEYS_VERSION 1): rewritten once, in one
+        transaction; a key whose new form is already there is the same article, and the old one goes."""
+        with self.transaction():
+            for table, column in (("articles", "key"), ("retries", "key"), ("skipped", "key"), ("aliases", "key"),
+                                  ("aliases", "article")):
+                rows = self._db.execute(f"SELECT DISTINCT site, {column} FROM {table} WHERE {column} LIKE 'url:%\\%%' "
+                                        "ESCAPE '\\'").fetchall()
+                for site, old in rows:
+                    new = current_key(old)
+                    if new == old:
+                        continue
+                    self._db.execute(f"UPDATE OR IGNORE {table} SET {column} = ? WHERE site = ? AND {column} = ?",
+                                     (new, site, old))
+                    if column == "key":  # not moved: the new key was there already
+                        self._db.execute(f"DELETE FROM {table} WHERE site = ? AND key = ?", (site, old))
+            self._db.execute(f"PRAGMA user_version = {KEYS_VERSION}")
 
     def close(self) -> None:
         self._db.close()

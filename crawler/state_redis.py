@@ -33,11 +33,13 @@ import redis
 from crawler import settings as defaults
 from crawler.config import Config
 from crawler.state import (
+    KEYS_VERSION,
     Retry,
     SeenStore,
     StorageProblem,
     Store,
     StoredArticle,
+    current_key,
     fingerprint,
 )
 
@@ -159,9 +161,31 @@ class RedisStore:
             self._release = self.client.register_script(_RELEASE)
             self._claim = self.client.register_script(_CLAIM)
             self._put = self.client.register_script(_PUT)
+            if int(self.client.get(self._key("keys_version")) or 0) < KEYS_VERSION:
+                self._migrate_keys()
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
+
+    def _migrate_keys(self) -> None:
+        """Keys written before URL keys took their readable form (crawler/state.py KEYS_VERSION), rewritten once:
+        each hash of articles, retries, pages found to be no article and aliases, field by field (a field whose new
+        form is already there keeps that one). Workers that start together may both do it: each step is idempotent."""
+        for kind in ("articles", "retries", "skipped", "aliases"):
+            for name in self.client.scan_iter(match=self._key(kind, "*"), count=500):
+                for field, value in self.client.hscan_iter(name, match="url:*%*", count=500):
+                    old = field.decode()
+                    new = current_key(old)
+                    if new != old:
+                        pipe = self.client.pipeline(transaction=True)
+                        pipe.hsetnx(name, new, value)
+                        pipe.hdel(name, old)
+                        pipe.execute()
+                if kind == "aliases":
+                    for field, value in self.client.hscan_iter(name, count=500):
+                        if current_key(value.decode()) != value.decode():
+                            self.client.hset(name, field, current_key(value.decode()))
+        self.client.set(self._key("keys_version"), KEYS_VERSION)
 
     def close(self) -> None:
         self.client.close()

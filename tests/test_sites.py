@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -530,3 +530,16 @@ def test_the_record_contract_fails_on_a_record_that_is_not_the_expected_one():
     contract.post_process([record])  # the record the page gives: passes
     with pytest.raises(ContractFail, match="title"):
         contract.post_process([dataclasses.replace(record, title="تیتری دیگر")])
+
+
+@pytest.mark.crawl
+def test_a_record_s_url_is_written_in_persian_however_the_page_was_fetched(tmp_path):
+    # Scrapy fetches a Persian URL %-escaped; a page whose canonical link cannot be used (here: on another host) gets
+    # the fetched URL as its record's, and that is written in the readable form ISNA's own canonicals have.
+    html = (ROOT / "tests/fixtures/irinn/irinn_article_499654_fetched2017-05-24.html").read_text(encoding="utf-8")
+    path = "/fa/news/499654/انتخابات-96-به-روایت-آمار"
+    with serve_pages({path: html}) as server:
+        result, records = crawl_news_article(server.base_url + path, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [record["url"] for record in records] == [server.base_url + path]
+    assert quote("انتخابات") in server.requests[-1]  # what was fetched: the escaped form

@@ -181,3 +181,38 @@ def test_redis_gone_is_a_storage_problem_naming_the_server(redis_server):
         store.has("isna", "id:1")
     with pytest.raises(StorageProblem, match="Redis at"):
         RedisStore(server.url)
+
+
+def test_a_store_written_with_escaped_url_keys_is_migrated_to_the_readable_form_once(tmp_path, request):
+    # Before, a URL key was the URL as the page or the fetch spelt it: the same article, %-escaped on one site and
+    # written in Persian on another. A store of that time is rewritten when it is opened, and nothing is lost.
+    import sqlite3
+    from urllib.parse import quote
+
+    readable = "https://site.ir/1402/05/20/صنایع-بزرگ"
+    escaped = "https://site.ir/1402/05/20/" + quote("صنایع-بزرگ")
+    for kind in ("sqlite", "redis"):
+        if kind == "sqlite":
+            store = SeenStore(tmp_path / "state.sqlite3")
+            store.put("site.ir", f"url:{escaped}", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+            store.skip("site.ir", "url:https://site.ir/photo/%D8%B9%DA%A9%D8%B3", "photo page", "2024-01-01T07:00:00Z")
+            store.alias("site.ir", "url:https://site.ir/?p=%D8%A7", f"url:{escaped}")
+            store.close()
+            db = sqlite3.connect(tmp_path / "state.sqlite3")
+            db.execute("PRAGMA user_version = 0")  # as a store of that time was
+            db.commit()
+            db.close()
+            store = SeenStore(tmp_path / "state.sqlite3")
+        else:
+            store = RedisStore(request.getfixturevalue("redis_url"))
+            store.put("site.ir", f"url:{escaped}", RECORD, 1, "f.jsonl", "2024-01-01T07:00:00Z")
+            store.skip("site.ir", "url:https://site.ir/photo/%D8%B9%DA%A9%D8%B3", "photo page", "2024-01-01T07:00:00Z")
+            store.alias("site.ir", "url:https://site.ir/?p=%D8%A7", f"url:{escaped}")
+            store.client.delete(store._key("keys_version"))
+            store.close()
+            store = RedisStore(request.getfixturevalue("redis_url"))
+        assert store.has("site.ir", f"url:{readable}") and not store.has("site.ir", f"url:{escaped}"), kind
+        assert store.count("site.ir") == 1
+        assert store.skipped_among("site.ir", ["url:https://site.ir/photo/عکس"]) == {"url:https://site.ir/photo/عکس"}
+        assert store.stored_among("site.ir", ["url:https://site.ir/?p=ا"]) == {"url:https://site.ir/?p=ا"}
+        store.close()
