@@ -264,12 +264,14 @@ def test_a_date_range_on_iransamaneh_is_refused_until_its_archive_is_known(tmp_p
 
 
 @pytest.mark.subprocess
-def test_a_date_range_on_iransamaneh_reads_the_day_archives_its_registry_entry_names(tmp_path):
+@pytest.mark.parametrize("paging", ["number", "link"])
+def test_a_date_range_on_iransamaneh_reads_the_day_archives_its_registry_entry_names(tmp_path, paging):
     from tests.mockiransamaneh import ARCHIVE_PAGE_SIZE, ARCHIVE_PATH
 
     registry_file = tmp_path / "sites.toml"  # the shipped entry, with its day archives named
     registry_file.write_text('[irinn]\nname = "شبکه خبر"\nfamily = "iransamaneh"\nbase_url = "https://www.irinn.ir"\n'
-                             f'hosts = ["www.irinn.ir", "irinn.ir"]\nday_archive = "{ARCHIVE_PATH}"\n', encoding="utf-8")
+                             f'hosts = ["www.irinn.ir", "irinn.ir"]\nday_archive = "{ARCHIVE_PATH}"\n'
+                             f'archive_paging = "{paging}"\n', encoding="utf-8")
     with running(MockIranSamanehServer()) as server:
         result = scrapy_crawl("irinn", "-a", f"base_url={server.base_url}", "-a", "from=1396-02-27", "-a", "to=1396-02-28",
                               "-s", f"DATA_DIR={tmp_path / 'data'}", *FAST, env={"PERSIAN_NEWS_SITES": str(registry_file)},
@@ -278,13 +280,17 @@ def test_a_date_range_on_iransamaneh_reads_the_day_archives_its_registry_entry_n
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for path in (tmp_path / "data" / "irinn").glob("irinn-*.jsonl")
                for line in path.read_text(encoding="utf-8").splitlines()]
-    assert sorted(record["news_id"] for record in records) == sorted(listed_ids())  # every article of the day, once
     assert {record["published_jalali"] for record in records} == {"1396-02-28T22:57"}
+    assert "archive 1396-02-27 page 1: no article items" in result.stderr
+    if paging == "link":  # the mock's pages link no next page: each day's first is its last
+        assert sorted(record["news_id"] for record in records) == sorted(listed_ids()[:ARCHIVE_PAGE_SIZE])
+        assert len(archive) == 2
+        return
+    assert sorted(record["news_id"] for record in records) == sorted(listed_ids())  # every article of the day, once
     pages = -(-len(listed_ids()) // ARCHIVE_PAGE_SIZE)
     # 1396-02-27: one empty page; 1396-02-28: its pages, and the empty one after them that ends the day
     assert sorted(archive) == sorted([ARCHIVE_PATH.format(year=1396, month=2, day=27, page=1)] + [
         ARCHIVE_PATH.format(year=1396, month=2, day=28, page=number) for number in range(1, pages + 2)])
-    assert "archive 1396-02-27 page 1: no article items" in result.stderr
 
 
 # -- any site: detection and the generic parser -------------------------------------------------------------------------

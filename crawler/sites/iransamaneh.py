@@ -77,8 +77,11 @@ class IranSamanehParser(FamilyParser):
     # (/fa/archive) is not known from a stored page yet, so no default is guessed.
     day_archive: str | None = None
     max_archive_pages = 50  # safety stop: no day has more archive pages than this
+    # "number": the template's next {page} when a page has no next link, until a page lists nothing new; "link": the
+    # page's next link only, and a page without one is the last (crawler/spiders/base.py parse_archive)
+    archive_paging = "number"
 
-    FACTS = ("home_path", "article_path", "non_article_paths", "day_archive", "max_archive_pages")
+    FACTS = ("home_path", "article_path", "non_article_paths", "day_archive", "max_archive_pages", "archive_paging")
 
     def __init__(self, site: Site):
         super().__init__(site)

@@ -113,8 +113,8 @@ class NastoohParser(FamilyParser):
     advertorial_categories = ("رپرتاژ آگهی", "رپرتاژ", "آگهی", "تبلیغات")
     dateline_prefix = ""  # «ایسنا» in «ایسنا/خوزستان»: the province of a provincial story
 
-    FACTS = ("latest_archive", "latest_pages", "day_archive", "max_archive_pages", "article_path", "non_article_types",
-             "advertorial_categories", "dateline_prefix")
+    FACTS = ("latest_archive", "latest_pages", "day_archive", "max_archive_pages", "archive_paging", "article_path",
+             "non_article_types", "advertorial_categories", "dateline_prefix")
 
     def __init__(self, site: Site):
         super().__init__(site)

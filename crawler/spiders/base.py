@@ -548,7 +548,7 @@ class SiteSpider(NewsSpider):
             self.logger.warning("%s: the next-page link points back to a page already read (%s); the listing ends here",
                                 where, next_url)
             next_url = None
-        elif next_url is None and getattr(self.parser, "archive_paging", "number") == "number":
+        elif next_url is None and self.parser.archive_paging == "number":
             next_url = self.archive_request(day, page + 1).url
         limit = self.archive_page_limit(day)
         if not next_url or page >= limit:
@@ -572,7 +572,7 @@ class SiteSpider(NewsSpider):
 
     def archive_page_limit(self, day: jdatetime.date | None) -> int:
         """How many pages an archive may take: a safety stop (the family's max_archive_pages)."""
-        return getattr(self.parser, "max_archive_pages", 50)
+        return self.parser.max_archive_pages
 
     def _day_done(self, day: jdatetime.date | None) -> None:
         if day is not None and str(day) not in self._days_done:
