@@ -369,8 +369,8 @@ class ArticleClaims:
 
 class FollowerStart:
     """Spider middleware: a worker that joined a run in progress seeds nothing (the leader did). The listing pages it
-    takes from the queue page back as far as the leader's would: the spider reads the watermark when it first needs
-    it (crawler/spiders/nastooh.py catchup_from), whoever seeded the run."""
+    takes from the queue page back as far as the leader's would: every worker's spider reads the watermark as it opens
+    (crawler/spiders/nastooh.py catchup_from), whoever seeded the run."""
 
     def __init__(self, crawler):
         self.crawler = crawler

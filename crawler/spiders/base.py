@@ -57,7 +57,7 @@ ARTICLE_PRIORITY = 1
 
 @dataclasses.dataclass
 class Listed:
-    """What one listing page gave, as SiteSpider.listed counted it."""
+    """What one listing page gave, as SiteSpider.wanted counted it."""
 
     total: int = 0  # entries
     new: int = 0  # asked for
@@ -589,7 +589,9 @@ class SiteSpider(NewsSpider):
         (``counted = yield from self.listed(...)``)."""
         chosen, counted = self.wanted(source, entries, windowed)
         for entry, key in chosen:
-            yield self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
+            request = self.article_request(entry.url, self.article_meta(self.site.key, key, entry.listed_at))
+            if request is not None:
+                yield request
         return counted
 
     def wanted(self, source: str, entries: Iterable[ListedArticle],

@@ -143,7 +143,7 @@ class WordPressSpider(SiteSpider):
         last_page = total_pages if total_pages is not None else (page + 1 if len(posts) == POSTS_PER_PAGE else page)
         if page >= last_page or (self.max_pages and page >= self.max_pages):
             return
-        if self.incremental and posts and not counted.new:
+        if self.incremental and posts and counted.known + counted.skipped_before == counted.total:
             self.logger.info("stopping at REST page %d: every post on it is already stored", page)
             return
         yield self._rest_request(page + 1, flavour)
