@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from crawler.dates import to_jalali_string, to_tehran_iso
+from crawler.record import Article, Body
 from crawler.sites import Site, SiteEntryError, entry_file
 from crawler.sites.html import compiled
 
@@ -39,6 +45,16 @@ class FamilyParser:
             raise SiteEntryError(f"the registry entry [{site.key}] in {entry_file(site.key)} has "
                                  + "; ".join(([f"bad selectors: {'; '.join(selectors)}"] if selectors else [])
                                              + unknown))
+
+
+    def record(self, *, url: str, body: Iterable[str], published: datetime | None, modified: datetime | None,
+               **fields: Any) -> Article:
+        """The one place a parser's reading becomes an Article: the site's key, the body from its paragraphs, the
+        times in Tehran's offset of their date and in the Jalali calendar; every other field as the family read it."""
+        return Article(site=self.site.key, url=url, body=Body.of(body),
+                       published_at=to_tehran_iso(published) if published else None,
+                       published_jalali=to_jalali_string(published) if published else None,
+                       modified_at=to_tehran_iso(modified) if modified else None, **fields)
 
 
 def selector_problem(name: str, query) -> str | None:

@@ -30,28 +30,23 @@ from crawler.dates import (
     parse_jalali,
     publication_time,
     tehran_time,
-    to_jalali_string,
-    to_tehran_iso,
 )
-from crawler.record import Article, Body, Image
+from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, Site
 from crawler.sites.discovery import NEWS_ID_IN_URL, news_id_in_url
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
+    PageContext,
     absolute,
     element_text,
     first_found,
     first_meta,
     first_text,
     images_of,
-    json_ld_of_type,
-    meta_index,
     own_url,
-    page_base,
     paragraphs,
     remove_keeping_tail,
-    root_of,
     select,
     unique,
 )
@@ -59,7 +54,6 @@ from crawler.text import tidy, unify_letters
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting")
 # Between a headline and a site name in <title> or og:title.
 _TITLE_SEPARATORS = re.compile(r"\s+[-–—|:»«•]\s+|\s*\|\s*")
 
@@ -88,10 +82,8 @@ class GenericParser(FamilyParser):
         self._news_id = re.compile(self.news_id_pattern)
 
     def article(self, page: Page, url: str) -> Article:
-        root = root_of(page, url)
-        base = page_base(root, url)
-        metas = meta_index(root)
-        ld = json_ld_of_type(root, *ARTICLE_TYPES) or {}
+        context = PageContext.of(page, url)
+        root, base, metas, ld = context.root, context.base, context.metas, context.ld
         headline = self._headline(root, metas, ld)
         title = headline.text
         kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
@@ -126,18 +118,16 @@ class GenericParser(FamilyParser):
         main_image = absolute(first_meta(metas, "og:image"), base)
         if main_image and main_image not in {image.url for image in images}:
             images = [Image(url=main_image), *images]
-        return Article(
-            site=self.site.key,
+        return self.record(
             url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
                         self.site.host_names, base),
             news_id=self._id(url, metas),
             title=title,
             kicker=kicker if kicker and _plain(kicker) != _plain(title or "") else None,
             lead=lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None,
-            body=Body.of(body),
-            published_at=to_tehran_iso(published) if published else None,
-            published_jalali=to_jalali_string(published) if published else None,
-            modified_at=to_tehran_iso(modified) if modified else None,
+            body=body,
+            published=published,
+            modified=modified,
             category=categories[0] if categories else None,
             categories=categories,
             author=_author(ld) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(root),

@@ -7,6 +7,7 @@ call, which cost more than parsing a small page.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -42,14 +43,49 @@ CELL_TAGS = frozenset({"td", "th"})
 _TRANSLATOR = HTMLTranslator()
 _TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
 
-# What extractors accept as a page: its HTML, a parsel Selector (a Scrapy response's), or a parsed element.
-Page = str | Selector | etree._Element
+# JSON-LD types whose object describes the article of the page.
+ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting")
+
+
+class PageContext:
+    """An article page as the parsers read it, made once per page and shared (a family's parser and the generic
+    reading that fills what it missed read the same one): the parsed root, the URL it was fetched from, and, each
+    worked out when first asked for, the base of its relative links, its metas (by name, property, itemprop, in
+    every attribute form) and its JSON-LD article object (read leniently)."""
+
+    def __init__(self, page: str | Selector | etree._Element, url: str):
+        self.url = url
+        self.root = root_of(page, url)
+
+    @classmethod
+    def of(cls, page: str | Selector | etree._Element | PageContext, url: str) -> PageContext:
+        return page if isinstance(page, PageContext) else cls(page, url)
+
+    @functools.cached_property
+    def base(self) -> str:
+        return page_base(self.root, self.url)
+
+    @functools.cached_property
+    def metas(self) -> dict[str, list[str]]:
+        return meta_index(self.root)
+
+    @functools.cached_property
+    def ld(self) -> dict[str, Any]:
+        """The page's JSON-LD article object (ARTICLE_TYPES), or {}."""
+        return json_ld_of_type(self.root, *ARTICLE_TYPES) or {}
+
+
+# What extractors accept as a page: its HTML, a parsel Selector (a Scrapy response's), a parsed element, or the
+# PageContext another parser already made of it.
+Page = str | Selector | etree._Element | PageContext
 
 
 def root_of(page: Page, url: str) -> etree._Element:
     """The page's root element, parsed the way Scrapy parses responses when given text."""
     if isinstance(page, etree._Element):
         return page
+    if isinstance(page, PageContext):
+        return page.root
     return (page if isinstance(page, Selector) else Selector(text=page, base_url=url)).root
 
 

@@ -19,24 +19,21 @@ from crawler.dates import (
     DateParseError,
     parse_jalali,
     publication_time,
-    to_jalali_string,
-    to_tehran_iso,
 )
-from crawler.record import Article, Body
+from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
 from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
+    PageContext,
     absolute,
     element_text,
     first_found,
     first_meta,
     first_text,
     images_of,
-    meta_index,
     own_url,
-    page_base,
     paragraphs,
     root_of,
     select,
@@ -95,9 +92,8 @@ class IranSamanehParser(FamilyParser):
         path = unquote(urlsplit(url).path)
         if any(pattern.search(path) for pattern in self._non_article_paths):
             raise NotAnArticle(f"not a text article page ({path})")
-        root = root_of(page, url)
-        base = page_base(root, url)
-        metas = meta_index(root)
+        context = PageContext.of(page, url)
+        root, base, metas = context.root, context.base, context.metas
         title = first_text(root, *self.title) or first_meta(metas, "og:title", "dc.title")
         body_element = select_first(root, *self.body)
         body = paragraphs(body_element) if body_element is not None else []
@@ -113,18 +109,16 @@ class IranSamanehParser(FamilyParser):
         if not any(tags):
             tags = [tidy(tag) for tag in (first_meta(metas, "article:tag", "keywords") or "").replace("،", ",").split(",")]
         author = first_meta(metas, "article:author")
-        return Article(
-            site=self.site.key,
+        return self.record(
             url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
                         self.site.host_names, base),
             news_id=self._news_id(root, url),
             title=title,
             kicker=first_text(root, *self.kicker),
             lead=first_text(root, *self.lead),
-            body=Body.of(body),
-            published_at=to_tehran_iso(published) if published else None,
-            published_jalali=to_jalali_string(published) if published else None,
-            modified_at=to_tehran_iso(modified) if modified else None,
+            body=body,
+            published=published,
+            modified=modified,
             category=categories[0] if categories else None,
             categories=categories,
             # article:author names the outlet itself on this CMS, not a person

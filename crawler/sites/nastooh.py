@@ -25,24 +25,20 @@ from crawler.dates import (
     parse_iso_datetime,
     parse_jalali_datetime,
     publication_time,
-    to_jalali_string,
-    to_tehran_iso,
 )
-from crawler.record import Article, Body
+from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
 from crawler.sites.discovery import ListedArticle, Listing
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     Page,
+    PageContext,
     absolute,
     element_text,
     first_meta,
     first_text,
     images_of,
-    json_ld_of_type,
-    meta_index,
     own_url,
-    page_base,
     paragraphs,
     root_of,
     select,
@@ -128,13 +124,12 @@ class NastoohParser(FamilyParser):
         Raises NotAnArticle, with the reason, for pages that are not text articles. Fields the page lacks are
         None (or []); the validation stage decides whether the record can be written.
         """
-        page_root = root_of(page, url)
-        base = page_base(page_root, url)
-        metas = meta_index(page_root)
+        context = PageContext.of(page, url)
+        page_root, base, metas = context.root, context.base, context.metas
         container = select_first(page_root, *self.container)
         self._reject_non_articles(page_root, metas, container is not None)
         article_root = container if container is not None else page_root
-        ld = json_ld_of_type(page_root, "NewsArticle", "Article", "ReportageNewsArticle") or {}
+        ld = context.ld
 
         meta = self._meta_list(article_root)
         title = first_text(article_root, *self.title) or first_meta(metas, *METAS["title"])
@@ -150,18 +145,16 @@ class NastoohParser(FamilyParser):
         published = self._published(metas, ld, meta.get("published"), url)
         modified = _first_timestamp(metas.get(METAS["modified_time"][0], []) + metas.get(METAS["modified_time"][1], []),
                                     ld.get("dateModified"), url)
-        return Article(
-            site=self.site.key,
+        return self.record(
             url=own_url(first_text(page_root, *self.canonical) or first_meta(metas, *METAS["canonical"]), url,
                         self.site.host_names, base),
             news_id=self._news_id(metas, meta.get("news_id"), url),
             title=title,
             kicker=first_text(article_root, *self.kicker),
             lead=lead,
-            body=Body.of(body_paragraphs),
-            published_at=to_tehran_iso(published) if published else None,
-            published_jalali=to_jalali_string(published) if published else None,
-            modified_at=to_tehran_iso(modified) if modified else None,
+            body=body_paragraphs,
+            published=published,
+            modified=modified,
             category=category,
             categories=[category] if category else [],
             reporter_code=_digits_only(meta.get("reporter_code")),

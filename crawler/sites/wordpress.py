@@ -22,25 +22,21 @@ from crawler.dates import (
     parse_iso_datetime,
     parse_jalali_datetime,
     parse_machine_datetime,
-    to_jalali_string,
-    to_tehran_iso,
 )
-from crawler.record import Article, Body, Image
+from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle
 from crawler.sites.discovery import ListedArticle, feed_entries, read_sitemap
 from crawler.sites.family import FamilyParser
 from crawler.sites.html import (
     XML_INCOMPATIBLE,
     Page,
+    PageContext,
     absolute,
     element_text,
     first_text,
-    json_ld_of_type,
     own_url,
-    page_base,
     paragraphs,
     remove_keeping_tail,
-    root_of,
     select,
     select_first,
     unique,
@@ -135,16 +131,14 @@ class WordPressParser(FamilyParser):
                   for media in _dicts(embedded.get("wp:featuredmedia"))
                   if (src := absolute(media.get("source_url"), url))]
         images += _body_images(content, url)
-        return Article(
-            site=site.key,
+        return self.record(
             url=url,
             news_id=str(post_id) if post_id is not None else None,
             title=title,
             lead=_lead(_html_text(_rendered(post.get("excerpt")))),
-            body=Body.of(body),
-            published_at=to_tehran_iso(published) if published else None,
-            published_jalali=to_jalali_string(published) if published else None,
-            modified_at=to_tehran_iso(modified) if modified else None,
+            body=body,
+            published=published,
+            modified=modified,
             category=_first(names.get(term) for term in categories),
             categories=unique(tidy(names.get(term)) for term in categories),
             author=author,
@@ -156,11 +150,12 @@ class WordPressParser(FamilyParser):
     def article(self, page: Page, url: str) -> Article:
         """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
         site = self.site
-        page_root = root_of(page, url)
+        context = PageContext.of(page, url)
+        page_root = context.root
         family = type(self)  # the family's own selectors, where the entry's are not wanted
         article_root = select_first(page_root, *self.post)
         article_root = page_root if article_root is None else article_root
-        ld = json_ld_of_type(page_root, "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") or {}
+        ld = context.ld
 
         title = first_text(article_root, *self.title) or tidy(_string(ld.get("headline")))
         if title is None:
@@ -179,22 +174,20 @@ class WordPressParser(FamilyParser):
             tags = [element_text(node) for node in select(page_root, family.tags[0])]
         categories = [element_text(node) for node in select(article_root, self.categories[0])] \
             or [element_text(node) for node in select(page_root, self.categories[0])]
-        base = page_base(page_root, url)
+        base = context.base
         images = [Image(url=src, caption=tidy(node.get("alt")) or None)
                   for node in select(page_root, self.featured_image[0])
                   if (src := absolute(node.get("src"), base))]
         images += _body_images(content, base)
         lead = first_text(article_root, *self.lead) or _lead(first_text(page_root, *self.description))
-        return Article(
-            site=site.key,
+        return self.record(
             url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, site.host_names, base),
             news_id=_post_id(page_root, article_root),
             title=title,
             lead=lead,
-            body=Body.of(body),
-            published_at=to_tehran_iso(published) if published else None,
-            published_jalali=to_jalali_string(published) if published else None,
-            modified_at=to_tehran_iso(modified) if modified else None,
+            body=body,
+            published=published,
+            modified=modified,
             category=_first(categories) or tidy(_string(ld.get("articleSection"))),
             categories=unique(tidy(name) for name in categories) or unique([tidy(_string(ld.get("articleSection")))]),
             author=author,

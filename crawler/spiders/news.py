@@ -35,6 +35,7 @@ from crawler.sites import (
     site_key_of,
 )
 from crawler.sites.detect import detect_family
+from crawler.sites.html import PageContext
 from crawler.spiders.base import NewsSpider, checked_base_url
 from crawler.spiders.discovery import SiteDiscovery
 
@@ -103,9 +104,10 @@ class AnyNewsSpider(SiteDiscovery):
     def _extract(self, page, url: str) -> Article:
         """The page through its family's parser; on a site detected (not registered) as of a family, what that parser
         does not find (a page it does not recognize, or a title, body or date it misses: a variant of the family's
-        markup) is read by the generic parser."""
+        markup) is read by the generic parser, from the same page context (parsed, its metas and JSON-LD read once)."""
         if self._registered or self.site.family == "generic":
             return self.parser.article(page, url)
+        page = PageContext.of(page, url)
         try:
             article = self.parser.article(page, url)
         except LayoutNotRecognized as reason:
