@@ -19,6 +19,8 @@ def _setting(name: str) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    """The project's settings of one run, typed; each field names its setting (crawler/settings.py documents it)."""
+
     # where a run writes, and what it is
     data_dir: Path = _setting("DATA_DIR")
     rejects_dir: Path | None = _setting("REJECTS_DIR")
