@@ -142,7 +142,7 @@ def profile_split(profile: Path) -> dict:
         return sum(entry[3] for (filename, _, name), entry in stats.items() if predicate(filename, name))
 
     parsing = cumulative(lambda filename, name: filename.endswith("parsel/selector.py") and name == "create_root_node")
-    extraction = cumulative(lambda filename, name: filename.endswith("crawler/sites/nastooh.py") and name == "extract")
+    extraction = cumulative(lambda filename, name: filename.endswith("crawler/sites/nastooh.py") and name == "article")
     pipelines = cumulative(lambda filename, name: "/pipelines/" in filename and name == "process_item")
     rest = max(0.0, total - parsing - extraction - pipelines)
     return {"total_seconds": round(total, 2), "parsing": round(parsing, 2), "extraction": round(extraction, 2),
