@@ -130,7 +130,7 @@ class GenericParser(FamilyParser):
             modified=modified,
             category=categories[0] if categories else None,
             categories=categories,
-            author=_author(ld) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(root),
+            author=self._author(context),
             source=headline.outlet,
             province=self.site.province,
             tags=unique(tags),
@@ -267,6 +267,17 @@ class GenericParser(FamilyParser):
                 return found
         return None
 
+    def _author(self, context: PageContext) -> str | None:
+        """The person the page names as its author: JSON-LD's author, the author metas, else a byline; not the outlet
+        itself, which many CMSs put there (the name the page gives as its publisher or site, or the site's own)."""
+        metas, ld = context.metas, context.ld
+        author = _author(ld) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(context.root)
+        outlets = {_plain(name) for name in (_named(ld.get("publisher")), self.site.name,
+                                             *(first_meta(metas, name) for name in
+                                               ("og:site_name", "publisher", "dc.publisher", "application-name")))
+                   if name}
+        return None if author and _plain(author) in outlets else author
+
     def news_id_in_url(self, url: str) -> str | None:
         return news_id_in_url(url, self._news_id)
 
@@ -297,6 +308,15 @@ def _text(value) -> str | None:
     if isinstance(value, list):
         value = ", ".join(item for item in value if isinstance(item, str))
     return tidy(value) if isinstance(value, str) else None
+
+
+def _named(value) -> str | None:
+    """The name of a JSON-LD person or organization (an object, a list of them, or a plain string)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        return _text(value.get("name"))
+    return _text(value)
 
 
 def _author(ld: dict) -> str | None:
