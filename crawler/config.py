@@ -122,5 +122,6 @@ def config_of(settings) -> Config:
 
 def run_name_of(crawler) -> str:
     """What names a run's lock, folder and files: the spider's name, or what the crawl command set as RUN_NAME (the
-    spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a site_url=https://example.ir/`)."""
+    spider's run_name() for its arguments: `news-example.ir` for `scrapy crawl news -a
+    site_url=https://example.ir/`)."""
     return config_of(crawler.settings).run_name or crawler.spidercls.name

@@ -511,9 +511,9 @@ def claims_of(store: Store) -> Claims:
 
 def coverage_of(parts: list[dict | None]) -> str | None:
     """The watermark that the processes of one run reached together, from what each saw of the latest-news archive
-    (counters.coverage_seen of each one's stats): the newest item of the first page, once the last page the run needed was read (by
-    any of them); None when no part says. Articles that could not be stored are on the retry list, so the watermark
-    may pass them."""
+    (counters.coverage_seen of each one's stats): the newest item of the first page, once the last page the run
+    needed was read (by any of them); None when no part says. Articles that could not be stored are on the retry
+    list, so the watermark may pass them."""
     parts = [part for part in parts if part]
     newest = [datetime.fromisoformat(part["newest_listed"]) for part in parts if part.get("newest_listed")]
     if not newest or not any(part.get("complete") for part in parts):

@@ -107,7 +107,8 @@ class ValidatePipeline:
 
     def open_spider(self) -> None:
         stamp = utc_now_iso().replace(":", "-")
-        self.rejects = RejectsFile(rejects_dir(config_of(self.crawler.settings), run_name_of(self.crawler)) / f"rejects-{stamp}.jsonl")
+        folder = rejects_dir(config_of(self.crawler.settings), run_name_of(self.crawler))
+        self.rejects = RejectsFile(folder / f"rejects-{stamp}.jsonl")
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -266,9 +266,8 @@ class WordPressSpider(SiteSpider):
                           meta={"handle_httpstatus_list": REFUSED})
         if pages:
             self.crawler.stats.inc_value(counters.ARCHIVE_PAGES)
-            yield from self.listed(f"sitemap {response.url}", [ListedArticle(absolute(link, self.base_url + "/") or link,
-                                                                             None, None) for link in pages],
-                                   windowed=False)
+            entries = [ListedArticle(absolute(link, self.base_url + "/") or link, None, None) for link in pages]
+            yield from self.listed(f"sitemap {response.url}", entries, windowed=False)
 
     def sitemap_failed(self, failure: Failure) -> None:
         self.logger.info("no sitemap at %s: %s", failure.request.url, failure.getErrorMessage())
