@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,37 @@ from crawler.dates import to_jalali_string, to_tehran_iso
 from crawler.record import Article, Body
 from crawler.sites import Site, SiteEntryError, entry_file
 from crawler.sites.html import compiled
+
+
+# The fields a parser reads, each by its method read_<name> (crawler/sites/generic.py has one for every field).
+FIELDS = ("url", "news_id", "title", "kicker", "lead", "body", "published", "modified", "category", "categories",
+          "reporter_code", "editor", "author", "source", "province", "tags", "images")
+
+
+# The record's name of a field read under another name (the times are read as datetimes, written as text).
+RECORD_NAMES = {"published": "published_at", "modified": "modified_at"}
+# The record's fields that a reading fills (published_jalali comes with published_at).
+RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(Article)
+                      if field.name not in ("site", "revision", "crawled_at"))
+
+
+class Reading:
+    """One page as one parser reads it: its context, and each field (or what several fields share, such as the
+    headline) worked out once, when first asked for; a field's method may ask for the others."""
+
+    def __init__(self, parser: Any, context: Any):
+        self.parser = parser
+        self.context = context
+        self._done: dict[str, Any] = {}
+
+    def field(self, name: str) -> Any:
+        """The field, by the parser's read_<name>."""
+        return self.once(name, lambda: getattr(self.parser, f"read_{name}")(self))
+
+    def once(self, key: str, work) -> Any:
+        if key not in self._done:
+            self._done[key] = work()
+        return self._done[key]
 
 
 class FamilyParser:

@@ -15,6 +15,7 @@ family.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from crawler.dates import (
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, Site
 from crawler.sites.discovery import NEWS_ID_IN_URL, news_id_in_url
-from crawler.sites.family import FamilyParser
+from crawler.sites.family import FIELDS, RECORD_FIELDS, RECORD_NAMES, FamilyParser, Reading
 from crawler.sites.html import (
     Page,
     PageContext,
@@ -82,60 +83,136 @@ class GenericParser(FamilyParser):
         self._news_id = re.compile(self.news_id_pattern)
 
     def article(self, page: Page, url: str) -> Article:
-        context = PageContext.of(page, url)
-        root, base, metas, ld = context.root, context.base, context.metas, context.ld
-        headline = self._headline(root, metas, ld)
-        title = headline.text
-        kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
-        shown_lead = first_text(root, *self.lead) or _lead_after(headline.node)
-        description = first_meta(metas, "og:description", "description", "dc.description")
-        body = self._own_body(root) or self._body(root)
-        if not title and not body:
+        reading = Reading(self, PageContext.of(page, url))
+        if not reading.field("title") and not reading.field("body"):
             raise LayoutNotRecognized("no headline and no article text found on the page")
-        lead = _without_label(shown_lead or description)
-        header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
-        if lead and body and all(_plain(paragraph) in header for paragraph in body):
-            body, lead = [lead], None  # all the page has is its abstract: that is the text
-        modified = self._machine_time(root, metas, ld, "modified")
-        machine = self._machine_time(root, metas, ld, "published")
-        shown = self._shown_date(root, headline.node) or (None if machine else self._any_date(root, headline))
-        published = publication_time(machine, shown, url, modified)
-        section = first_meta(metas, "article:section", "og:article:section") or _text(ld.get("articleSection"))
+        return self.record(**{name: reading.field(name) for name in FIELDS})
+
+    # -- the fields: one method each, over the page's Reading (each field, and what several share, worked out once);
+    # a family's parser that misses a field falls back to the method of that field alone (crawler/spiders/news.py)
+
+    def read_url(self, reading: Reading) -> str:
+        context = reading.context
+        return own_url(first_text(context.root, 'link[rel="canonical"]::attr(href)') or
+                       first_meta(context.metas, "og:url"), context.url, self.site.host_names, context.base)
+
+    def read_news_id(self, reading: Reading) -> str | None:
+        return self._id(reading.context.url, reading.context.metas)
+
+    def read_title(self, reading: Reading) -> str | None:
+        return self.headline(reading).text
+
+    def read_kicker(self, reading: Reading) -> str | None:
+        title = reading.field("title")
+        kicker = first_text(reading.context.root, *self.kicker) or _kicker_before(self.headline(reading).node, title)
+        return kicker if kicker and _plain(kicker) != _plain(title or "") else None
+
+    def read_lead(self, reading: Reading) -> str | None:
+        lead, body = self._text(reading)
+        return lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None
+
+    def read_body(self, reading: Reading) -> list[str]:
+        return self._text(reading)[1]
+
+    def read_published(self, reading: Reading) -> datetime | None:
+        context, headline = reading.context, self.headline(reading)
+        machine = self._machine_time(context.root, context.metas, context.ld, "published")
+        shown = self._shown_date(context.root, headline.node) or (
+            None if machine else self._any_date(context.root, headline))
+        return publication_time(machine, shown, context.url, reading.field("modified"))
+
+    def read_modified(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        return self._machine_time(context.root, context.metas, context.ld, "modified")
+
+    def read_categories(self, reading: Reading) -> list[str]:
+        context = reading.context
+        section = first_meta(context.metas, "article:section", "og:article:section") or _text(
+            context.ld.get("articleSection"))
         section = tidy(section.split(">")[-1]) if section else None  # «جهان > سیاست خارجی»: the last level
-        crumbs = [text for node in first_found(root, *self.breadcrumb)
-                  if (text := _crumb(element_text(node))) and text != headline.outlet]
-        categories = unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
-        tags = [(element_text(node) or "").lstrip(_BULLETS) for node in first_found(root, *self.tags)]
+        outlet = self.headline(reading).outlet
+        crumbs = [text for node in first_found(context.root, *self.breadcrumb)
+                  if (text := _crumb(element_text(node))) and text != outlet]
+        return unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
+
+    def read_category(self, reading: Reading) -> str | None:
+        categories = reading.field("categories")
+        return categories[0] if categories else None
+
+    def read_reporter_code(self, reading: Reading) -> str | None:
+        return None  # a code only some CMSs print, each in its own place (Nastooh's meta list)
+
+    def read_editor(self, reading: Reading) -> str | None:
+        return None  # named by an end marker («انتهای خبر/ <editor>»): the cleaning stage's
+
+    def read_author(self, reading: Reading) -> str | None:
+        return self._author(reading.context)
+
+    def read_source(self, reading: Reading) -> str | None:
+        return self.headline(reading).outlet
+
+    def read_province(self, reading: Reading) -> str | None:
+        return self.site.province
+
+    def read_tags(self, reading: Reading) -> list[str]:
+        context = reading.context
+        metas = context.metas
+        tags = [(element_text(node) or "").lstrip(_BULLETS) for node in first_found(context.root, *self.tags)]
         if not any(tags):
-            declared = first_meta(metas, "article:tag", "og:article:tag") or _text(ld.get("keywords")) or ""
+            declared = first_meta(metas, "article:tag", "og:article:tag") or _text(context.ld.get("keywords")) or ""
             listed = metas.get("article:tag") or metas.get("og:article:tag") or []
             tags = [tidy(tag) for tag in (listed if len(listed) > 1 else re.split(r"[,،]", declared))]
             if not any(tags):
                 keywords = first_meta(metas, "news_keywords", "keywords") or ""
                 tags = [tidy(tag) for tag in re.split(r"[,،]", keywords) if not re.fullmatch(r"\s*[\d\s]*", tag)]
-        image_nodes = [node for node in select(root, "article img, [itemprop=articleBody] img")]
-        images = images_of(image_nodes, title, base)
-        main_image = absolute(first_meta(metas, "og:image"), base)
+        return unique(tags)
+
+    def read_images(self, reading: Reading) -> list[Image]:
+        context = reading.context
+        image_nodes = [node for node in select(context.root, "article img, [itemprop=articleBody] img")]
+        images = images_of(image_nodes, reading.field("title"), context.base)
+        main_image = absolute(first_meta(context.metas, "og:image"), context.base)
         if main_image and main_image not in {image.url for image in images}:
             images = [Image(url=main_image), *images]
-        return self.record(
-            url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
-                        self.site.host_names, base),
-            news_id=self._id(url, metas),
-            title=title,
-            kicker=kicker if kicker and _plain(kicker) != _plain(title or "") else None,
-            lead=lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None,
-            body=body,
-            published=published,
-            modified=modified,
-            category=categories[0] if categories else None,
-            categories=categories,
-            author=self._author(context),
-            source=headline.outlet,
-            province=self.site.province,
-            tags=unique(tags),
-            images=images,
-        )
+        return images
+
+    def fill(self, article: Article, page: Page) -> tuple[Article, list[str]]:
+        """The article with each field it lacks read by this parser's method for that field alone (over one Reading
+        of the page, so that what several share is worked out once), and the names of the fields so filled."""
+        reading = Reading(self, PageContext.of(page, article.url))
+        found = {}
+        for name in FIELDS:
+            if not getattr(article, RECORD_NAMES.get(name, name)) and (value := reading.field(name)):
+                found[name] = value
+        filled = self.record(url=article.url, body=found.pop("body", ()), published=found.pop("published", None),
+                             modified=found.pop("modified", None), **found)
+        values = {name: getattr(filled, name) for name in RECORD_FIELDS if not getattr(article, name)
+                  and getattr(filled, name)}
+        return dataclasses.replace(article, **values), list(values)
+
+    # -- what several fields share ----------------------------------------------------------------------------------
+
+    def headline(self, reading: Reading) -> Headline:
+        context = reading.context
+        return reading.once("headline", lambda: self._headline(context.root, context.metas, context.ld))
+
+    def _text(self, reading: Reading) -> tuple[str | None, list[str]]:
+        """(the lead, the body paragraphs), read together: when all the page has is its abstract, that is the text."""
+        return reading.once("text", lambda: self._lead_and_body(reading))
+
+    def _lead_and_body(self, reading: Reading) -> tuple[str | None, list[str]]:
+        context, headline = reading.context, self.headline(reading)
+        root, metas = context.root, context.metas
+        title = headline.text
+        kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
+        shown_lead = first_text(root, *self.lead) or _lead_after(headline.node)
+        description = first_meta(metas, "og:description", "description", "dc.description")
+        body = self._own_body(root) or self._body(root)
+        lead = _without_label(shown_lead or description)
+        header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
+        if lead and body and all(_plain(paragraph) in header for paragraph in body):
+            return None, [lead]
+        return lead, body
 
     # -- title ------------------------------------------------------------------------------------------------------
 

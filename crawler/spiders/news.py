@@ -14,7 +14,6 @@ its overrides) and nothing is detected.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -118,17 +117,12 @@ class AnyNewsSpider(SiteDiscovery):
         missing = [name for name in ("title", "body", "published_at") if not getattr(article, name)]
         if not missing:
             return article
-        try:
-            fallback = self._generic.article(page, url)
-        except LayoutNotRecognized:
-            return article
-        filled = {field.name: getattr(fallback, field.name) for field in dataclasses.fields(article)
-                  if not getattr(article, field.name) and getattr(fallback, field.name)}
+        article, filled = self._generic.fill(article, page)  # each field it lacks, by the generic method for it
         if filled:
             self.logger.info("%s: the %s parser found no %s; taken from the generic reading: %s", url, self.site.family,
                              ", ".join(missing), ", ".join(filled))
             self.crawler.stats.inc_value(counters.ARTICLES_GENERIC_FALLBACK)
-        return dataclasses.replace(article, **filled)
+        return article
 
     def _decide_family(self, response: TextResponse) -> None:
         """The family of an unregistered site, from the first page read (once a run), and its parser."""
