@@ -32,13 +32,17 @@ class Reading:
     def __init__(self, parser: Any, context: Any):
         self.parser = parser
         self.context = context
-        self._done: dict[str, Any] = {}
+        self._done: dict[Any, Any] = {}
 
     def field(self, name: str) -> Any:
         """The field, by the parser's read_<name>."""
-        return self.once(name, lambda: getattr(self.parser, f"read_{name}")(self))
+        key = ("field", name)
+        if key not in self._done:
+            self._done[key] = getattr(self.parser, f"read_{name}")(self)
+        return self._done[key]
 
     def once(self, key: str, work) -> Any:
+        """What ``work()`` gives, worked out the first time ``key`` is asked for (what several fields share)."""
         if key not in self._done:
             self._done[key] = work()
         return self._done[key]

@@ -80,13 +80,19 @@ class GenericParser(FamilyParser):
 
     def __init__(self, site: Site):
         super().__init__(site)
-        self._news_id = re.compile(self.news_id_pattern)
+        self._id_pattern = re.compile(self.news_id_pattern)
 
     def article(self, page: Page, url: str) -> Article:
+        """The article on ``page`` fetched from ``url``: every field by its method (a family's parser overrides those
+        it reads its own way; the others are the generic reading's). NotAnArticle, with the reason, for other pages."""
         reading = Reading(self, PageContext.of(page, url))
+        self.check(reading)
+        return self.record(**{name: reading.field(name) for name in FIELDS})
+
+    def check(self, reading: Reading) -> None:
+        """NotAnArticle (or LayoutNotRecognized) when the page is no article this parser reads."""
         if not reading.field("title") and not reading.field("body"):
             raise LayoutNotRecognized("no headline and no article text found on the page")
-        return self.record(**{name: reading.field(name) for name in FIELDS})
 
     # -- the fields: one method each, over the page's Reading (each field, and what several share, worked out once);
     # a family's parser that misses a field falls back to the method of that field alone (crawler/spiders/news.py)
@@ -356,7 +362,7 @@ class GenericParser(FamilyParser):
         return None if author and _plain(author) in outlets else author
 
     def news_id_in_url(self, url: str) -> str | None:
-        return news_id_in_url(url, self._news_id)
+        return news_id_in_url(url, self._id_pattern)
 
 
 def strip_site_name(title: str, site_names: set[str]) -> str | None:

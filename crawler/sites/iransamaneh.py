@@ -20,20 +20,18 @@ from crawler.dates import (
     parse_jalali,
     publication_time,
 )
-from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site
 from crawler.sites.discovery import ListedArticle, Listing
-from crawler.sites.family import FamilyParser
+from crawler.sites.family import Reading
+from crawler.sites.generic import GenericParser
 from crawler.sites.html import (
     Page,
-    PageContext,
     absolute,
     element_text,
     first_found,
     first_meta,
     first_text,
     images_of,
-    own_url,
     paragraphs,
     root_of,
     select,
@@ -45,7 +43,7 @@ from crawler.text import tidy
 logger = logging.getLogger(__name__)
 
 
-class IranSamanehParser(FamilyParser):
+class IranSamanehParser(GenericParser):
     """Reads the pages of one IranSamaneh site; built once per site, every method is pure."""
 
     # -- article page ([real] IRIB News first, then [hearsay] forms of other sites) ----------------------------------
@@ -87,46 +85,67 @@ class IranSamanehParser(FamilyParser):
 
     # -- article page -------------------------------------------------------------------------------------------------
 
-    def article(self, page: Page, url: str) -> Article:
-        """The article on ``page`` fetched from ``url``; NotAnArticle with the reason for other pages."""
-        path = unquote(urlsplit(url).path)
+    def check(self, reading: Reading) -> None:
+        path = unquote(urlsplit(reading.context.url).path)
         if any(pattern.search(path) for pattern in self._non_article_paths):
             raise NotAnArticle(f"not a text article page ({path})")
-        context = PageContext.of(page, url)
-        root, base, metas = context.root, context.base, context.metas
-        title = first_text(root, *self.title) or first_meta(metas, "og:title", "dc.title")
-        body_element = select_first(root, *self.body)
-        body = paragraphs(body_element) if body_element is not None else []
-        if title is None and not body:
+        if reading.field("title") is None and not reading.field("body"):
             raise LayoutNotRecognized("no headline and no article text (h1.title, div.body): not an article page, "
                                       "or the layout changed")
-        published = publication_time(_jalali_meta(metas, "article:published_time", url), first_text(root, *self.shown_date), url)
-        modified = _jalali_meta(metas, "article:modified_time", url)
-        crumbs = [element_text(node) for node in first_found(root, *self.breadcrumb)]
-        section = first_meta(metas, "article:section")
-        categories = unique([*(crumb for crumb in reversed(crumbs)), section])
-        tags = [element_text(node) for node in first_found(root, *self.tags)]
+
+    # The fields this family reads its own way; the others (url, category, province, reporter_code, editor) are the
+    # generic reading's (crawler/sites/generic.py).
+
+    def read_news_id(self, reading: Reading) -> str | None:
+        return self._news_id(reading.context.root, reading.context.url)
+
+    def read_title(self, reading: Reading) -> str | None:
+        context = reading.context
+        return first_text(context.root, *self.title) or first_meta(context.metas, "og:title", "dc.title")
+
+    def read_kicker(self, reading: Reading) -> str | None:
+        return first_text(reading.context.root, *self.kicker)
+
+    def read_lead(self, reading: Reading) -> str | None:
+        return first_text(reading.context.root, *self.lead)
+
+    def read_body(self, reading: Reading) -> list[str]:
+        element = select_first(reading.context.root, *self.body)
+        return paragraphs(element) if element is not None else []
+
+    def read_published(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        return publication_time(_jalali_meta(context.metas, "article:published_time", context.url),
+                                first_text(context.root, *self.shown_date), context.url)
+
+    def read_modified(self, reading: Reading) -> datetime | None:
+        return _jalali_meta(reading.context.metas, "article:modified_time", reading.context.url)
+
+    def read_categories(self, reading: Reading) -> list[str]:
+        context = reading.context
+        crumbs = [element_text(node) for node in first_found(context.root, *self.breadcrumb)]
+        return unique([*(crumb for crumb in reversed(crumbs)), first_meta(context.metas, "article:section")])
+
+    def read_tags(self, reading: Reading) -> list[str]:
+        context = reading.context
+        tags = [element_text(node) for node in first_found(context.root, *self.tags)]
         if not any(tags):
-            tags = [tidy(tag) for tag in (first_meta(metas, "article:tag", "keywords") or "").replace("،", ",").split(",")]
+            tags = [tidy(tag) for tag in (first_meta(context.metas, "article:tag", "keywords") or "").replace("،", ",")
+                    .split(",")]
+        return unique(tags)
+
+    def read_author(self, reading: Reading) -> str | None:
+        metas = reading.context.metas
         author = first_meta(metas, "article:author")
-        return self.record(
-            url=own_url(first_text(root, 'link[rel="canonical"]::attr(href)') or first_meta(metas, "og:url"), url,
-                        self.site.host_names, base),
-            news_id=self._news_id(root, url),
-            title=title,
-            kicker=first_text(root, *self.kicker),
-            lead=first_text(root, *self.lead),
-            body=body,
-            published=published,
-            modified=modified,
-            category=categories[0] if categories else None,
-            categories=categories,
-            # article:author names the outlet itself on this CMS, not a person
-            author=None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author,
-            province=self.site.province,
-            tags=unique(tags),
-            images=images_of(first_found(root, *self.images), title, base),
-        )
+        # article:author names the outlet itself on this CMS, not a person
+        return None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author
+
+    def read_source(self, reading: Reading) -> str | None:
+        return None  # a «منبع:» line, which the cleaning stage moves here; no newspaper names the title on this CMS
+
+    def read_images(self, reading: Reading) -> list:
+        context = reading.context
+        return images_of(first_found(context.root, *self.images), reading.field("title"), context.base)
 
     def _news_id(self, root, url: str) -> str | None:
         match = self._article_path.search(unquote(urlsplit(url).path))

@@ -26,13 +26,12 @@ from crawler.dates import (
     parse_jalali_datetime,
     publication_time,
 )
-from crawler.record import Article
 from crawler.sites import LayoutNotRecognized, NotAnArticle, Site, province_in
 from crawler.sites.discovery import ListedArticle, Listing
-from crawler.sites.family import FamilyParser
+from crawler.sites.family import Reading
+from crawler.sites.generic import GenericParser
 from crawler.sites.html import (
     Page,
-    PageContext,
     absolute,
     element_text,
     first_meta,
@@ -70,7 +69,7 @@ META_FIELDS = (
     ("reporter_code", "fa-microphone", ("خبرنگار",)),
 )
 
-class NastoohParser(FamilyParser):
+class NastoohParser(GenericParser):
     """Reads the pages of one Nastooh site; built once per site, every method is pure."""
 
     # -- article page: CSS selectors, each a tuple of forms tried in order ---------------------------------------
@@ -118,51 +117,91 @@ class NastoohParser(FamilyParser):
 
     # -- article page ----------------------------------------------------------------------------------------------
 
-    def article(self, page: Page, url: str) -> Article:
-        """The article on ``page`` (HTML text, a parsel Selector or a parsed root element) fetched from ``url``.
-
-        Raises NotAnArticle, with the reason, for pages that are not text articles. Fields the page lacks are
-        None (or []); the validation stage decides whether the record can be written.
-        """
-        context = PageContext.of(page, url)
-        page_root, base, metas = context.root, context.base, context.metas
-        container = select_first(page_root, *self.container)
-        self._reject_non_articles(page_root, metas, container is not None)
-        article_root = container if container is not None else page_root
-        ld = context.ld
-
-        meta = self._meta_list(article_root)
-        title = first_text(article_root, *self.title) or first_meta(metas, *METAS["title"])
-        body_paragraphs, body_images = self._body(article_root)
-        if title is None and not body_paragraphs:
+    def check(self, reading: Reading) -> None:
+        """NotAnArticle, with the reason, for pages that are not text articles (a photo or video page, an
+        advertorial); LayoutNotRecognized for a page with no article markup. Fields a page lacks are None (or []);
+        the validation stage decides whether the record can be written."""
+        context = reading.context
+        self._reject_non_articles(context.root, context.metas, self._container(reading) is not None)
+        if reading.field("title") is None and not reading.field("body"):
             raise LayoutNotRecognized("no headline and no article text: not an article page, or the layout changed")
-
-        category = meta.get("category") or self._section(metas)
+        category = reading.field("category")
         if category and category in self.advertorial_categories:
             raise NotAnArticle(f"advertorial (category «{category}»)")
 
-        lead = first_text(article_root, *self.lead)
-        published = self._published(metas, ld, meta.get("published"), url)
-        modified = _first_timestamp(metas.get(METAS["modified_time"][0], []) + metas.get(METAS["modified_time"][1], []),
-                                    ld.get("dateModified"), url)
-        return self.record(
-            url=own_url(first_text(page_root, *self.canonical) or first_meta(metas, *METAS["canonical"]), url,
-                        self.site.host_names, base),
-            news_id=self._news_id(metas, meta.get("news_id"), url),
-            title=title,
-            kicker=first_text(article_root, *self.kicker),
-            lead=lead,
-            body=body_paragraphs,
-            published=published,
-            modified=modified,
-            category=category,
-            categories=[category] if category else [],
-            reporter_code=_digits_only(meta.get("reporter_code")),
-            editor=self._editor(article_root),
-            province=self._province(lead, category),
-            tags=self._tags(article_root, metas),
-            images=images_of([image for query in self.main_image for image in select(article_root, query)] + body_images, title, base),
-        )
+    # The fields this family reads its own way, from the article's container and its meta list; the author is the
+    # generic reading's (crawler/sites/generic.py).
+
+    def read_url(self, reading: Reading) -> str:
+        context = reading.context
+        return own_url(first_text(context.root, *self.canonical) or first_meta(context.metas, *METAS["canonical"]),
+                       context.url, self.site.host_names, context.base)
+
+    def read_news_id(self, reading: Reading) -> str | None:
+        return self._news_id(reading.context.metas, self._meta(reading).get("news_id"), reading.context.url)
+
+    def read_title(self, reading: Reading) -> str | None:
+        return first_text(self._root(reading), *self.title) or first_meta(reading.context.metas, *METAS["title"])
+
+    def read_kicker(self, reading: Reading) -> str | None:
+        return first_text(self._root(reading), *self.kicker)
+
+    def read_lead(self, reading: Reading) -> str | None:
+        return first_text(self._root(reading), *self.lead)
+
+    def read_body(self, reading: Reading) -> list[str]:
+        return self._body_and_images(reading)[0]
+
+    def read_published(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        return self._published(context.metas, context.ld, self._meta(reading).get("published"), context.url)
+
+    def read_modified(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        metas = context.metas
+        return _first_timestamp(metas.get(METAS["modified_time"][0], []) + metas.get(METAS["modified_time"][1], []),
+                                context.ld.get("dateModified"), context.url)
+
+    def read_category(self, reading: Reading) -> str | None:
+        return self._meta(reading).get("category") or self._section(reading.context.metas)
+
+    def read_categories(self, reading: Reading) -> list[str]:
+        category = reading.field("category")
+        return [category] if category else []
+
+    def read_reporter_code(self, reading: Reading) -> str | None:
+        return _digits_only(self._meta(reading).get("reporter_code"))
+
+    def read_editor(self, reading: Reading) -> str | None:
+        return self._editor(self._root(reading))
+
+    def read_province(self, reading: Reading) -> str | None:
+        return self._province(reading.field("lead"), reading.field("category"))
+
+    def read_tags(self, reading: Reading) -> list[str]:
+        return self._tags(self._root(reading), reading.context.metas)
+
+    def read_source(self, reading: Reading) -> str | None:
+        return None  # a «منبع:» line, which the cleaning stage moves here; no newspaper names the title on this CMS
+
+    def read_images(self, reading: Reading) -> list:
+        root = self._root(reading)
+        main = [image for query in self.main_image for image in select(root, query)]
+        return images_of(main + self._body_and_images(reading)[1], reading.field("title"), reading.context.base)
+
+    def _container(self, reading: Reading) -> etree._Element | None:
+        """The article's container (article#item): it holds the fields, and also comments and related news."""
+        return reading.once("container", lambda: select_first(reading.context.root, *self.container))
+
+    def _root(self, reading: Reading) -> etree._Element:
+        container = self._container(reading)
+        return container if container is not None else reading.context.root
+
+    def _body_and_images(self, reading: Reading) -> tuple[list[str], list[etree._Element]]:
+        return reading.once("body", lambda: self._body(self._root(reading)))
+
+    def _meta(self, reading: Reading) -> dict[str, str]:
+        return reading.once("meta", lambda: self._meta_list(self._root(reading)))
 
     # -- page kind ---------------------------------------------------------------------------------------
 
