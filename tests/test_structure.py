@@ -92,3 +92,22 @@ def test_the_settings_object_has_the_project_s_defaults_and_types_what_the_comma
     assert config_of(settings) is not config_of(settings)  # still being made: read afresh
     settings.freeze()
     assert config_of(settings) is config_of(settings) and config_of(settings).claim_seconds == 30  # built once
+
+
+def test_every_family_parser_reads_the_record_field_by_field_and_builds_it_in_one_place():
+    # The field contract: a family's parser is the generic one with the fields it reads its own way overridden
+    # (read_<field>), its page check (check), and no article() of its own, so that a field it leaves to the generic
+    # reading is that reading's, and the Article is built in one place (FamilyParser.record).
+    import importlib
+
+    from crawler.sites import FAMILIES
+    from crawler.sites.family import FIELDS
+    from crawler.sites.generic import GenericParser
+
+    for family, target in FAMILIES.items():
+        module, _, name = target.partition(":")
+        parser = getattr(importlib.import_module(module), name)
+        assert issubclass(parser, GenericParser), family
+        assert parser.article is GenericParser.article, family
+        assert all(callable(getattr(parser, f"read_{field}", None)) for field in FIELDS), family
+    assert len(FAMILIES) == 5

@@ -26,11 +26,10 @@ from crawler.dates import (
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, NotAnArticle
 from crawler.sites.discovery import ListedArticle, feed_entries, read_sitemap
-from crawler.sites.family import FamilyParser
+from crawler.sites.family import Reading
+from crawler.sites.generic import GenericParser
 from crawler.sites.html import (
     XML_INCOMPATIBLE,
-    Page,
-    PageContext,
     absolute,
     element_text,
     first_text,
@@ -52,7 +51,7 @@ _POST_ID = re.compile(r"(?:[?&]p=|post-)(\d+)\b")
 
 
 
-class WordPressParser(FamilyParser):
+class WordPressParser(GenericParser):
     """Reads the posts of one WordPress site, from the REST API (JSON) or their pages (HTML), and its feed and sitemaps;
     built once per site, every method is pure. The site's own selectors (registry [<key>.selectors]) are tried before
     the family's (SITE_FIRST)."""
@@ -76,6 +75,7 @@ class WordPressParser(FamilyParser):
     description = ('meta[name="description"]::attr(content)', 'meta[property="og:description"]::attr(content)')
     # What a registry entry's [<key>.selectors] may set (crawler/sites/sites.toml).
     SELECTORS = ("title", "lead", "body", "date", "author", "tags", "body_exclude")
+    FACTS = ()
     SITE_FIRST = True
 
     # Inside the body: plugin output that is never article text (share buttons, related posts, comments, ads).
@@ -147,54 +147,88 @@ class WordPressParser(FamilyParser):
             images=_unique_images(images),
         )
 
-    def article(self, page: Page, url: str) -> Article:
-        """A post's own page (HTML text, a parsel Selector or a parsed root element)."""
-        site = self.site
-        context = PageContext.of(page, url)
-        page_root = context.root
-        family = type(self)  # the family's own selectors, where the entry's are not wanted
-        article_root = select_first(page_root, *self.post)
-        article_root = page_root if article_root is None else article_root
-        ld = context.ld
-
-        title = first_text(article_root, *self.title) or tidy(_string(ld.get("headline")))
-        if title is None:
-            title = first_text(page_root, *family.title)
-        body_node = self._body_node(page_root, article_root)
-        content = self.clean_body(body_node)
-        body = body_paragraphs(content)
-        if not title and not body:
+    def check(self, reading: Reading) -> None:
+        if not reading.field("title") and not reading.field("body"):
             raise LayoutNotRecognized("no title and no post text (.entry-content): not a post page, or the layout changed")
 
-        published = self._page_time(page_root, article_root, ld.get("datePublished"), self.published, url)
-        modified = self._page_time(page_root, article_root, ld.get("dateModified"), self.modified, url, shown=False)
-        author = _ld_author(ld) or first_text(article_root, *self.author) or first_text(page_root, *family.author[:1])
-        tags = [element_text(node) for node in select(article_root, self.tags[0])]
-        if not any(tags) and article_root is not page_root:
-            tags = [element_text(node) for node in select(page_root, family.tags[0])]
-        categories = [element_text(node) for node in select(article_root, self.categories[0])] \
-            or [element_text(node) for node in select(page_root, self.categories[0])]
-        base = context.base
+    # A post's own page (HTML text, a parsel Selector or a parsed root element): the fields this family reads its own
+    # way, from the post's element (article#post-N) first; province, reporter code and editor are the generic reading's.
+
+    def read_url(self, reading: Reading) -> str:
+        context = reading.context
+        return own_url(first_text(context.root, 'link[rel="canonical"]::attr(href)'), context.url,
+                       self.site.host_names, context.base)
+
+    def read_news_id(self, reading: Reading) -> str | None:
+        return _post_id(reading.context.root, self._post(reading))
+
+    def read_title(self, reading: Reading) -> str | None:
+        title = first_text(self._post(reading), *self.title) or tidy(_string(reading.context.ld.get("headline")))
+        return title if title is not None else first_text(reading.context.root, *type(self).title)
+
+    def read_kicker(self, reading: Reading) -> str | None:
+        return None  # themes print no kicker WordPress knows of
+
+    def read_lead(self, reading: Reading) -> str | None:
+        return first_text(self._post(reading), *self.lead) or _lead(first_text(reading.context.root, *self.description))
+
+    def read_body(self, reading: Reading) -> list[str]:
+        return body_paragraphs(self._content(reading))
+
+    def read_published(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        return self._page_time(context.root, self._post(reading), context.ld.get("datePublished"), self.published,
+                               context.url)
+
+    def read_modified(self, reading: Reading) -> datetime | None:
+        context = reading.context
+        return self._page_time(context.root, self._post(reading), context.ld.get("dateModified"), self.modified,
+                               context.url, shown=False)
+
+    def read_category(self, reading: Reading) -> str | None:
+        return _first(self._category_names(reading)) or tidy(_string(reading.context.ld.get("articleSection")))
+
+    def read_categories(self, reading: Reading) -> list[str]:
+        return (unique(tidy(name) for name in self._category_names(reading))
+                or unique([tidy(_string(reading.context.ld.get("articleSection")))]))
+
+    def read_author(self, reading: Reading) -> str | None:
+        return (_ld_author(reading.context.ld) or first_text(self._post(reading), *self.author)
+                or first_text(reading.context.root, *type(self).author[:1]))
+
+    def read_source(self, reading: Reading) -> str | None:
+        return None  # a «منبع:» line, which the cleaning stage moves here
+
+    def read_tags(self, reading: Reading) -> list[str]:
+        post, page_root = self._post(reading), reading.context.root
+        tags = [element_text(node) for node in select(post, self.tags[0])]
+        if not any(tags) and post is not page_root:
+            tags = [element_text(node) for node in select(page_root, type(self).tags[0])]
+        return unique(tags)
+
+    def read_images(self, reading: Reading) -> list[Image]:
+        base = reading.context.base
         images = [Image(url=src, caption=tidy(node.get("alt")) or None)
-                  for node in select(page_root, self.featured_image[0])
+                  for node in select(reading.context.root, self.featured_image[0])
                   if (src := absolute(node.get("src"), base))]
-        images += _body_images(content, base)
-        lead = first_text(article_root, *self.lead) or _lead(first_text(page_root, *self.description))
-        return self.record(
-            url=own_url(first_text(page_root, 'link[rel="canonical"]::attr(href)'), url, site.host_names, base),
-            news_id=_post_id(page_root, article_root),
-            title=title,
-            lead=lead,
-            body=body,
-            published=published,
-            modified=modified,
-            category=_first(categories) or tidy(_string(ld.get("articleSection"))),
-            categories=unique(tidy(name) for name in categories) or unique([tidy(_string(ld.get("articleSection")))]),
-            author=author,
-            province=site.province,
-            tags=unique(tags),
-            images=_unique_images(images),
-        )
+        return _unique_images(images + _body_images(self._content(reading), base))
+
+    def _post(self, reading: Reading) -> etree._Element:
+        """The post's own element (article#post-N), else the page."""
+        def find() -> etree._Element:
+            found = select_first(reading.context.root, *self.post)
+            return reading.context.root if found is None else found
+        return reading.once("post", find)
+
+    def _content(self, reading: Reading) -> etree._Element | None:
+        """The post's body, plugin junk and the entry's body_exclude taken out."""
+        return reading.once("content", lambda: self.clean_body(self._body_node(reading.context.root,
+                                                                                self._post(reading))))
+
+    def _category_names(self, reading: Reading) -> list[str | None]:
+        post, page_root = self._post(reading), reading.context.root
+        return ([element_text(node) for node in select(post, self.categories[0])]
+                or [element_text(node) for node in select(page_root, self.categories[0])])
 
     def clean_body(self, body: str | etree._Element | None) -> etree._Element | None:
         """The post body (HTML, or an element of the page) as an element tree with plugin junk and the registry's
