@@ -141,7 +141,7 @@ class IranSamanehParser(GenericParser):
         return None if author in (first_meta(metas, "og:site_name"), first_meta(metas, "dc.publisher")) else author
 
     def read_source(self, reading: Reading) -> str | None:
-        return None  # a «منبع:» line, which the cleaning stage moves here; no newspaper names the title on this CMS
+        return None  # a «منبع:» line, which cleaning moves here; no newspaper names the title on this CMS
 
     def read_images(self, reading: Reading) -> list:
         context = reading.context

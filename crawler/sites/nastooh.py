@@ -182,7 +182,7 @@ class NastoohParser(GenericParser):
         return self._tags(self._root(reading), reading.context.metas)
 
     def read_source(self, reading: Reading) -> str | None:
-        return None  # a «منبع:» line, which the cleaning stage moves here; no newspaper names the title on this CMS
+        return None  # a «منبع:» line, which cleaning moves here; no newspaper names the title on this CMS
 
     def read_images(self, reading: Reading) -> list:
         root = self._root(reading)
