@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
@@ -13,6 +13,7 @@ from scrapy.http import Request, Response
 from twisted.internet import error as twisted
 
 from crawler.config import config_of
+from crawler.record import host_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +47,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(delay)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        self._down.discard(_host(request.url))
+        self._down.discard(host_of(request.url))
         result = super().process_response(request, response)
         if isinstance(result, Request):
             self._schedule_delay(result, _retry_after_seconds(response))
         return result
 
     def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
-        host = _host(request.url)
+        host = host_of(request.url)
         unreachable = isinstance(exception, self.UNREACHABLE)
         if unreachable and host in self._down:
             logger.debug("not retrying %s: %s is down (%s)", request.url, host, exception)
@@ -74,13 +75,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = max(delay, retry_after)
         retry.meta[_DELAY_KEY] = delay
         logger.debug("retrying %s in %.1f s (attempt %d)", retry.url, delay, attempt)
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def _retry_after_seconds(response: Response) -> float | None:
@@ -127,5 +121,5 @@ def _on_domains(url: str, domains: list[str]) -> bool:
     """Whether the URL's host is one of the domains or under one, as Scrapy's offsite filter decides. By hand:
     scrapy.utils.url.url_is_from_any_domain compares the whole netloc, port included, so 127.0.0.1:8800 would not
     be on 127.0.0.1."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url)
     return any(host == domain.lower() or host.endswith("." + domain.lower()) for domain in domains)

@@ -195,6 +195,14 @@ def _escaped(char: str) -> str:
     return quote(char, safe="")
 
 
+def host_of(url: str) -> str:
+    """The lower-case host name of a URL; "" for one that has none or cannot be read."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def article_url(url: str) -> str:
     """The URL without its fragment and its tracking parameters (utm_*, fbclid, ref, source...: courlan's list, as
     trafilatura cleans links), in its readable form (readable_url), everything else exactly as written:

@@ -34,7 +34,7 @@ from crawler.dates import (
 )
 from crawler.distributed import ClaimedElsewhere
 from crawler.incremental import IncrementalOutput
-from crawler.record import Article, article_key
+from crawler.record import Article, article_key, host_of
 from crawler.run import COVERAGE_FIELDS
 from crawler.sites import (
     LayoutNotRecognized,
@@ -660,10 +660,3 @@ class SiteSpider(NewsSpider):
     def _hosts(self) -> set[str]:
         return self.site.host_names | {(urlsplit(self.base_url).hostname or "").lower()}
 
-
-def host_of(url: str) -> str:
-    """The lower-case host name of a URL; "" for one that has none or cannot be read."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""

@@ -36,7 +36,8 @@ from crawler.sites.discovery import (
     read_sitemap,
     robots_sitemaps,
 )
-from crawler.spiders.base import SiteSpider, host_of
+from crawler.record import host_of
+from crawler.spiders.base import SiteSpider
 
 # A feed or sitemap that is not there is no failure of the run: the next place is tried.
 NOT_THERE = [400, 401, 403, 404, 405, 410, 500, 502, 503]
