@@ -260,12 +260,13 @@ class RunVerdict:
             unsettled = []  # the store is gone: the run fails for that, with its reason
         storage_problem = incremental.storage_problem if incremental is not None else None
         verdict = judge(stats, self.config, reason, unsettled, storage_problem)
+        coverage = counters.coverage_seen(stats)  # what this process saw of the latest news
         shared = self._shared_run()
         # In a shared run no worker knows what the others stored: the last to leave moves the watermark, over what
         # the whole run covered (SharedRun.leave).
         if incremental is not None and verdict.status == EXIT_OK and shared is None:
             try:
-                incremental.advance_coverage(spider.site.key, coverage_of([counters.coverage_seen(stats)]))
+                incremental.advance_coverage(spider.site.key, coverage_of([coverage]))
             except StorageProblem as problem:
                 verdict = Verdict(EXIT_FAILED, str(problem))
         record = self._run_record(stats, verdict, output, reason, incremental)
@@ -276,7 +277,6 @@ class RunVerdict:
             verdict = Verdict(EXIT_FAILED, f"{verdict.reason}; and the runs log: {problem}"
                               if verdict.status != EXIT_OK else f"the runs log: {problem}")
         self.status, self.reason = verdict.status, verdict.reason
-        coverage = counters.coverage_seen(stats)
         whole = shared.leave(record, coverage) if shared is not None else None
         if whole is not None and whole.get("covered_until") and incremental is not None:
             try:

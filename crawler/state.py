@@ -349,14 +349,9 @@ class SeenStore:
         """The keys of ``keys`` the store has (a listing page's articles, asked about at once), directly or as the
         alias of a stored article."""
         found = self._keys_in("articles", site, keys)
-        rest = [key for key in keys if key not in found]
-        for start in range(0, len(rest), 500):
-            chunk = rest[start:start + 500]
-            rows = self._db.execute("SELECT aliases.key FROM aliases JOIN articles ON articles.site = aliases.site "
-                                    "AND articles.key = aliases.article WHERE aliases.site = ? AND aliases.key IN "
-                                    f"({','.join('?' * len(chunk))})", (site, *chunk)).fetchall()
-            found.update(row[0] for row in rows)
-        return found
+        return found | self._keys_of("SELECT aliases.key FROM aliases JOIN articles ON articles.site = aliases.site AND "
+                                     "articles.key = aliases.article WHERE aliases.site = ? AND aliases.key IN",
+                                     site, [key for key in keys if key not in found])
 
     def alias(self, site: str, key: str, article: str) -> None:
         """The page listed as ``key`` (its URL) is the article ``article`` (its code, read on the page): once that
@@ -369,11 +364,14 @@ class SeenStore:
         return self._keys_in("skipped", site, keys)
 
     def _keys_in(self, table: str, site: str, keys: list[str]) -> set[str]:
+        return self._keys_of(f"SELECT key FROM {table} WHERE site = ? AND key IN", site, keys)
+
+    def _keys_of(self, query: str, site: str, keys: list[str]) -> set[str]:
+        """The keys ``query`` (ending in `IN`, taking the site and then the keys) finds, asked 500 at a time."""
         found: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows = self._db.execute(f"SELECT key FROM {table} WHERE site = ? AND key IN ({','.join('?' * len(chunk))})",
-                                    (site, *chunk)).fetchall()
+            rows = self._db.execute(f"{query} ({','.join('?' * len(chunk))})", (site, *chunk)).fetchall()
             found.update(row[0] for row in rows)
         return found
 
