@@ -308,11 +308,11 @@ class NewsSpider(scrapy.Spider):
             self.logger.exception("the extractor failed on %s", response.url)
             self.page_failed(response.url, f"the extractor failed: {type(error).__name__}: {error}", response.meta)
             return
-        listed = response.meta.get("article")
-        if listed and listed != (article.site, article_key(article.news_id, article.url)):
+        listed, key = response.meta.get("article"), article_key(article.news_id, article.url)
+        if listed and listed != (article.site, key):
             self.article_settled(response.meta)  # from here on the article is known by its record's key...
             if self.incremental and listed[0] == article.site:  # ...and listings that give its URL know it too
-                self.incremental.remember_alias(*listed, article_key(article.news_id, article.url))
+                self.incremental.remember_alias(*listed, key)
         yield from self.accept(article, response.url)
 
     def accept(self, article: Article, url: str) -> Iterator[Article]:
@@ -507,14 +507,16 @@ class SiteSpider(NewsSpider):
         for day in days:
             yield self.archive_request(day, 1)
 
+    def archive_url(self, day: jdatetime.date | None, page: int) -> str:
+        """The template's URL of a page of a day's archive, or of the latest news' (day None: latest_archive)."""
+        if day is None:
+            return self.base_url + self.parser.latest_archive.format(page=page)
+        return self.base_url + self.parser.day_archive.format(year=day.year, month=day.month, day=day.day, page=page)
+
     def archive_request(self, day: jdatetime.date | None, page: int, url: str | None = None) -> Request:
-        """A page of a day's archive, or of the latest news' (day None, the family's latest_archive)."""
-        if url is None:
-            fields = {"page": page} if day is None else {"year": day.year, "month": day.month, "day": day.day,
-                                                         "page": page}
-            url = self.base_url + (self.parser.latest_archive if day is None else self.parser.day_archive).format(
-                **fields)
-        return Request(url, callback=self.parse_archive, errback=self.on_error, cb_kwargs={"day": day, "page": page})
+        """A page of a day's archive, or of the latest news' (at ``url``, else the template's)."""
+        return Request(url or self.archive_url(day, page), callback=self.parse_archive, errback=self.on_error,
+                       cb_kwargs={"day": day, "page": page})
 
     def parse_archive(self, response: Response, day: jdatetime.date | None, page: int) -> Iterator[Request]:
         """One page of a paged archive: its articles, then its next page while the archive goes on."""
@@ -549,7 +551,7 @@ class SiteSpider(NewsSpider):
                                 where, next_url)
             next_url = None
         elif next_url is None and self.parser.archive_paging == "number":
-            next_url = self.archive_request(day, page + 1).url
+            next_url = self.archive_url(day, page + 1)
         limit = self.archive_page_limit(day)
         if not next_url or page >= limit:
             if next_url:
@@ -607,7 +609,7 @@ class SiteSpider(NewsSpider):
             self.bound_hit("DISCOVERY_MAX_LISTED", f"{source} lists {len(entries)} articles: the first {most} taken")
             entries = entries[:most]
         latest = windowed and not self.first_day  # a latest-news window: an undated entry may be years old
-        keyed = [(entry, article_key(entry.news_id, None if entry.news_id else entry.url)) for entry in entries]
+        keyed = [(entry, article_key(entry.news_id, entry.url)) for entry in entries]
         stored, skipped = self.known_among(self.site.key, [key for _, key in keyed])
         counted = Listed(total=len(entries))
         chosen: dict[str, ListedArticle] = {}
