@@ -36,12 +36,9 @@ class Reading:
 
     def field(self, name: str) -> Any:
         """The field, by the parser's read_<name>."""
-        key = ("field", name)
-        if key not in self._done:
-            self._done[key] = getattr(self.parser, f"read_{name}")(self)
-        return self._done[key]
+        return self.once(("field", name), lambda: getattr(self.parser, f"read_{name}")(self))
 
-    def once(self, key: str, work) -> Any:
+    def once(self, key: Any, work) -> Any:
         """What ``work()`` gives, worked out the first time ``key`` is asked for (what several fields share)."""
         if key not in self._done:
             self._done[key] = work()

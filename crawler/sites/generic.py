@@ -109,8 +109,7 @@ class GenericParser(FamilyParser):
         return self.headline(reading).text
 
     def read_kicker(self, reading: Reading) -> str | None:
-        title = reading.field("title")
-        kicker = first_text(reading.context.root, *self.kicker) or _kicker_before(self.headline(reading).node, title)
+        kicker, title = self._shown_kicker(reading), reading.field("title")
         return kicker if kicker and _plain(kicker) != _plain(title or "") else None
 
     def read_lead(self, reading: Reading) -> str | None:
@@ -202,6 +201,12 @@ class GenericParser(FamilyParser):
         context = reading.context
         return reading.once("headline", lambda: self._headline(context.root, context.metas, context.ld))
 
+    def _shown_kicker(self, reading: Reading) -> str | None:
+        """The kicker as the page shows it (the kicker selectors, else the short line above the headline), before it
+        is compared with the title; the lead and body are told from it too."""
+        return reading.once("kicker", lambda: first_text(reading.context.root, *self.kicker) or _kicker_before(
+            self.headline(reading).node, self.headline(reading).text))
+
     def _text(self, reading: Reading) -> tuple[str | None, list[str]]:
         """(the lead, the body paragraphs), read together: when all the page has is its abstract, that is the text."""
         return reading.once("text", lambda: self._lead_and_body(reading))
@@ -210,7 +215,7 @@ class GenericParser(FamilyParser):
         context, headline = reading.context, self.headline(reading)
         root, metas = context.root, context.metas
         title = headline.text
-        kicker = first_text(root, *self.kicker) or _kicker_before(headline.node, title)
+        kicker = self._shown_kicker(reading)
         shown_lead = first_text(root, *self.lead) or _lead_after(headline.node)
         description = first_meta(metas, "og:description", "description", "dc.description")
         body = self._own_body(root) or self._body(root)
@@ -354,7 +359,7 @@ class GenericParser(FamilyParser):
         """The person the page names as its author: JSON-LD's author, the author metas, else a byline; not the outlet
         itself, which many CMSs put there (the name the page gives as its publisher or site, or the site's own)."""
         metas, ld = context.metas, context.ld
-        author = _author(ld) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(context.root)
+        author = _named(ld.get("author")) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(context.root)
         outlets = {_plain(name) for name in (_named(ld.get("publisher")), self.site.name,
                                              *(first_meta(metas, name) for name in
                                                ("og:site_name", "publisher", "dc.publisher", "application-name")))
@@ -400,15 +405,6 @@ def _named(value) -> str | None:
     if isinstance(value, dict):
         return _text(value.get("name"))
     return _text(value)
-
-
-def _author(ld: dict) -> str | None:
-    author = ld.get("author")
-    if isinstance(author, list):
-        author = author[0] if author else None
-    if isinstance(author, dict):
-        return _text(author.get("name"))
-    return _text(author)
 
 
 class Headline(NamedTuple):
