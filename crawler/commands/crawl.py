@@ -108,10 +108,10 @@ class Command(ScrapyCrawlCommand):
         """The crawl raised instead of running (a class in the settings that cannot be loaded, Redis gone while the
         engine opened...): one CRITICAL line with the reason, the traceback at DEBUG only, and exit status 1."""
         self.crawl_error = error
-        what = f"Redis at {shown_url(config_of(self.settings).redis_url)}" if isinstance(error, RedisError) \
-            else type(error).__name__
+        config = config_of(self.settings)
+        what = f"Redis at {shown_url(config.redis_url)}" if isinstance(error, RedisError) else type(error).__name__
         logger.critical("`scrapy crawl %s` stopped: %s: %s", name, what, error,
-                        exc_info=error if logs_debug(config_of(self.settings)) else None)
+                        exc_info=error if logs_debug(config) else None)
 
     @contextlib.contextmanager
     def prepared(self, name: str, arguments: dict) -> Iterator[Crawler | None]:
@@ -156,9 +156,10 @@ class Command(ScrapyCrawlCommand):
     def _crawler(self, name: str, run_name: str, export: bool) -> Crawler | None:
         """The crawler of a run whose lock is held, DATA_DIR checked and the Redis run joined; None (and
         ``exitcode``) when one of these refuses it."""
+        config = config_of(self.settings)  # the settings as the command line gave them (the run's own come below)
         try:
             if not export:
-                preflight(config_of(self.settings), run_name, incremental=True)
+                preflight(config, run_name, incremental=True)
         except StorageProblem as error:
             logger.critical("cannot start `scrapy crawl %s`: %s", name, error)
             self.exitcode = EXIT_FAILED
@@ -166,12 +167,12 @@ class Command(ScrapyCrawlCommand):
         self.settings.set("RUN_CONTROL", True, priority="cmdline")
         self.settings.set("RUN_NAME", run_name, priority="cmdline")
         self.settings.set("RUN_LOCK_HELD", True, priority="cmdline")
-        if config_of(self.settings).redis_url and not export:
+        if config.redis_url and not export:
             try:
-                role, run_id = join_run(config_of(self.settings), run_name)
+                role, run_id = join_run(config, run_name)
             except RedisError as error:
-                logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name,
-                                shown_url(config_of(self.settings).redis_url), error)
+                logger.critical("cannot start `scrapy crawl %s`: Redis at %s: %s", name, shown_url(config.redis_url),
+                                error)
                 self.exitcode = EXIT_FAILED
                 return None
             distributed_settings(self.settings, run_name, role, run_id)
