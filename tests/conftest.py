@@ -11,6 +11,7 @@ import pytest
 from twisted.internet.defer import Deferred
 
 from tests import crawling
+from tests.helpers import free_port
 from tests.mocksite.server import MockIsnaServer
 from tests.mocksite.site import MockSite
 from tests.serving import running
@@ -150,14 +151,6 @@ async def crawl_in_process(spider_class, settings: dict, **arguments):
     return crawler
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class RedisServer:
     """Debian's redis-server, started for real on a free loopback port, with nothing saved to disk."""
 
@@ -175,7 +168,7 @@ class RedisServer:
             if os.environ.get("REQUIRE_ALL_TESTS"):
                 pytest.fail(message)
             pytest.skip(message)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         # its working folder (where an append-only file would go) is a temporary one, never the checkout
         self.folder = tempfile.mkdtemp(prefix="redis-server-")

@@ -24,7 +24,7 @@ import pytest
 from crawler import counters
 from tests.crawling import Ran, pipelines_command, scrapy_crawl
 from tests.faultserver import FaultyIsnaServer, TrapProxy
-from tests.helpers import FAST, ROOT, SCRAPY
+from tests.helpers import FAST, ROOT, SCRAPY, free_port
 from tests.mocksite.site import MockSite
 from tests.mocksite.server import MockIsnaServer
 from tests.serving import running
@@ -639,11 +639,7 @@ def test_plotly_beside_the_report_on_a_full_disk_leaves_the_good_copy_whole(tmp_
 @pytest.mark.subprocess
 def test_a_failed_cron_run_is_a_few_lines_without_a_traceback(tmp_path):
     # offline (nothing listens on the port): before, 16 of the mail's 20 lines were a Twisted traceback
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = crawl(tmp_path / "data", "-a", f"base_url=http://127.0.0.1:{port}", *DAY, "-L", "WARNING",
                    "-s", "RETRY_TIMES=1", process=True)  # the mail is what the process writes, tracebacks included
     assert result.returncode == 1
@@ -655,11 +651,7 @@ def test_a_failed_cron_run_is_a_few_lines_without_a_traceback(tmp_path):
 @pytest.mark.crawl
 def test_a_site_that_cannot_be_reached_fails_the_run_after_one_page_s_retries_not_every_page_s(tmp_path):
     # offline, a three-day run retried robots.txt and then each day's archive page with its backoff: 30 s to fail
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = crawl(tmp_path / "data", "-a", f"base_url=http://127.0.0.1:{port}", *DAYS)
     assert result.returncode == 1
     assert result.stderr.count("127.0.0.1 cannot be reached") == 1
