@@ -34,11 +34,12 @@ from crawler.dates import (
 )
 from crawler.record import Article, Image
 from crawler.sites import LayoutNotRecognized, Site
-from crawler.sites.discovery import NEWS_ID_IN_URL, news_id_in_url
+from crawler.sites.discovery import NEWS_ID_IN_URL, in_advertisement, news_id_in_url
 from crawler.sites.family import FIELDS, RECORD_FIELDS, RECORD_NAMES, FamilyParser, Reading
 from crawler.sites.html import (
     Page,
     PageContext,
+    Placed,
     absolute,
     element_text,
     first_found,
@@ -47,6 +48,7 @@ from crawler.sites.html import (
     images_of,
     own_url,
     paragraphs,
+    placed_paragraphs,
     remove_keeping_tail,
     select,
     unique,
@@ -218,11 +220,13 @@ class GenericParser(FamilyParser):
         kicker = self._shown_kicker(reading)
         shown_lead = first_text(root, *self.lead) or _lead_after(headline.node)
         description = first_meta(metas, "og:description", "description", "dc.description")
-        body = self._own_body(root) or self._body(root)
         lead = _without_label(shown_lead or description)
         header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
+        body = self._own_body(root) or self._body(root, headline.node, header)
         if lead and body and all(_plain(paragraph) in header for paragraph in body):
             return None, [lead]
+        if shown_lead:  # the page shows its header above the body: the body's paragraphs that repeat it are no body
+            body = [paragraph for paragraph in body if _plain(paragraph) not in header]
         return lead, body
 
     # -- title ------------------------------------------------------------------------------------------------------
@@ -284,14 +288,18 @@ class GenericParser(FamilyParser):
                     remove_keeping_tail(junk)
         return paragraphs(node)
 
-    def _body(self, root) -> list[str]:
-        """trafilatura's choice of the article text, each paragraph spelt as the page spells it; or, where
-        trafilatura chose little of what the page's densest block of text holds (a table layout, where it takes the
-        footer), that block's paragraphs."""
+    def _body(self, root, headline, header: set[str]) -> list[str]:
+        """trafilatura's choice of the article text, each paragraph spelt as the page spells it, and kept only where
+        it is the text below the headline; or, where trafilatura chose text elsewhere (a footer, a box of facts above
+        the headline: what it does when the article is short, or sits in a table cell among <br>s), the block of
+        running text nearest below the headline (with no headline found, the page's densest block of text)."""
         chosen = trafilatura.extract(copy.deepcopy(root), favor_precision=True, include_comments=False,
                                      include_tables=False, deduplicate=False) or ""
+        lines = [tidy(line) for line in chosen.split("\n") if tidy(line)]
+        if headline is not None:
+            return _below_headline(root, headline, lines, header)
         own = {_key(text): text for text in paragraphs(root)}
-        body = [own.get(_key(line), tidy(line)) for line in chosen.split("\n") if tidy(line)]
+        body = [own.get(_key(line), line) for line in lines]
         block = densest_block(root)
         if block is not None:
             dense = paragraphs(block)
@@ -450,7 +458,7 @@ def _outlet(decoration: str | None) -> str | None:
 # Where a kicker (روتیتر) or lead (لید) sits: the class names sites give them.
 _KICKER_CLASS = re.compile(r"sub-?title|kicker|ro-?titr|rutitr|up-?title|pre-?title|sur-?title|super-?title|over-?title",
                            re.IGNORECASE)
-_LEAD_CLASS = re.compile(r"lead|summary|abstract|lid\b|teaser|intro|chekideh", re.IGNORECASE)
+_LEAD_CLASS = re.compile(r"lead|summary|abstract|lid\b|teaser|intro|chekideh|sub-?title", re.IGNORECASE)
 _HEADING_TAGS = {"h2", "h3", "h4", "h5", "h6"}
 
 
@@ -575,23 +583,34 @@ def densest_block(root) -> Any:
     readability's idea, for pages where the article sits in a table cell among <br>s. Link text and the page's
     frame (navigation, forms, header and footer elements) count for nothing. (Hand-written: readability-lxml would
     be one more HTML cleaner; this is thirty lines over the tree lxml has already parsed.)"""
-    own: dict[Any, int] = {}
-    for node in root.iter():
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None or tag.lower() in _INLINE:
-            continue
-        if tag.lower() in _NOT_TEXT:
-            continue
-        text = node.text or ""
-        for child in node:
-            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
-            if child_tag in _INLINE:
-                text += "".join(_TEXT_OF(child)) if not select(child, "a") else ""
-            text += child.tail or ""
-        letters = sum(1 for character in text if character.isalpha())
-        if letters > 25:
-            own[node] = letters
-    best, best_score = None, 0.0
+    order = {node: index for index, node in enumerate(root.iter())}
+    own = {node: letters for node in order if (letters := _letters(_own_text(node))) > 25}
+    return _densest(own, order)
+
+
+def _own_text(node, below=None) -> str:
+    """The running text of a block element itself: its text, its inline children's (not those holding a link) and
+    every child's tail; with ``below``, a child of it, only what comes after that child. Empty for an inline
+    element or one whose text is never an article's (a script, a form, the page's navigation)."""
+    tag = node.tag.lower() if isinstance(node.tag, str) else None
+    if tag is None or tag in _INLINE or tag in _NOT_TEXT:
+        return ""
+    parts = [node.text or ""] if below is None else [below.tail or ""]
+    for child in (node if below is None else below.itersiblings()):
+        child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        if child_tag in _INLINE and not select(child, "a"):
+            parts.append("".join(_TEXT_OF(child)))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _letters(text: str) -> int:
+    return sum(1 for character in text if character.isalpha())
+
+
+def _densest(own: dict, order: dict) -> Any:
+    """Of the elements with running text of their own (``own``: element to letters), the one whose own letters, its
+    children's and half its grandchildren's are the most; the later in page order (so the deeper) on a tie."""
     scores: dict[Any, float] = {}
     for node, letters in own.items():
         scores[node] = scores.get(node, 0.0) + letters
@@ -601,11 +620,94 @@ def densest_block(root) -> Any:
             grandparent = parent.getparent()
             if grandparent is not None:
                 scores[grandparent] = scores.get(grandparent, 0.0) + letters / 2
-    for node in root.iter():
-        score = scores.get(node)
-        if score is not None and score >= best_score:
-            best, best_score = node, score
-    return best
+    return max(scores, key=lambda node: (scores[node], order.get(node, -1)), default=None)
+
+
+# Letters of running text below the headline, beside what repeats its header (kicker, lead), that make the text of
+# an article: one short sentence.
+_BODY_MIN_LETTERS = 80
+# How many levels above that block trafilatura's paragraphs may still meet the headline: the block may be a lead
+# that no class names, beside a header block and the body's own block.
+_NEAR = 2
+
+
+def _below_headline(root, headline, chosen: list[str], header: set[str]) -> list[str]:
+    """The article text below the headline. The block of running text nearest below it is found by walking up from
+    the headline to the first element that holds enough of it; trafilatura's choice is kept when it lies there or
+    a little further up (as a body does beside a header block holding the headline and the lead), without what it
+    took from above the headline, from further away (the page's footer) or from an advertisement box; else that
+    block is the text."""
+    levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
+    placed: dict[str, Placed] = {}
+    for item in placed_paragraphs(root, after=headline):
+        if _key(item.text) not in placed or (item.below and not placed[_key(item.text)].below):
+            placed[_key(item.text)] = item
+    kept: list[tuple[str, int | None]] = []
+    for line in chosen:
+        key = _key(line)
+        # the page's paragraph, or (where trafilatura split one: a table cell, lines joined by <br>s) the one it is in
+        item = placed.get(key) or next((item for text, item in placed.items() if key in text), None)
+        if item is None:
+            kept.append((line, None))  # trafilatura's own rendering of it: where it stands is not known
+        elif item.below and not (in_advertisement(item.block) and not _contains(item.block, headline)):
+            kept.append((item.text if _key(item.text) == key else line, _level(item.block, levels)))
+    found = _block_below(root, headline, levels, header)
+    if found is None:
+        return [text for text, _ in kept]
+    block, block_level = found
+    near = [(text, level) for text, level in kept if level is None or level <= block_level + _NEAR]
+    if any(level is not None for _, level in near):
+        return [text for text, _ in near]
+    logger.debug("trafilatura chose no text near the headline; the block below it is the text")
+    return paragraphs(block, after=headline if block in levels else None)
+
+
+def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
+    """(the block of running text nearest below the headline, how many levels above the headline it was found)."""
+    order = {node: index for index, node in enumerate(root.iter())}
+    last = headline
+    while len(last):
+        last = last[-1]
+    end = order[last]
+    own: dict[Any, int] = {}
+    counted: dict[Any, int] = {}
+    for node, index in order.items():
+        if index <= end and node not in levels:
+            continue
+        text = _own_text(node, below=_child_towards(node, headline) if node in levels else None)
+        letters = _letters(text)
+        if letters > 25:
+            own[node] = letters
+            plain = _plain(text)
+            counted[node] = 0 if any(repeat and (repeat in plain or plain in repeat) for repeat in header) else letters
+    for ancestor, level in levels.items():
+        last = ancestor
+        while len(last):
+            last = last[-1]
+        region = range(order[ancestor], order[last] + 1)
+        inside = {node: letters for node, letters in own.items() if order[node] in region}
+        if sum(counted[node] for node in inside) >= _BODY_MIN_LETTERS:
+            return _densest(inside, order), level
+    return None
+
+
+def _child_towards(ancestor, node):
+    """The child of ``ancestor`` that holds ``node``."""
+    while node.getparent() is not ancestor:
+        node = node.getparent()
+    return node
+
+
+def _level(block, levels: dict) -> int:
+    """How many levels above the headline a block meets it (its nearest common ancestor with the headline)."""
+    for node in (block, *block.iterancestors()):
+        if node in levels:
+            return levels[node]
+    return len(levels) + 1
+
+
+def _contains(ancestor, node) -> bool:
+    return any(parent is ancestor for parent in node.iterancestors())
 
 
 _TEXT_OF = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -120,21 +120,35 @@ def first_found(node: etree._Element, *queries: str) -> list:
     return []
 
 
-def paragraphs(element: etree._Element) -> list[str]:
-    """The text of an article body as paragraphs in page order, white space tidied, empty ones dropped.
+def paragraphs(element: etree._Element, after: etree._Element | None = None) -> list[str]:
+    """The text of an article body as paragraphs in page order, white space tidied, empty ones dropped; with
+    ``after``, an element inside it, only what comes after that element's end (the text below a headline).
 
     Block elements and <br> separate paragraphs; inline markup (<strong>, <a>...) is kept inside its paragraph.
-    The walk is lxml's iterwalk, not recursion, so a body nested thousands of elements deep is read like any other
-    (and in C, faster than a recursive walk in Python).
     """
-    found: list[str] = []
+    return [text for text, _, below in placed_paragraphs(element, after) if below]
+
+
+class Placed(NamedTuple):
+    text: str
+    block: etree._Element  # the innermost block element the paragraph is in
+    below: bool  # whether it comes after the ``after`` element's end (always, with none)
+
+
+def placed_paragraphs(element: etree._Element, after: etree._Element | None = None) -> list[Placed]:
+    """paragraphs(), each with the block element it sits in and whether it comes after ``after``. The walk is lxml's
+    iterwalk, not recursion, so a body nested thousands of elements deep is read like any other (and in C, faster
+    than a recursive walk in Python)."""
+    found: list[Placed] = []
     buffer: list[str] = []
+    blocks: list[etree._Element] = [element]
+    below = after is None
 
     def flush() -> None:
         text = tidy("".join(buffer))
         buffer.clear()
         if text:
-            found.append(text)
+            found.append(Placed(text, blocks[-1], below))
 
     walker = etree.iterwalk(element, events=("start", "end", "comment", "pi"))
     for event, node in walker:
@@ -149,6 +163,7 @@ def paragraphs(element: etree._Element) -> list[str]:
                 continue
             if tag in BLOCK_TAGS:
                 flush()
+                blocks.append(node)
             if node.text:
                 buffer.append(node.text)
             continue
@@ -160,6 +175,11 @@ def paragraphs(element: etree._Element) -> list[str]:
                 buffer.append(" ")
             elif tag in BLOCK_TAGS:
                 flush()
+                if blocks[-1] is node:
+                    blocks.pop()
+            if node is after:
+                flush()
+                below = True
         # every node's tail (comments' and skipped elements' too) belongs to its parent; the walked element's not
         if node.tail and node is not element:
             buffer.append(node.tail)
