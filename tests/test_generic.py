@@ -60,6 +60,16 @@ def test_the_headline_is_the_heading_a_declared_title_confirms(declared, heading
     assert read(page(head=head, article=heading))["title"] == headline
 
 
+@pytest.mark.parametrize("logo", ["<h1><a href='/'>خبرگزاری نمونه</a></h1>", "<div class='top-header'><h1>خبرگزاری نمونه</h1></div>",
+                                  "<h1>خبرگزاری نمونه</h1><meta property='og:site_name' content='خبرگزاری نمونه'>"])
+def test_a_short_headline_at_an_end_of_the_title_is_the_headline_and_the_site_s_name_there_is_not(logo):
+    # «<headline> - <site>»: the two-word headline is confirmed at its end of the title; a logo heading naming the
+    # site (a link, in the page's header, or the name the page declares) is not, though it stands first in the page
+    html = (f"<html><head><title>استعفای وزیر - خبرگزاری نمونه</title></head><body>{logo}"
+            f"<article><h2 class='news-title'>استعفای وزیر</h2>{BODY}</article></body></html>")
+    assert read(html)["title"] == "استعفای وزیر"
+
+
 def test_a_newspaper_in_the_title_s_decoration_is_the_source_and_its_issue_date_the_date():
     head = "<title>آرشیو | روزنامه نمونه (1386/03/01): گفت‌وگو با یک محقق فرش ایرانی</title>"
     record = read(page(head=head, article="<h2 class='title'>گفت‌وگو با یک محقق فرش ایرانی</h2>"))

@@ -241,14 +241,19 @@ class GenericParser(FamilyParser):
                                       *(element_text(node) for node in root.iter("title"))) if text]
         declared = [tidy(text) for text in declared if tidy(text)]
         plain_declared = [_plain(text) for text in declared]
+        site_names = {_plain(name) for name in (*(first_meta(metas, name) for name in _SITE_NAME_METAS), self.site.name)
+                      if name}
         for node in self._heading_nodes(root):
             text = element_text(node)
             if not text or len(text) > 400:
                 continue
             plain = _plain(text)
-            # the whole declared title, or (three words or more) a run of its whole words
+            # the whole declared title; a run of its whole words (three or more); or a shorter headline that the
+            # declared title starts or ends with, a separator between it and the rest («... - پایان جلسه»), when it
+            # is not the site's name (a logo in a heading, in a link or in the page's header)
             confirmed = [full for full, plain_full in zip(declared, plain_declared, strict=True)
-                         if plain == plain_full or (len(plain.split()) >= 3 and f" {plain} " in f" {plain_full} ")]
+                         if plain == plain_full or (len(plain.split()) >= 3 and f" {plain} " in f" {plain_full} ")
+                         or (_at_an_end(full, text) and plain not in site_names and not _links_or_frames(node))]
             if confirmed:
                 decoration = next((found for full in confirmed if (found := _plain_decoration(full, text))), None)
                 return Headline(text, node, _outlet(decoration), decoration)
@@ -440,9 +445,38 @@ def _plain_decoration(full: str, headline: str) -> str | None:
     plain_full, plain_headline = _plain(full), _plain(headline)
     if plain_full == plain_headline:
         return None
-    spelt = " ".join(ascii_digits(full).translate(_ARABIC_FORMS).split())
-    index = spelt.find(" ".join(ascii_digits(headline).translate(_ARABIC_FORMS).split()))
+    spelt = _spelt(full)
+    index = spelt.find(_spelt(headline))
     return spelt[:index] if index > 0 else None
+
+
+def _spelt(text: str) -> str:
+    """The text as every source spells it, punctuation kept: ASCII digits, Persian letter forms, single spaces."""
+    return " ".join(ascii_digits(text).translate(_ARABIC_FORMS).split())
+
+
+_SEPARATOR_CHARACTERS = "-–—|:»«•"
+_SITE_NAME_METAS = ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher", "dc.publisher")
+
+
+def _links_or_frames(node) -> bool:
+    """Whether a heading is a link, holds one or sits in the page's header or navigation: a logo, not a headline."""
+    return (any(ancestor.tag == "a" for ancestor in node.iterancestors()) or bool(select(node, "a"))
+            or _in_page_frame(node))
+
+
+def _at_an_end(full: str, headline: str) -> bool:
+    """Whether a declared title starts or ends with the headline, a separator between it and the rest."""
+    spelt_full, spelt_headline = _spelt(full), _spelt(headline)
+    if not spelt_headline or spelt_full == spelt_headline:
+        return False
+    if spelt_full.endswith(spelt_headline):
+        rest = spelt_full[: -len(spelt_headline)].rstrip()
+        return bool(rest) and rest[-1] in _SEPARATOR_CHARACTERS
+    if spelt_full.startswith(spelt_headline):
+        rest = spelt_full[len(spelt_headline):].lstrip()
+        return bool(rest) and rest[0] in _SEPARATOR_CHARACTERS
+    return False
 
 
 # A newspaper or magazine named in a title's decoration, with the issue's date or number after it.
