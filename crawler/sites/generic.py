@@ -115,11 +115,11 @@ class GenericParser(FamilyParser):
         return kicker if kicker and _plain(kicker) != _plain(title or "") else None
 
     def read_lead(self, reading: Reading) -> str | None:
-        lead, body = self._text(reading)
+        lead, body, _ = self._text(reading)
         return lead if lead and not (body and _plain(body[0]).startswith(_plain(lead)[:40])) else None
 
     def read_body(self, reading: Reading) -> list[str]:
-        return self._text(reading)[1]
+        return self._text(reading).body
 
     def read_published(self, reading: Reading) -> datetime | None:
         context, headline = reading.context, self.headline(reading)
@@ -176,7 +176,10 @@ class GenericParser(FamilyParser):
 
     def read_images(self, reading: Reading) -> list[Image]:
         context = reading.context
-        image_nodes = [node for node in select(context.root, "article img, [itemprop=articleBody] img")]
+        image_nodes = select(context.root, "article img, [itemprop=articleBody] img")
+        block = self._text(reading).block  # the element the body was read from, where the page has no <article>
+        if block is not None and block.tag not in ("body", "html"):
+            image_nodes = [*image_nodes, *(node for node in select(block, "img") if node not in image_nodes)]
         images = images_of(image_nodes, reading.field("title"), context.base)
         main_image = absolute(first_meta(context.metas, "og:image"), context.base)
         if main_image and main_image not in {image.url for image in images}:
@@ -209,11 +212,11 @@ class GenericParser(FamilyParser):
         return reading.once("kicker", lambda: first_text(reading.context.root, *self.kicker) or _kicker_before(
             self.headline(reading).node, self.headline(reading).text))
 
-    def _text(self, reading: Reading) -> tuple[str | None, list[str]]:
-        """(the lead, the body paragraphs), read together: when all the page has is its abstract, that is the text."""
+    def _text(self, reading: Reading) -> Text:
+        """The lead and the body, read together: when all the page has is its abstract, that is the text."""
         return reading.once("text", lambda: self._lead_and_body(reading))
 
-    def _lead_and_body(self, reading: Reading) -> tuple[str | None, list[str]]:
+    def _lead_and_body(self, reading: Reading) -> Text:
         context, headline = reading.context, self.headline(reading)
         root, metas = context.root, context.metas
         title = headline.text
@@ -222,12 +225,14 @@ class GenericParser(FamilyParser):
         description = first_meta(metas, "og:description", "description", "dc.description")
         lead = _without_label(shown_lead or description)
         header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
-        body = self._own_body(root) or self._body(root, headline.node, header)
+        body, block = self._own_body(root)
+        if not body:
+            body, block = self._body(root, headline.node, header)
         if lead and body and all(_plain(paragraph) in header for paragraph in body):
-            return None, [lead]
+            return Text(None, [lead], None)
         if shown_lead:  # the page shows its header above the body: the body's paragraphs that repeat it are no body
             body = [paragraph for paragraph in body if _plain(paragraph) not in header]
-        return lead, body
+        return Text(lead, body, block)
 
     # -- title ------------------------------------------------------------------------------------------------------
 
@@ -281,23 +286,25 @@ class GenericParser(FamilyParser):
 
     # -- body -------------------------------------------------------------------------------------------------------
 
-    def _own_body(self, root) -> list[str]:
-        """The paragraphs of the body's node named by the body selectors, without what body_exclude names."""
+    def _own_body(self, root) -> tuple[list[str], Any]:
+        """The paragraphs of the body's node named by the body selectors, without what body_exclude names; and the
+        node."""
         node = next((found for query in self.body for found in select(root, query)), None)
         if node is None:
-            return []
-        node = copy.deepcopy(node)
+            return [], None
+        text = copy.deepcopy(node)
         for query in self.body_exclude:
-            for junk in select(node, query):
-                if junk is not node and junk.getparent() is not None:
+            for junk in select(text, query):
+                if junk is not text and junk.getparent() is not None:
                     remove_keeping_tail(junk)
-        return paragraphs(node)
+        return paragraphs(text), node
 
-    def _body(self, root, headline, header: set[str]) -> list[str]:
+    def _body(self, root, headline, header: set[str]) -> tuple[list[str], Any]:
         """trafilatura's choice of the article text, each paragraph spelt as the page spells it, and kept only where
         it is the text below the headline; or, where trafilatura chose text elsewhere (a footer, a box of facts above
         the headline: what it does when the article is short, or sits in a table cell among <br>s), the block of
-        running text nearest below the headline (with no headline found, the page's densest block of text)."""
+        running text nearest below the headline (with no headline found, the page's densest block of text). With
+        the paragraphs, the element they are in (None when not known)."""
         chosen = trafilatura.extract(copy.deepcopy(root), favor_precision=True, include_comments=False,
                                      include_tables=False, deduplicate=False) or ""
         lines = [tidy(line) for line in chosen.split("\n") if tidy(line)]
@@ -314,8 +321,8 @@ class GenericParser(FamilyParser):
             if sum(map(len, dense)) > 2 * sum(map(len, body)) and shared < 0.5 * len(chosen_words or [""]):
                 logger.debug("trafilatura chose %d characters, the densest block has %d: the block is the text",
                              sum(map(len, body)), sum(map(len, dense)))
-                return dense
-        return body
+                return dense, block
+        return body, None
 
     # -- dates and ids ----------------------------------------------------------------------------------------------
 
@@ -418,6 +425,12 @@ def _named(value) -> str | None:
     if isinstance(value, dict):
         return _text(value.get("name"))
     return _text(value)
+
+
+class Text(NamedTuple):
+    lead: str | None
+    body: list[str]
+    block: Any  # the element the body was read from, when known (where its images are)
 
 
 class Headline(NamedTuple):
@@ -665,18 +678,18 @@ _BODY_MIN_LETTERS = 80
 _NEAR = 2
 
 
-def _below_headline(root, headline, chosen: list[str], header: set[str]) -> list[str]:
+def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tuple[list[str], Any]:
     """The article text below the headline. The block of running text nearest below it is found by walking up from
     the headline to the first element that holds enough of it; trafilatura's choice is kept when it lies there or
     a little further up (as a body does beside a header block holding the headline and the lead), without what it
     took from above the headline, from further away (the page's footer) or from an advertisement box; else that
-    block is the text."""
+    block is the text. With the paragraphs, the element that holds them (None when not known)."""
     levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
     placed: dict[str, Placed] = {}
     for item in placed_paragraphs(root, after=headline):
         if _key(item.text) not in placed or (item.below and not placed[_key(item.text)].below):
             placed[_key(item.text)] = item
-    kept: list[tuple[str, int | None]] = []
+    kept: list[tuple[str, Any]] = []  # (text, the block it is in: None where not known)
     for line in chosen:
         key = _key(line)
         # the page's paragraph, or (where trafilatura split one: a table cell, lines joined by <br>s) the one it is in
@@ -684,16 +697,18 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> list
         if item is None:
             kept.append((line, None))  # trafilatura's own rendering of it: where it stands is not known
         elif item.below and not (in_advertisement(item.block) and not _contains(item.block, headline)):
-            kept.append((item.text if _key(item.text) == key else line, _level(item.block, levels)))
+            kept.append((item.text if _key(item.text) == key else line, item.block))
     found = _block_below(root, headline, levels, header)
     if found is None:
-        return [text for text, _ in kept]
+        return [text for text, _ in kept], None
     block, block_level = found
-    near = [(text, level) for text, level in kept if level is None or level <= block_level + _NEAR]
-    if any(level is not None for _, level in near):
-        return [text for text, _ in near]
+    near = [(text, where) for text, where in kept if where is None or _level(where, levels) <= block_level + _NEAR]
+    if any(where is not None for _, where in near):
+        # the element of the body's own paragraphs (not of a lead or kicker they repeat): where its images are
+        own = [where for text, where in near if where is not None and _plain(text) not in header]
+        return [text for text, _ in near], _common_ancestor(own) if own else None
     logger.debug("trafilatura chose no text near the headline; the block below it is the text")
-    return paragraphs(block, after=headline if block in levels else None)
+    return paragraphs(block, after=headline if block in levels else None), block
 
 
 def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
@@ -738,6 +753,15 @@ def _level(block, levels: dict) -> int:
         if node in levels:
             return levels[node]
     return len(levels) + 1
+
+
+def _common_ancestor(nodes: list) -> Any:
+    """The innermost element that holds every one of the nodes (a node itself when the others are inside it)."""
+    common = [nodes[0], *nodes[0].iterancestors()]
+    for node in nodes[1:]:
+        chain = {node, *node.iterancestors()}
+        common = [ancestor for ancestor in common if ancestor in chain]
+    return common[0] if common else None
 
 
 def _contains(ancestor, node) -> bool:
