@@ -105,6 +105,34 @@ def test_the_densest_block_is_the_table_cell_that_holds_the_text():
     assert block.get("id") == "text" and len(paragraphs(block)) == 10
 
 
+SENTENCE = "به گزارش خبرنگار ما، جلسه شورای شهر امروز با حضور اعضا و مدیران شهری برگزار شد و درباره بودجه سال آینده گفت‌وگو کردند."
+UNMARKED_LEAD = "شورای شهر در نشست امروز خود درباره بودجه سال آینده و طرح‌های عمرانی نیمه‌تمام شهر به بحث و گفت‌وگو پرداخت."
+# A page's column of other news (each a link and its summary) and its footer: text trafilatura takes beside a short
+# article.
+OTHER_NEWS = "<div class='side'>" + "".join(
+    f"<div class='item'><a href='/news/{1000 + index}'>خبر دیگری درباره موضوعی دیگر شماره {index}</a>"
+    f"<p>خلاصه این خبر دیگر که درباره موضوعی دیگر است و چند کلمه دارد تا بلند شود {index}</p></div>"
+    for index in range(6)) + "</div>"
+FOOTER = ("<div class='foot'><p>کلیه حقوق این سایت محفوظ است و استفاده از مطالب با ذکر منبع آزاد است.</p>"
+          "<p>نشانی: تهران، خیابان آزادی، پلاک ۱۲</p></div>")
+
+
+@pytest.mark.parametrize(("main", "body"), [
+    # the headline and the body in one element, the page's other news in a column beside them
+    ("<div class='news'><h1>{h}</h1><div class='text'><p>{s}</p></div></div>", [SENTENCE]),
+    ("<div class='a'><div class='b'><h1>{h}</h1></div><div class='c'><div class='d'><p>{s}</p></div></div></div>",
+     [SENTENCE]),
+    # a header block of the headline and a paragraph no class names, the body in an element beside it
+    ("<div class='head'><h1>{h}</h1><p>{lead}</p></div><div class='content'><p>{s}</p></div>", [UNMARKED_LEAD, SENTENCE]),
+])
+def test_a_one_paragraph_article_is_read_without_the_page_s_other_news_and_footer(main, body):
+    headline = "بررسی بودجه سال آینده در شورای شهر"
+    html = (f"<html><head><title>{headline} - سایت نمونه</title></head><body><div class='wrap'>"
+            f"{main.format(h=headline, s=SENTENCE, lead=UNMARKED_LEAD)}{OTHER_NEWS}</div>{FOOTER}</body></html>")
+    record = read(html)
+    assert record["title"] == headline and record["body"].split("\n\n") == body
+
+
 def test_a_json_ld_block_with_a_comment_wrapper_raw_newlines_and_trailing_commas_is_read():
     ld = ('<script type="application/ld+json"><!--\n{"@type": "NewsArticle", "headline": "عنوان از جیسون",\n'
           '"datePublished": "2023-08-15T12:46:00+3:30", "description": "سطر اول\nسطر دوم",}\n--></script>')

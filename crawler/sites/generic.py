@@ -673,8 +673,8 @@ def _densest(own: dict, order: dict) -> Any:
 # Letters of running text below the headline, beside what repeats its header (kicker, lead), that make the text of
 # an article: one short sentence.
 _BODY_MIN_LETTERS = 80
-# How many levels above that block trafilatura's paragraphs may still meet the headline: the block may be a lead
-# that no class names, beside a header block and the body's own block.
+# How many levels above that block the body's own block may still meet the headline, when that block is a lead no
+# class names, in a header block beside the body's.
 _NEAR = 2
 
 
@@ -685,25 +685,40 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
     took from above the headline, from further away (the page's footer) or from an advertisement box; else that
     block is the text. With the paragraphs, the element that holds them (None when not known)."""
     levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
-    placed: dict[str, Placed] = {}
-    for item in placed_paragraphs(root, after=headline):
-        if _key(item.text) not in placed or (item.below and not placed[_key(item.text)].below):
-            placed[_key(item.text)] = item
-    kept: list[tuple[str, Any]] = []  # (text, the block it is in: None where not known)
+    placed: dict[str, tuple[int, Placed]] = {}  # a paragraph's key: (where it stands in the page, it)
+    for position, item in enumerate(placed_paragraphs(root, after=headline)):
+        if _key(item.text) not in placed or (item.below and not placed[_key(item.text)][1].below):
+            placed[_key(item.text)] = position, item
+    located: list[tuple[float, str, Any]] = []  # (where it stands, text, the block it is in: None where not known)
     for line in chosen:
         key = _key(line)
         # the page's paragraph, or (where trafilatura split one: a table cell, lines joined by <br>s) the one it is in
-        item = placed.get(key) or next((item for text, item in placed.items() if key in text), None)
-        if item is None:
-            kept.append((line, None))  # trafilatura's own rendering of it: where it stands is not known
+        position, item = placed.get(key) or next((found for text, found in placed.items() if key in text), (0, None))
+        if item is None:  # trafilatura's own rendering of it: where it stands is not known, so after the last one
+            located.append(((located[-1][0] if located else -1) + 0.001, line, None))
         elif item.below and not (in_advertisement(item.block) and not _contains(item.block, headline)):
-            kept.append((item.text if _key(item.text) == key else line, item.block))
+            located.append((position, item.text if _key(item.text) == key else line, item.block))
+    # in the page's order (trafilatura's may differ: it can put a lead it read after the text)
+    kept = [(text, where) for _, text, where in sorted(located, key=lambda entry: entry[0])]
     found = _block_below(root, headline, levels, header)
     if found is None:
         return [text for text, _ in kept], None
     block, block_level = found
-    near = [(text, where) for text, where in kept if where is None or _level(where, levels) <= block_level + _NEAR]
-    if any(where is not None for _, where in near):
+    # trafilatura's paragraphs in the part of the page where that block was found; and, when that part holds one
+    # paragraph at most (a lead no class names, in a header block of its own), those of the element beside it that
+    # its first paragraph further down is in (the body's block, not the boxes and footer after it)
+    inside = {index for index, (_, where) in enumerate(kept) if where is not None and _level(where, levels) <= block_level}
+    outside = [(index, where) for index, (_, where) in enumerate(kept) if where is not None and index not in inside]
+    beside: set[int] = set()
+    if outside and len(inside) <= 1 and _level(outside[0][1], levels) <= block_level + _NEAR:
+        first = outside[0][1]
+        common = _common_ancestor([first, headline])
+        part = first if common is first else _child_towards(common, first)
+        if _link_density(part) < _BODY_MAX_LINK_DENSITY:  # a body's text, not a box of links with their summaries
+            beside = {index for index, where in outside if where is part or _contains(part, where)}
+    chosen_here = inside | beside
+    if chosen_here:
+        near = [(text, where) for index, (text, where) in enumerate(kept) if where is None or index in chosen_here]
         # the element of the body's own paragraphs (not of a lead or kicker they repeat): where its images are
         own = [where for text, where in near if where is not None and _plain(text) not in header]
         return [text for text, _ in near], _common_ancestor(own) if own else None
@@ -753,6 +768,16 @@ def _level(block, levels: dict) -> int:
         if node in levels:
             return levels[node]
     return len(levels) + 1
+
+
+# The share of an element's letters in links above which its text is a list of other pages, not an article's body.
+_BODY_MAX_LINK_DENSITY = 0.2
+
+
+def _link_density(node) -> float:
+    letters = _letters("".join(_TEXT_OF(node)))
+    linked = sum(_letters("".join(_TEXT_OF(link))) for link in node.iter("a"))
+    return linked / letters if letters else 1.0
 
 
 def _common_ancestor(nodes: list) -> Any:
