@@ -8,6 +8,10 @@ its host (what `scrapy crawl news -a url=` uses on a site we have no code for), 
 trafilatura: `bare_extraction` with its defaults (title, date, text). A field is `=` when it equals the expected
 value, `day` when only the day of a timestamp is right (trafilatura gives no time of day and no offset), `-` when
 missing, `x` when wrong; body is the F1 of word 4-gram shingles, ZWNJs aside.
+
+A second table: another article in the template of each stored article page (its body replaced by 1, 3 or 12
+paragraphs, tests/test_sites.py `in_template`), the body F1 of the generic parser (family parsers off) and of
+trafilatura; a short article is where a generic extractor takes a page's footer or boxes for the text.
 """
 
 from __future__ import annotations
@@ -23,7 +27,19 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 
 from pipelines.reprocess import process_record  # noqa: E402
-from tests.test_sites import STORED, shingle_f1, stored_page_parser, stored_response  # noqa: E402
+from crawler.sites import Site  # noqa: E402
+from crawler.sites.generic import GenericParser  # noqa: E402
+from tests.test_sites import (  # noqa: E402
+    BODY_IN_TEMPLATE,
+    FIXTURES,
+    SENTENCES,
+    STORED,
+    in_template,
+    shingle_f1,
+    stored_page,
+    stored_page_parser,
+    stored_response,
+)
 
 
 def mark(found, wanted, timestamp: bool = False) -> str:
@@ -55,6 +71,20 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    print()
+    print("| another article in the template of | paragraphs | body F1 (generic parser) | trafilatura body F1 |")
+    print("|---|---|---|---|")
+    for stem, where in sorted(BODY_IN_TEMPLATE.items()):
+        _, html, url = stored_page(FIXTURES / f"{stem}.expected.json")
+        host = url.split("/")[2]
+        parser = GenericParser(Site(key=host, name=host, family="generic", base_url=f"http://{host}"))
+        for count in (1, 3, 12):
+            sentences = SENTENCES[:count]
+            page = in_template(html, where, sentences)
+            ours = process_record(parser.article(page, url))[0].body
+            theirs = trafilatura.extract(page, url=url) or ""
+            text = "\n\n".join(sentences)
+            print(f"| {stem.split('/')[1]} | {count} | {shingle_f1(ours, text):.3f} | {shingle_f1(theirs, text):.3f} |")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ suffix that many sites add («خبرگزاری فارس - ...», «... | عصر 
 date: a `dc.Date` or ISO time that prints +03:30 for a summer date before 2023 is right about its wall time and wrong
 about its offset (seen on IranSamaneh and WordPress sites).
 
-The body: trafilatura (a well-kept generic extractor) decides which text is the article. It drops the ZWNJs of
-Persian text, so each paragraph it chose is taken from the page itself wherever the page has it: the words
-trafilatura picked, spelt as the site spelt them. End markers and junk are then the cleaning stage's, as for every
-family.
+The body: trafilatura (a well-kept generic extractor) proposes which text is the article, and the page's structure
+decides what of it to keep: the text below the headline, in the part of the page where running text first follows
+it (on a short article trafilatura takes the footer or a box of facts; those are left out, and where nothing of its
+choice is left, that part's densest block is the text). trafilatura drops the ZWNJs of Persian text, so each
+paragraph is taken from the page itself wherever the page has it: the words trafilatura picked, spelt as the site
+spelt them. End markers and junk are then the cleaning stage's, as for every family.
 """
 
 from __future__ import annotations
