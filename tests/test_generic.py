@@ -40,6 +40,20 @@ def test_the_shown_date_nearest_the_headline_wins_over_one_further_down():
     assert read(html)["published_at"] == "2024-06-01T09:15:00+03:30"
 
 
+@pytest.mark.parametrize("shown", [
+    # IranSamaneh's toolbar of a news item's code and date: «news_nav» names a part of the news, not the page's menu
+    "<h1>عنوان خبر آزمایشی برای تاریخ</h1><div class='news_nav news_pdate_c'><span class='news_nav_title'>"
+    "تاریخ انتشار: </span>پنجشنبه ۲۸ ارديبهشت ۱۳۹۶ - ۲۲:۵۷</div>",
+    # an HTML5 header of the article's own (it holds the headline), outside any <article>
+    "<header><h1>عنوان خبر آزمایشی برای تاریخ</h1><span class='date'>۲۸ اردیبهشت ۱۳۹۶ - ۲۲:۵۷</span></header>",
+], ids=["news-toolbar", "header-of-the-article"])
+def test_a_date_shown_in_a_part_of_the_article_named_like_the_page_frame_is_read(shown):
+    html = (f"<html><head><meta charset='utf-8'></head><body><div class='top-header'><span class='date'>"
+            f"امروز سه‌شنبه ۲ خرداد ۱۴۰۳</span></div><div class='main'>{shown}<div class='text'>{BODY}</div></div>"
+            f"</body></html>")
+    assert read(html)["published_at"] == "2017-05-18T22:57:00+04:30"
+
+
 def test_a_date_after_a_label_is_read_when_no_element_names_a_date():
     html = page(article="<div class='info'>کد خبر: 98765 زمان: ۱۰:۲۰ ۱۴۰۲/۰۵/۲۴ بازدید: 1,204</div>"
                         "<h1>عنوان خبر آزمایشی برای تاریخ</h1>")

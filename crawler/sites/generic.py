@@ -591,7 +591,7 @@ def _nearest_date(root, anchor, candidates, longest: int) -> str | None:
     start = order.get(anchor, 0)
     best: tuple[int, str] | None = None
     for node, text in candidates:
-        if not text or len(text) > longest or text.lstrip().startswith("امروز") or _in_page_frame(node):
+        if not text or len(text) > longest or text.lstrip().startswith("امروز") or _in_page_frame(node, anchor):
             continue
         try:
             parse_jalali(text)
@@ -603,19 +603,23 @@ def _nearest_date(root, anchor, candidates, longest: int) -> str | None:
     return best[1] if best else None
 
 
-# The page's frame: what surrounds every page of the site (its clock included), never an article's date.
-_FRAME = re.compile(r"(?:^|[\s_-])(?:header|footer|top-?bar|nav|navbar|menu|copyright)(?:$|[\s_-])", re.IGNORECASE)
+# The page's frame: what surrounds every page of the site (its clock included), never an article's date. A class or id
+# naming a frame part of the article itself («news_nav», IranSamaneh's toolbar of a news item's code and date;
+# «article-header») is none.
+_FRAME = re.compile(r"(?:^|[_-])(?:header|footer|top-?bar|nav|navbar|menu|copyright)(?:$|[_-])", re.IGNORECASE)
+_ARTICLE_PART = re.compile(r"news|article|post|entry|content|story|khabar|detail", re.IGNORECASE)
 
 
-def _in_page_frame(node) -> bool:
+def _in_page_frame(node, headline=None) -> bool:
     """Whether the element is in the page's header, footer or navigation, and not inside the article itself (an
-    <article>, or an element declaring itself an Article with itemtype, may have a header of its own)."""
+    <article>, an element declaring itself an Article with itemtype, or a header holding the headline)."""
     for ancestor in (node, *node.iterancestors()):
         if ancestor.tag == "article" or "Article" in (ancestor.get("itemtype") or ""):
             return False
-        if ancestor.tag in ("header", "footer", "nav") or _FRAME.search(
-                f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"):
-            return True
+        names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".split()
+        if (ancestor.tag in ("header", "footer", "nav") or any(
+                _FRAME.search(name) and not _ARTICLE_PART.search(name) for name in names)):
+            return headline is None or not (ancestor is headline or _contains(ancestor, headline))
     return False
 
 
