@@ -686,10 +686,11 @@ _NEAR = 2
 
 def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tuple[list[str], Any]:
     """The article text below the headline. The block of running text nearest below it is found by walking up from
-    the headline to the first element that holds enough of it; trafilatura's choice is kept when it lies there or
-    a little further up (as a body does beside a header block holding the headline and the lead), without what it
-    took from above the headline, from further away (the page's footer) or from an advertisement box; else that
-    block is the text. With the paragraphs, the element that holds them (None when not known)."""
+    the headline to the first element that holds enough of it. trafilatura's choice is kept where it lies in that
+    element, or beside it when that element holds one paragraph at most (a lead no class names, in a header block
+    beside the body's); never what it took from above the headline, from an advertisement box, or from further away
+    (the page's other news, its footer). Where none of its choice lies there, that block is the text. With the
+    paragraphs, the element that holds them (None when not known)."""
     levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
     placed: dict[str, tuple[int, Placed]] = {}  # a paragraph's key: (where it stands in the page, it)
     for position, item in enumerate(placed_paragraphs(root, after=headline)):
@@ -735,10 +736,7 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
 def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
     """(the block of running text nearest below the headline, how many levels above the headline it was found)."""
     order = {node: index for index, node in enumerate(root.iter())}
-    last = headline
-    while len(last):
-        last = last[-1]
-    end = order[last]
+    end = order[_last_descendant(headline)]
     own: dict[Any, int] = {}
     counted: dict[Any, int] = {}
     for node, index in order.items():
@@ -751,14 +749,18 @@ def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, i
             plain = _plain(text)
             counted[node] = 0 if any(repeat and (repeat in plain or plain in repeat) for repeat in header) else letters
     for ancestor, level in levels.items():
-        last = ancestor
-        while len(last):
-            last = last[-1]
-        region = range(order[ancestor], order[last] + 1)
+        region = range(order[ancestor], order[_last_descendant(ancestor)] + 1)
         inside = {node: letters for node, letters in own.items() if order[node] in region}
         if sum(counted[node] for node in inside) >= _BODY_MIN_LETTERS:
             return _densest(inside, order), level
     return None
+
+
+def _last_descendant(node):
+    """The element's last descendant in page order (itself when it has none)."""
+    while len(node):
+        node = node[-1]
+    return node
 
 
 def _child_towards(ancestor, node):
