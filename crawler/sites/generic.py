@@ -177,15 +177,24 @@ class GenericParser(FamilyParser):
         return unique(tags)
 
     def read_images(self, reading: Reading) -> list[Image]:
-        context = reading.context
-        image_nodes = select(context.root, "article img, [itemprop=articleBody] img")
+        """The main image (og:image) and the pictures of the article: those in the <article> that holds the headline
+        (in any <article> when none does), in itemprop=articleBody and in the element the body was read from; not an
+        image that links to another page (an advertisement, a banner, another article's thumbnail), one in a form (a
+        captcha) or in an advertisement box."""
+        context, headline = reading.context, self.headline(reading).node
+        articles = select(context.root, "article")
+        own = [node for node in articles if headline is not None and _contains(node, headline)]
+        scopes = [*(own or articles), *select(context.root, "[itemprop=articleBody]")]
         block = self._text(reading).block  # the element the body was read from, where the page has no <article>
         if block is not None and block.tag not in ("body", "html"):
-            image_nodes = [*image_nodes, *(node for node in select(block, "img") if node not in image_nodes)]
+            scopes.append(block)
+        image_nodes = []
+        for scope in scopes:
+            image_nodes += [node for node in select(scope, "img") if node not in image_nodes and _a_picture(node)]
         images = images_of(image_nodes, reading.field("title"), context.base)
         main_image = absolute(first_meta(context.metas, "og:image"), context.base)
-        if main_image and main_image not in {image.url for image in images}:
-            images = [Image(url=main_image), *images]
+        if main_image and _file_name(main_image) not in {_file_name(image.url) for image in images}:
+            images = [Image(url=main_image), *images]  # unless the page shows it, in another size or not
         return images
 
     def fill(self, article: Article, page: Page) -> tuple[Article, list[str]]:
@@ -786,6 +795,24 @@ def _link_density(node) -> float:
     letters = _letters("".join(_TEXT_OF(node)))
     linked = sum(_letters("".join(_TEXT_OF(link))) for link in node.iter("a"))
     return linked / letters if letters else 1.0
+
+
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$", re.IGNORECASE)
+
+
+def _a_picture(image) -> bool:
+    """Whether an image is a picture of the article: not in a form (a captcha) or an advertisement box, and not a
+    link to another page (an image linking to its own larger file is a picture)."""
+    if any(ancestor.tag == "form" for ancestor in image.iterancestors()) or in_advertisement(image):
+        return False
+    link = next(image.iterancestors("a"), None)
+    href = (link.get("href") or "").split("?")[0].split("#")[0].strip() if link is not None else ""
+    return not href or bool(_IMAGE_FILE.search(href))
+
+
+def _file_name(url: str) -> str:
+    """The last part of an image's path, its query aside: the same picture in another size or on another host."""
+    return url.split("?")[0].split("#")[0].rstrip("/").rpartition("/")[2]
 
 
 def _common_ancestor(nodes: list) -> Any:
