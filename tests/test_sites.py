@@ -355,9 +355,11 @@ def test_the_generic_parser_reads_every_stored_page_with_its_family_parser_switc
     record = dataclasses.asdict(process_record(GenericParser(site).article(html, url))[0])
     wanted = json.loads(expected.read_text(encoding="utf-8"))
     # the author too: where a page names no person, the outlet its metas or JSON-LD declare as author or publisher
-    # («خبرگزاری ایسنا | صفحه اصلی | ISNA News Agency») is no author; and the images: not the advertisements, banners
-    # and captcha in ISNA's <article>, nor og:image again in another size
-    for field in ("title", "news_id", "published_at", "url", "author", "images"):
+    # («خبرگزاری ایسنا | صفحه اصلی | ISNA News Agency») is no author; the images: not the advertisements, banners
+    # and captcha in ISNA's <article>, nor og:image again in another size; the tags: the article's own list, not the
+    # site's trending tags in ISNA's sidebar; the category: the section the page shows (ISNA's «دسته‌بندی:»), not the
+    # top-level one of its article:section meta
+    for field in ("title", "news_id", "published_at", "url", "author", "images", "tags", "category"):
         assert record[field] == wanted[field], field
     assert shingle_f1(record["body"], "\n\n".join(wanted["body"])) >= 0.95
     assert record["body"].count("\u200c") >= 0.95 * "".join(wanted["body"]).count("\u200c")  # the site's spelling

@@ -135,14 +135,20 @@ class GenericParser(FamilyParser):
         return self._machine_time(context.root, context.metas, context.ld, "modified")
 
     def read_categories(self, reading: Reading) -> list[str]:
+        """The most specific first: the section the page shows readers (itemprop=articleSection: ISNA's «دسته‌بندی:»
+        is the service, where its article:section meta is the top-level one), the declared section, then the
+        breadcrumb from its end."""
         context = reading.context
-        section = first_meta(context.metas, "article:section", "og:article:section") or _text(
+        shown = next((text for node in select(context.root, "[itemprop=articleSection]")
+                      if node.tag != "meta" and (text := element_text(node))), None)
+        declared = first_meta(context.metas, "article:section", "og:article:section") or _text(
             context.ld.get("articleSection"))
-        section = tidy(section.split(">")[-1]) if section else None  # «جهان > سیاست خارجی»: the last level
+        # «جهان > سیاست خارجی»: the last level
+        sections = [tidy(section.split(">")[-1]) for section in (shown, declared) if section]
         outlet = self.headline(reading).outlet
         crumbs = [text for node in first_found(context.root, *self.breadcrumb)
                   if (text := _crumb(element_text(node))) and text != outlet]
-        return unique([section, *reversed(crumbs[1:])]) if section or crumbs else []
+        return unique([*sections, *reversed(crumbs[1:])])
 
     def read_category(self, reading: Reading) -> str | None:
         categories = reading.field("categories")
@@ -166,7 +172,8 @@ class GenericParser(FamilyParser):
     def read_tags(self, reading: Reading) -> list[str]:
         context = reading.context
         metas = context.metas
-        tags = [(element_text(node) or "").lstrip(_BULLETS) for node in first_found(context.root, *self.tags)]
+        nodes = _tag_list(context.root, self.tags, self.headline(reading).node)
+        tags = [(element_text(node) or "").lstrip(_BULLETS) for node in nodes]
         if not any(tags):
             declared = first_meta(metas, "article:tag", "og:article:tag") or _text(context.ld.get("keywords")) or ""
             listed = metas.get("article:tag") or metas.get("og:article:tag") or []
@@ -622,9 +629,10 @@ _ARTICLE_PART = re.compile(r"news|article|post|entry|content|story|khabar|detail
 def _in_page_frame(node, headline=None) -> bool:
     """Whether the element is in the page's header, footer or navigation, and not inside the article itself (an
     <article>, an element declaring itself an Article with itemtype, or a header holding the headline)."""
-    for ancestor in (node, *node.iterancestors()):
-        if ancestor.tag == "article" or "Article" in (ancestor.get("itemtype") or ""):
-            return False
+    chain = (node, *node.iterancestors())
+    if any(ancestor.tag == "article" or "Article" in (ancestor.get("itemtype") or "") for ancestor in chain):
+        return False
+    for ancestor in chain:
         names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".split()
         if (ancestor.tag in ("header", "footer", "nav") or any(
                 _FRAME.search(name) and not _ARTICLE_PART.search(name) for name in names)):
@@ -797,6 +805,31 @@ def _link_density(node) -> float:
     return linked / letters if letters else 1.0
 
 
+def _tag_list(root, queries: tuple[str, ...], headline) -> list:
+    """The article's own tags: of the elements the tag queries find, those of the first list of them after the
+    headline that is not in the page's frame (a site's trending tags in its header are no article's; a list of tags
+    may be an HTML5 <footer> of the article's own)."""
+    found = list(dict.fromkeys(node for query in queries for node in select(root, query) if not isinstance(node, str)))
+    if not found:
+        return []
+    order = {node: index for index, node in enumerate(root.iter())}
+    after = order[_last_descendant(headline)] if headline is not None else -1
+    boxes = {node: _tag_box(node) for node in found}
+    pool = [node for node in found if order.get(node, -1) > after and not (
+        boxes[node].getparent() is not None and _in_page_frame(boxes[node].getparent(), headline))] or found
+    first = min(pool, key=lambda node: order.get(node, -1))
+    return [node for node in pool if boxes[node] is boxes[first]]
+
+
+def _tag_box(node):
+    """The list a tag is an item of: its nearest ancestor whose class or id names tags, or a <ul>/<ol>."""
+    return next((ancestor for ancestor in node.iterancestors() if ancestor.tag in ("ul", "ol") or _TAG_BOX.search(
+        f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}")), node.getparent() if node.getparent() is not None
+        else node)
+
+
+# A class or id naming a list of tags (tags, tag-list, keywords, برچسب).
+_TAG_BOX = re.compile(r"tag|keyword", re.IGNORECASE)
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$", re.IGNORECASE)
 
 
