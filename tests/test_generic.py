@@ -34,6 +34,14 @@ def test_the_page_frame_s_clock_is_never_the_article_s_date():
     assert record["published_at"] is None and record["title"] == "عنوان خبر آزمایشی برای تاریخ"
 
 
+def test_a_date_in_the_page_s_news_ticker_is_not_the_article_s():
+    # the page's header part named first («header-news-ticker»): its dates are other news', so the machine date stands
+    html = ("<html><head><meta charset='utf-8'><meta property='article:published_time' content='2017-05-18T22:57:00"
+            "+04:30'></head><body><div class='header-news-ticker'><span class='date'>۱ خرداد ۱۴۰۳ - ۱۰:۰۰</span></div>"
+            f"<div class='main'><h1>عنوان خبر آزمایشی برای تاریخ</h1><div class='text'>{BODY}</div></div></body></html>")
+    assert read(html)["published_at"] == "2017-05-18T22:57:00+04:30"
+
+
 def test_the_shown_date_nearest_the_headline_wins_over_one_further_down():
     html = page(article="<span class='date'>۱۲ خرداد ۱۴۰۳ - ۰۹:۱۵</span><h1>عنوان خبر آزمایشی برای تاریخ</h1>"
                         f"{BODY}<ul class='related'><li><span class='date'>۱ خرداد ۱۴۰۳ - ۰۸:۰۰</span></li></ul>")

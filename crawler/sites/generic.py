@@ -620,10 +620,11 @@ def _nearest_date(root, anchor, candidates, longest: int) -> str | None:
 
 
 # The page's frame: what surrounds every page of the site (its clock included), never an article's date. A class or id
-# naming a frame part of the article itself («news_nav», IranSamaneh's toolbar of a news item's code and date;
-# «article-header») is none.
+# naming the article's own header, footer or toolbar («news_nav», IranSamaneh's toolbar of a news item's code and date;
+# «article-header») is none; one naming the page's part first («header-news-ticker») is.
 _FRAME = re.compile(r"(?:^|[_-])(?:header|footer|top-?bar|nav|navbar|menu|copyright)(?:$|[_-])", re.IGNORECASE)
-_ARTICLE_PART = re.compile(r"news|article|post|entry|content|story|khabar|detail", re.IGNORECASE)
+_ARTICLE_PART = re.compile(r"(?:news|article|entry|story|khabar|detail)[_-]?(?:header|footer|top-?bar|nav|navbar|menu)",
+                           re.IGNORECASE)
 
 
 def _in_page_frame(node, headline=None) -> bool:
