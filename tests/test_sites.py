@@ -436,6 +436,28 @@ def test_another_article_in_the_template_of_each_stored_page_is_read_whole_by_th
     assert record["title"].replace("\u200c", " ") == wanted["title"].replace("\u200c", " ")
 
 
+def test_the_classic_magiran_template_with_a_subtitle_and_a_photo_keeps_both_out_of_the_text():
+    # The stored page's subtitle and photo slots are empty; other articles fill them: the subtitle (under the headline,
+    # in the same table cell as the text) is the lead, the photo an image, its caption no paragraph of the text.
+    from crawler.sites import Site
+    from crawler.sites.generic import GenericParser
+
+    expected = FIXTURES / "magiran/magiran_npview_1410487_fetched2017-05-23_windows-1256.expected.json"
+    _, html, url = stored_page(expected)
+    subtitle = "گفت‌وگو با مجموعه‌دار ایرانی که سال‌ها در ایتالیا درباره فرش دستباف ایران پژوهش کرده است"
+    page = html.replace("<font class=view_subtitle></font>", f"<font class=view_subtitle>{subtitle}</font>").replace(
+        "<tr><td align=center></td></tr><tr><td class=caption align=center></td></tr>",
+        "<tr><td align=center><img src='/npimg/4079/462/8-2.jpg'></td></tr>"
+        "<tr><td class=caption align=center>دکتر طاهر صباحی</td></tr>")
+    assert page.count("view_subtitle>گفت") == 1 and page.count("npimg") == 1
+    site = Site(key="magiran.com", name="magiran.com", family="generic", base_url="http://magiran.com")
+    record = dataclasses.asdict(process_record(GenericParser(site).article(page, url))[0])
+    wanted = json.loads(expected.read_text(encoding="utf-8"))
+    assert record["body"].split("\n\n") == wanted["body"]
+    assert record["lead"] == subtitle and record["title"] == wanted["title"]
+    assert record["images"] == [{"url": "http://www.magiran.com/npimg/4079/462/8-2.jpg", "caption": None}]
+
+
 def spelt_anyhow(text: str) -> re.Pattern:
     """The text as a page may spell it: Arabic or Persian yeh and kaf, a ZWNJ or a space or nothing between words."""
     forms = {"ی": "[یيى]", "ي": "[یيى]", "ک": "[کك]", "ك": "[کك]", "\u200c": "[\u200c ]?", " ": "[\u200c ]?"}

@@ -748,7 +748,9 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
         own = [where for text, where in near if where is not None and _plain(text) not in header]
         return [text for text, _ in near], _common_ancestor(own) if own else None
     logger.debug("trafilatura chose no text near the headline; the block below it is the text")
-    return paragraphs(block, after=headline if block in levels else None), block
+    captions = {element_text(node) for node in select(block, "figcaption, [class*=caption]")}
+    return [text for text in paragraphs(block, after=headline if block in levels else None)
+            if text not in captions], block  # a picture's caption is no paragraph of the text
 
 
 def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
@@ -764,8 +766,11 @@ def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, i
         letters = _letters(text)
         if letters > 25:
             own[node] = letters
+            # what it holds beside the kicker, lead or headline it repeats
             plain = _plain(text)
-            counted[node] = 0 if any(repeat and (repeat in plain or plain in repeat) for repeat in header) else letters
+            for repeat in header:
+                plain = plain.replace(repeat, "") if repeat else plain
+            counted[node] = _letters(plain)
     for ancestor, level in levels.items():
         region = range(order[ancestor], order[_last_descendant(ancestor)] + 1)
         inside = {node: letters for node, letters in own.items() if order[node] in region}
