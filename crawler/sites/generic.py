@@ -697,6 +697,8 @@ def _densest(own: dict, order: dict) -> Any:
 # Letters of running text below the headline, beside what repeats its header (kicker, lead), that make the text of
 # an article: one short sentence.
 _BODY_MIN_LETTERS = 80
+# Paragraph scans (lines x paragraphs) spent finding trafilatura's lines inside the page's paragraphs.
+_CONTAINMENT_SCANS = 2_000_000
 # How many levels above that block the body's own block may still meet the headline, when that block is a lead no
 # class names, in a header block beside the body's.
 _NEAR = 2
@@ -715,10 +717,16 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
         if _key(item.text) not in placed or (item.below and not placed[_key(item.text)][1].below):
             placed[_key(item.text)] = position, item
     located: list[tuple[float, str, Any]] = []  # (where it stands, text, the block it is in: None where not known)
+    # lines looked for inside the page's paragraphs, each a scan of them all: bounded, as a hostile page could make
+    # it quadratic (20,000 such lines in 20,000 paragraphs)
+    searches = _CONTAINMENT_SCANS // max(1, len(placed))
     for line in chosen:
         key = _key(line)
         # the page's paragraph, or (where trafilatura split one: a table cell, lines joined by <br>s) the one it is in
-        position, item = placed.get(key) or next((found for text, found in placed.items() if key in text), (0, None))
+        position, item = placed.get(key) or (0, None)
+        if item is None and searches > 0:
+            searches -= 1
+            position, item = next((found for text, found in placed.items() if key in text), (0, None))
         if item is None:  # trafilatura's own rendering of it: where it stands is not known, so after the last one
             located.append(((located[-1][0] if located else -1) + 0.001, line, None))
         elif item.below and not (in_advertisement(item.block) and not _contains(item.block, headline)):
