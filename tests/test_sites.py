@@ -436,6 +436,40 @@ def test_another_article_in_the_template_of_each_stored_page_is_read_whole_by_th
     assert record["title"].replace("\u200c", " ") == wanted["title"].replace("\u200c", " ")
 
 
+@pytest.mark.parametrize("stem", sorted(BODY_IN_TEMPLATE))
+def test_a_declared_title_rewritten_from_the_headline_still_finds_the_headline_and_the_text_below_it(stem):
+    # <title>, og:title, twitter:title and JSON-LD say the headline with a word left out and «+ جزئیات» added, as a
+    # title rewritten for search engines does: no heading repeats it, yet the page's heading is the headline and the
+    # one-paragraph text below it is the body (with no anchor, trafilatura took the kicker, the headline and an
+    # advertisement's heading, or the footer)
+    from lxml import etree
+
+    from crawler.sites import Site
+    from crawler.sites.generic import GenericParser
+    from crawler.sites.html import root_of
+
+    expected = FIXTURES / f"{stem}.expected.json"
+    _, html, url = stored_page(expected)
+    wanted = json.loads(expected.read_text(encoding="utf-8"))
+    words = wanted["title"].split()
+    rewritten = " ".join([*words[:len(words) // 2], *words[len(words) // 2 + 1:], "+ جزئیات"])
+    root = root_of(in_template(html, BODY_IN_TEMPLATE[stem], SENTENCES[:1]), url)
+    for title in root.iter("title"):
+        title.text = rewritten
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in ("og:title", "twitter:title"):
+            meta.set("content", rewritten)
+    for script in root.iter("script"):
+        if script.text and '"headline"' in script.text:
+            script.text = re.sub(r'"headline"\s*:\s*"[^"]*"', f'"headline": "{rewritten}"', script.text)
+    page = etree.tostring(root.getroottree(), encoding="unicode")
+    host = re.sub(r"^https?://([^/]+)/.*$", r"\1", url)
+    site = Site(key=host, name=host, family="generic", base_url=f"http://{host}")
+    record = dataclasses.asdict(process_record(GenericParser(site).article(page, url))[0])
+    assert record["title"].replace("\u200c", " ") == wanted["title"].replace("\u200c", " ")
+    assert record["body"].split("\n\n") == [SENTENCES[0]]
+
+
 def test_the_classic_magiran_template_with_a_subtitle_and_a_photo_keeps_both_out_of_the_text():
     # The stored page's subtitle and photo slots are empty; other articles fill them: the subtitle (under the headline,
     # in the same table cell as the text) is the lead, the photo an image, its caption no paragraph of the text.

@@ -222,7 +222,7 @@ class GenericParser(FamilyParser):
 
     def headline(self, reading: Reading) -> Headline:
         context = reading.context
-        return reading.once("headline", lambda: self._headline(context.root, context.metas, context.ld))
+        return reading.once("headline", lambda: self._headline(context.root, context.metas, context.ld, context.url))
 
     def _shown_kicker(self, reading: Reading) -> str | None:
         """The kicker as the page shows it (the kicker selectors, else the short line above the headline), before it
@@ -254,11 +254,12 @@ class GenericParser(FamilyParser):
 
     # -- title ------------------------------------------------------------------------------------------------------
 
-    def _headline(self, root, metas, ld) -> Headline:
+    def _headline(self, root, metas, ld, url: str) -> Headline:
         """The headline as the page shows it: the first heading (h1, itemprop=headline or name, an element whose
         class names a title) that the page's declared titles (<title>, og:title, JSON-LD, Dublin Core) repeat, alone
         or inside a decoration; what the decoration adds (a site's or newspaper's name, a date) is left out. With no
-        heading so confirmed, the first declared title, without a site name the page declares."""
+        heading so confirmed: the heading that shows most of the first declared title's words (a title rewritten for
+        search engines, or since); else that declared title, without a site name the page declares."""
         declared = [text for text in (_text(ld.get("headline")), *metas.get("og:title", ()), *metas.get("twitter:title", ()),
                                       *metas.get("dc.title", ()), *metas.get("headline", ()),
                                       *(element_text(node) for node in root.iter("title"))) if text]
@@ -289,8 +290,29 @@ class GenericParser(FamilyParser):
                 # the element that shows it, when one does: where the kicker, lead and date are looked for
                 node = next((node for node in self._heading_nodes(root) if _plain(element_text(node) or "") ==
                              _plain(text)), None)
+                if node is None and (shown := self._shown_heading(root, candidate, url)) is not None:
+                    return Headline(element_text(shown), shown, None, None)  # the headline as the page shows it
                 return Headline(text, node, None, None)
         return Headline(None, None, None, None)
+
+    def _shown_heading(self, root, declared: str, url: str) -> Any:
+        """The heading that shows a declared title the page rewrote (for search engines, or since): of the headings
+        not in the page's frame nor a link to another page (a logo, another article's headline), the one most of
+        whose words (two thirds at least) the declared title has; None when none does."""
+        declared_words = set(_plain(declared).split())
+        best, best_share = None, 2 / 3
+        for node in self._heading_nodes(root):
+            words = _plain(element_text(node) or "").split()
+            if len(words) < 2 or _in_page_frame(node):
+                continue
+            share = sum(1 for word in words if word in declared_words) / len(words)
+            if share <= best_share and not (share == best_share and best is None):
+                continue
+            links = [*node.iterancestors("a"), *select(node, "a")]
+            if all(self._id(absolute(link.get("href"), url) or "", {}) == self._id(url, {}) is not None
+                   for link in links):
+                best, best_share = node, share
+        return best
 
     def _heading_nodes(self, root) -> Iterator:
         """Elements that may hold the headline, the likeliest first: the title selectors' (h1 by default), then
