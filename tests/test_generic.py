@@ -92,6 +92,14 @@ def test_a_short_headline_at_an_end_of_the_title_is_the_headline_and_the_site_s_
     assert read(html)["title"] == "استعفای وزیر"
 
 
+@pytest.mark.parametrize("byline", ["<font class=view_author>نويسنده: آزاده شهمير نوري</font>",
+                                    "<span class='author'>به قلم آزاده شهمیر نوری</span>"])
+def test_a_byline_s_label_is_no_part_of_the_author(byline):
+    # magiran's classic template names the author under the headline; with no author meta, that line is the author
+    record = read(page(article=f"<h1>عنوان خبر آزمایشی برای نویسنده</h1>{byline}"))
+    assert record["author"] == "آزاده شهمیر نوری"
+
+
 def test_a_newspaper_in_the_title_s_decoration_is_the_source_and_its_issue_date_the_date():
     head = "<title>آرشیو | روزنامه نمونه (1386/03/01): گفت‌وگو با یک محقق فرش ایرانی</title>"
     record = read(page(head=head, article="<h2 class='title'>گفت‌وگو با یک محقق فرش ایرانی</h2>"))

@@ -920,6 +920,10 @@ _BLOCKS = frozenset({"div", "p", "ul", "ol", "li", "table", "section", "article"
                      "h4", "h5", "h6"})
 
 
+# A byline's label before the name («نویسنده: آزاده شهمیر نوری», «به قلم ...»).
+_BYLINE_LABEL = re.compile(r"^\s*(?:نویسنده|نوشته|به قلم|خبرنگار|گزارشگر|نويسنده)\s*[:：]?\s*")
+
+
 def _bylines(root) -> str | None:
     """The authors the page names in elements whose class or itemprop says so (an itemprop=author, or a class
     naming an author with nothing but inline text in it), each a name of a few words, joined with «، »."""
@@ -927,7 +931,7 @@ def _bylines(root) -> str | None:
     for node in select(root, '[itemprop="author"], [class*="author"]'):
         if any(isinstance(child.tag, str) and child.tag in _BLOCKS for child in node.iter() if child is not node):
             continue
-        text = element_text(node)
+        text = _BYLINE_LABEL.sub("", element_text(node) or "")
         if text and len(text) <= 40 and len(text.split()) <= 5 and not re.search(r"[\d:@/]", ascii_digits(text)):
             names.append(text)
     names = unique(names)
