@@ -195,9 +195,7 @@ class GenericParser(FamilyParser):
         block = self._text(reading).block  # the element the body was read from, where the page has no <article>
         if block is not None and block.tag not in ("body", "html"):
             scopes.append(block)
-        image_nodes = []
-        for scope in scopes:
-            image_nodes += [node for node in select(scope, "img") if node not in image_nodes and _a_picture(node)]
+        image_nodes = list(dict.fromkeys(node for scope in scopes for node in select(scope, "img") if _a_picture(node)))
         images = images_of(image_nodes, reading.field("title"), context.base)
         main_image = absolute(first_meta(context.metas, "og:image"), context.base)
         if main_image and _file_name(main_image) not in {_file_name(image.url) for image in images}:
@@ -300,16 +298,18 @@ class GenericParser(FamilyParser):
         not in the page's frame nor a link to another page (a logo, another article's headline), the one most of
         whose words (two thirds at least) the declared title has; None when none does."""
         declared_words = set(_plain(declared).split())
-        best, best_share = None, 2 / 3
+        own_id = self._id(url, {})
+        best, best_share = None, 0.0
         for node in self._heading_nodes(root):
             words = _plain(element_text(node) or "").split()
             if len(words) < 2 or _in_page_frame(node):
                 continue
             share = sum(1 for word in words if word in declared_words) / len(words)
-            if share <= best_share and not (share == best_share and best is None):
+            if share < 2 / 3 or share <= best_share:
                 continue
+            # a link only to this article itself (IRIB News's headline is one)
             links = [*node.iterancestors("a"), *select(node, "a")]
-            if all(self._id(absolute(link.get("href"), url) or "", {}) == self._id(url, {}) is not None
+            if all(own_id is not None and self._id(absolute(link.get("href"), url) or "", {}) == own_id
                    for link in links):
                 best, best_share = node, share
         return best
