@@ -154,7 +154,10 @@ FOOTER = ("<div class='foot'><p>کلیه حقوق این سایت محفوظ ا�
      [SENTENCE]),
     # a header block of the headline and a paragraph no class names, the body in an element beside it
     ("<div class='head'><h1>{h}</h1><p>{lead}</p></div><div class='content'><p>{s}</p></div>", [UNMARKED_LEAD, SENTENCE]),
-])
+    # the headline, the text and the column of other news, all children of one element
+    ("<h1>{h}</h1><div class='text'><p>{s}</p></div>", [SENTENCE]),
+], ids=["headline-and-body-together", "body-in-a-sibling-branch", "unmarked-lead-in-a-header-block",
+        "one-element-for-all"])
 def test_a_one_paragraph_article_is_read_without_the_page_s_other_news_and_footer(main, body):
     headline = "بررسی بودجه سال آینده در شورای شهر"
     html = (f"<html><head><title>{headline} - سایت نمونه</title></head><body><div class='wrap'>"

@@ -762,7 +762,9 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
     # trafilatura's paragraphs in the part of the page where that block was found; and, when that part holds one
     # paragraph at most (a lead no class names, in a header block of its own), those of the element beside it that
     # its first paragraph further down is in (the body's block, not the boxes and footer after it)
-    inside = {index for index, (_, where) in enumerate(kept) if where is not None and _level(where, levels) <= block_level}
+    region = next(node for node, level in levels.items() if level == block_level)
+    inside = {index for index, (_, where) in enumerate(kept) if where is not None
+              and _level(where, levels) <= block_level and _not_a_box_beside(where, region, block, headline)}
     outside = [(index, where) for index, (_, where) in enumerate(kept) if where is not None and index not in inside]
     beside: set[int] = set()
     if outside and len(inside) <= 1 and _level(outside[0][1], levels) <= block_level + _NEAR:
@@ -789,12 +791,13 @@ def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, i
     end = order[_last_descendant(headline)]
     own: dict[Any, int] = {}
     counted: dict[Any, int] = {}
+    densities: dict[Any, float] = {}
     for node, index in order.items():
         if index <= end and node not in levels:
             continue
         text = _own_text(node, below=_child_towards(node, headline) if node in levels else None)
         letters = _letters(text)
-        if letters > 25:
+        if letters > 25 and not _summary_of_a_link(node, densities):
             own[node] = letters
             # what it holds beside the kicker, lead or headline it repeats
             plain = _plain(text)
@@ -807,6 +810,28 @@ def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, i
         if sum(counted[node] for node in inside) >= _BODY_MIN_LETTERS:
             return _densest(inside, order), level
     return None
+
+
+def _summary_of_a_link(node, densities: dict) -> bool:
+    """Whether a block of text is the summary beside a link in an item of its own (another article's teaser): its
+    parent holds one or two links, and they are a good part of its text."""
+    parent = node.getparent()
+    if parent is None:
+        return False
+    if parent not in densities:
+        links = sum(1 for _ in parent.iter("a"))
+        densities[parent] = _link_density(parent) if 1 <= links <= 2 else 0.0
+    return densities[parent] >= _BODY_MAX_LINK_DENSITY
+
+
+def _not_a_box_beside(where, region, block, headline) -> bool:
+    """Whether a paragraph in the region is not in a box of links beside the text (the page's other news, each a
+    link and its summary, in the same element as the headline and the text)."""
+    if where is region:
+        return True
+    part = _child_towards(region, where)
+    return (part is block or _contains(part, block) or _contains(part, headline) or _contains(block, part)
+            or _link_density(part) < _BODY_MAX_LINK_DENSITY)
 
 
 def _last_descendant(node):
