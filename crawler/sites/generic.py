@@ -763,8 +763,9 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
     # paragraph at most (a lead no class names, in a header block of its own), those of the element beside it that
     # its first paragraph further down is in (the body's block, not the boxes and footer after it)
     region = next(node for node, level in levels.items() if level == block_level)
+    boxes: dict[Any, bool] = {}
     inside = {index for index, (_, where) in enumerate(kept) if where is not None
-              and _level(where, levels) <= block_level and _not_a_box_beside(where, region, block, headline)}
+              and _level(where, levels) <= block_level and _not_a_box_beside(where, region, block, headline, boxes)}
     outside = [(index, where) for index, (_, where) in enumerate(kept) if where is not None and index not in inside]
     beside: set[int] = set()
     if outside and len(inside) <= 1 and _level(outside[0][1], levels) <= block_level + _NEAR:
@@ -824,14 +825,17 @@ def _summary_of_a_link(node, densities: dict) -> bool:
     return densities[parent] >= _BODY_MAX_LINK_DENSITY
 
 
-def _not_a_box_beside(where, region, block, headline) -> bool:
+def _not_a_box_beside(where, region, block, headline, boxes: dict) -> bool:
     """Whether a paragraph in the region is not in a box of links beside the text (the page's other news, each a
-    link and its summary, in the same element as the headline and the text)."""
+    link and its summary, in the same element as the headline and the text). ``boxes`` remembers each part's
+    answer."""
     if where is region:
         return True
     part = _child_towards(region, where)
-    return (part is block or _contains(part, block) or _contains(part, headline) or _contains(block, part)
-            or _link_density(part) < _BODY_MAX_LINK_DENSITY)
+    if part not in boxes:
+        boxes[part] = (part is block or _contains(part, block) or _contains(part, headline) or _contains(block, part)
+                       or _link_density(part) < _BODY_MAX_LINK_DENSITY)
+    return boxes[part]
 
 
 def _last_descendant(node):
