@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -468,6 +468,31 @@ def test_a_declared_title_rewritten_from_the_headline_still_finds_the_headline_a
     record = dataclasses.asdict(process_record(GenericParser(site).article(page, url))[0])
     assert record["title"].replace("\u200c", " ") == wanted["title"].replace("\u200c", " ")
     assert record["body"].split("\n\n") == [SENTENCES[0]]
+
+
+@pytest.mark.parametrize("stem", sorted(stem for stem, where in BODY_IN_TEMPLATE.items() if isinstance(where, str)
+                                          and not stem.startswith("ensani")))
+def test_a_picture_and_a_related_link_inside_the_text_of_each_template(stem):
+    # between the first two paragraphs: a captioned picture (an image of the article, its caption no paragraph) and a
+    # «بیشتر بخوانید:» link to another article (no paragraph either)
+    from crawler.sites import Site
+    from crawler.sites.generic import GenericParser
+
+    _, html, url = stored_page(FIXTURES / f"{stem}.expected.json")
+    inset = ("<figure><img src='/files/pic-777.jpg'><figcaption>عکس: نمایی از جلسه شورای شهر</figcaption></figure>"
+             "<div class='related-inline'><span>بیشتر بخوانید:</span><a href='/news/99999/x'>عنوان خبر مرتبط دیگری که"
+             " در میان متن آمده است</a></div>")
+    page = in_template(html, BODY_IN_TEMPLATE[stem], SENTENCES[:3])
+    page = page.replace(f"<p>{SENTENCES[0]}</p>", f"<p>{SENTENCES[0]}</p>{inset}", 1) if f"<p>{SENTENCES[0]}</p>" in page \
+        else page.replace(SENTENCES[0], SENTENCES[0] + inset, 1)
+    assert inset in page
+    host = re.sub(r"^https?://([^/]+)/.*$", r"\1", url)
+    site = Site(key=host, name=host, family="generic", base_url=f"http://{host}")
+    record = dataclasses.asdict(process_record(GenericParser(site).article(page, url))[0])
+    assert record["body"].split("\n\n") == SENTENCES[:3]
+    picture = urljoin(url, "/files/pic-777.jpg")
+    assert [image for image in record["images"] if image["url"] == picture] == [
+        {"url": picture, "caption": "عکس: نمایی از جلسه شورای شهر"}]
 
 
 def test_the_classic_magiran_template_with_a_subtitle_and_a_photo_keeps_both_out_of_the_text():

@@ -162,6 +162,7 @@ def test_source_lines_in_the_middle_of_the_story_stay():
     "در زمینه انتشار نظرات مخاطبان رعایت چند مورد ضروری است:", "-لطفا نظرات خود را با حروف فارسی تایپ کنید.",
     "-«ایسنا» مجاز به ویرایش ادبی نظرات مخاطبان است.", "• - نظرات پس از تأیید مدیر بخش مربوطه منتشر میشود.",
     "اخبار مرتبط", "لینک کوتاه", "اشتراک‌گذاری", "عنوان خبر", "? عنوان خبر", "عنوان خبر.",
+    "بیشتر بخوانید: عنوان خبر مرتبط دیگری که در میان متن آمده است", "مطلب مرتبط: نرخ تورم در استان کرمان",
 ])
 def test_junk_paragraphs_are_dropped_wherever_they_stand(junk):
     article = body_after_cleaning(STORY[0], junk, STORY[1])
@@ -174,6 +175,7 @@ def test_junk_paragraphs_are_dropped_wherever_they_stand(junk):
     "عنوان خبر در روزنامه‌ها بازتاب داشت.",
     "این بند با سه نقطه تمام می‌شود و تکرار نمی‌شود اما جمله‌ای بلند است ...",
     "انتهای پیام رسانی دولت در این زمینه روشن نیست.",
+    "بخوانید و بدانید که این طرح از سال آینده اجرا می‌شود.",
 ])
 def test_real_content_that_resembles_junk_is_kept(content):
     article = body_after_cleaning(STORY[0], content, STORY[1])
