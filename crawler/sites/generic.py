@@ -126,8 +126,7 @@ class GenericParser(FamilyParser):
     def read_published(self, reading: Reading) -> datetime | None:
         context, headline = reading.context, self.headline(reading)
         machine = self._machine_time(context.root, context.metas, context.ld, "published")
-        shown = self._shown_date(context.root, headline.node) or (
-            None if machine else self._any_date(context.root, headline))
+        shown = self._shown_date(context, headline.node) or (None if machine else self._any_date(context, headline))
         return publication_time(machine, shown, context.url, reading.field("modified"))
 
     def read_modified(self, reading: Reading) -> datetime | None:
@@ -172,7 +171,7 @@ class GenericParser(FamilyParser):
     def read_tags(self, reading: Reading) -> list[str]:
         context = reading.context
         metas = context.metas
-        nodes = _tag_list(context.root, self.tags, self.headline(reading).node)
+        nodes = _tag_list(context, self.tags, self.headline(reading).node)
         tags = [(element_text(node) or "").lstrip(_BULLETS) for node in nodes]
         if not any(tags):
             declared = first_meta(metas, "article:tag", "og:article:tag") or _text(context.ld.get("keywords")) or ""
@@ -243,7 +242,7 @@ class GenericParser(FamilyParser):
         header = {_plain(text) for text in (title, kicker, lead, shown_lead, description) if text}
         body, block = self._own_body(root)
         if not body:
-            body, block = self._body(root, headline.node, header)
+            body, block = self._body(context, headline.node, header)
         if lead and body and all(_plain(paragraph) in header for paragraph in body):
             return Text(None, [lead], None)
         if shown_lead:  # the page shows its header above the body: the body's paragraphs that repeat it are no body
@@ -339,20 +338,21 @@ class GenericParser(FamilyParser):
                     remove_keeping_tail(junk)
         return paragraphs(text), node
 
-    def _body(self, root, headline, header: set[str]) -> tuple[list[str], Any]:
+    def _body(self, context: PageContext, headline, header: set[str]) -> tuple[list[str], Any]:
         """trafilatura's choice of the article text, each paragraph spelt as the page spells it, and kept only where
         it is the text below the headline; or, where trafilatura chose text elsewhere (a footer, a box of facts above
         the headline: what it does when the article is short, or sits in a table cell among <br>s), the block of
         running text nearest below the headline (with no headline found, the page's densest block of text). With
         the paragraphs, the element they are in (None when not known)."""
+        root = context.root
         chosen = trafilatura.extract(copy.deepcopy(root), favor_precision=True, include_comments=False,
                                      include_tables=False, deduplicate=False) or ""
         lines = [tidy(line) for line in chosen.split("\n") if tidy(line)]
         if headline is not None:
-            return _below_headline(root, headline, lines, header)
+            return _below_headline(context, headline, lines, header)
         own = {_key(text): text for text in paragraphs(root)}
         body = [own.get(_key(line), line) for line in lines]
-        block = densest_block(root)
+        block = densest_block(root, context.order)
         if block is not None:
             dense = paragraphs(block)
             dense_words = set(_plain(" ".join(dense)).split())
@@ -387,19 +387,20 @@ class GenericParser(FamilyParser):
                 return moment
         return None
 
-    def _shown_date(self, root, headline) -> str | None:
+    def _shown_date(self, context: PageContext, headline) -> str | None:
         """The publication date the page shows readers nearest its headline: in an element whose class names a date
         or a time, or after a label («تاریخ انتشار:», «زمان:»)."""
+        root = context.root
         classed = ((node, element_text(node)) for query in self.shown_date for node in select(root, query))
         labelled = ((node, _after_label(element_text(node))) for node in _DATE_LABEL_HOLDERS(root))
-        return _nearest_date(root, headline, [*classed, *labelled], longest=120)
+        return _nearest_date(context.order, headline, [*classed, *labelled], longest=120)
 
-    def _any_date(self, root, headline: Headline) -> str | None:
+    def _any_date(self, context: PageContext, headline: Headline) -> str | None:
         """With no machine-readable date and none in a date's element or after a date's label: an element whose whole
         text is a date (nearest the headline), or the date of an issue that the declared title names around the
         headline («روزنامه سرمایه (1386/03/01): ...»)."""
-        alone = ((node, element_text(node)) for node in _SHORT_TEXT_HOLDERS(root))
-        found = _nearest_date(root, headline.node, alone, longest=40)
+        alone = ((node, element_text(node)) for node in _SHORT_TEXT_HOLDERS(context.root))
+        found = _nearest_date(context.order, headline.node, alone, longest=40)
         if found or not headline.decoration:
             return found
         try:
@@ -621,11 +622,10 @@ def _after_label(text: str | None) -> str | None:
     return text[match.start():][:80] if match else None
 
 
-def _nearest_date(root, anchor, candidates, longest: int) -> str | None:
-    """Of (element, text) candidates, the text nearest the anchor element in page order that holds a Jalali date;
-    never a text longer than ``longest``, one in the page's header, footer or navigation, nor «امروز ...»: those are
-    the site's clock, the day the page was fetched."""
-    order = {node: index for index, node in enumerate(root.iter())}
+def _nearest_date(order: dict, anchor, candidates, longest: int) -> str | None:
+    """Of (element, text) candidates, the text nearest the anchor element in page order (``order``, the page's) that
+    holds a Jalali date; never a text longer than ``longest``, one in the page's header, footer or navigation, nor
+    «امروز ...»: those are the site's clock, the day the page was fetched."""
     start = order.get(anchor, 0)
     best: tuple[int, str] | None = None
     for node, text in candidates:
@@ -671,12 +671,13 @@ _INLINE = frozenset({"font", "span", "b", "strong", "i", "em", "u", "small", "bi
                      "cite", "mark", "nobr", "center", "bdi", "bdo", "time", "label", "img"})
 
 
-def densest_block(root) -> Any:
+def densest_block(root, order: dict | None = None) -> Any:
     """The element with the most running text of its own and of its child blocks (half of its grandchildren's):
     readability's idea, for pages where the article sits in a table cell among <br>s. Link text and the page's
     frame (navigation, forms, header and footer elements) count for nothing. (Hand-written: readability-lxml would
-    be one more HTML cleaner; this is thirty lines over the tree lxml has already parsed.)"""
-    order = {node: index for index, node in enumerate(root.iter())}
+    be one more HTML cleaner; this is thirty lines over the tree lxml has already parsed.) ``order``: the page's
+    nodes in page order, when already worked out."""
+    order = order if order is not None else {node: index for index, node in enumerate(root.iter())}
     own = {node: letters for node in order if (letters := _letters(_own_text(node))) > 25}
     return _densest(own, order)
 
@@ -726,7 +727,7 @@ _CONTAINMENT_SCANS = 2_000_000
 _NEAR = 2
 
 
-def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tuple[list[str], Any]:
+def _below_headline(context: PageContext, headline, chosen: list[str], header: set[str]) -> tuple[list[str], Any]:
     """The article text below the headline. The block of running text nearest below it is found by walking up from
     the headline to the first element that holds enough of it. trafilatura's choice is kept where it lies in that
     element, or beside it when that element holds one paragraph at most (a lead no class names, in a header block
@@ -735,7 +736,7 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
     paragraphs, the element that holds them (None when not known)."""
     levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
     placed: dict[str, tuple[int, Placed]] = {}  # a paragraph's key: (where it stands in the page, it)
-    for position, item in enumerate(placed_paragraphs(root, after=headline)):
+    for position, item in enumerate(placed_paragraphs(context.root, after=headline)):
         if _key(item.text) not in placed or (item.below and not placed[_key(item.text)][1].below):
             placed[_key(item.text)] = position, item
     located: list[tuple[float, str, Any]] = []  # (where it stands, text, the block it is in: None where not known)
@@ -755,7 +756,7 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
             located.append((position, item.text if _key(item.text) == key else line, item.block))
     # in the page's order (trafilatura's may differ: it can put a lead it read after the text)
     kept = [(text, where) for _, text, where in sorted(located, key=lambda entry: entry[0])]
-    found = _block_below(root, headline, levels, header)
+    found = _block_below(context.order, headline, levels, header)
     if found is None:
         return [text for text, _ in kept], None
     block, block_level = found
@@ -786,9 +787,9 @@ def _below_headline(root, headline, chosen: list[str], header: set[str]) -> tupl
             if text not in captions], block  # a picture's caption is no paragraph of the text
 
 
-def _block_below(root, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
-    """(the block of running text nearest below the headline, how many levels above the headline it was found)."""
-    order = {node: index for index, node in enumerate(root.iter())}
+def _block_below(order: dict, headline, levels: dict, header: set[str]) -> tuple[Any, int] | None:
+    """(the block of running text nearest below the headline, how many levels above the headline it was found), over
+    the page's nodes in page order."""
     end = order[_last_descendant(headline)]
     own: dict[Any, int] = {}
     counted: dict[Any, int] = {}
@@ -870,14 +871,15 @@ def _link_density(node) -> float:
     return linked / letters if letters else 1.0
 
 
-def _tag_list(root, queries: tuple[str, ...], headline) -> list:
+def _tag_list(context: PageContext, queries: tuple[str, ...], headline) -> list:
     """The article's own tags: of the elements the tag queries find, those of the first list of them after the
     headline that is not in the page's frame (a site's trending tags in its header are no article's; a list of tags
     may be an HTML5 <footer> of the article's own)."""
-    found = list(dict.fromkeys(node for query in queries for node in select(root, query) if not isinstance(node, str)))
+    found = list(dict.fromkeys(node for query in queries for node in select(context.root, query)
+                               if not isinstance(node, str)))
     if not found:
         return []
-    order = {node: index for index, node in enumerate(root.iter())}
+    order = context.order
     after = order[_last_descendant(headline)] if headline is not None else -1
     boxes = {node: _tag_box(node) for node in found}
     pool = [node for node in found if order.get(node, -1) > after and not (

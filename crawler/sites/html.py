@@ -51,7 +51,7 @@ class PageContext:
     """An article page as the parsers read it, made once per page and shared (a family's parser and the generic
     reading that fills what it missed read the same one): the parsed root, the URL it was fetched from, and, each
     worked out when first asked for, the base of its relative links, its metas (by name, property, itemprop, in
-    every attribute form) and its JSON-LD article object (read leniently)."""
+    every attribute form), its JSON-LD article object (read leniently) and its nodes' page order."""
 
     def __init__(self, page: str | Selector | etree._Element, url: str):
         self.url = url
@@ -68,6 +68,12 @@ class PageContext:
     @functools.cached_property
     def metas(self) -> dict[str, list[str]]:
         return meta_index(self.root)
+
+    @functools.cached_property
+    def order(self) -> dict[etree._Element, int]:
+        """Every node of the page and its place in page order (where a date, a block of text or a list of tags is
+        nearest the headline)."""
+        return {node: index for index, node in enumerate(self.root.iter())}
 
     @functools.cached_property
     def ld(self) -> dict[str, Any]:
