@@ -262,8 +262,7 @@ class GenericParser(FamilyParser):
                                       *(element_text(node) for node in root.iter("title"))) if text]
         declared = [tidy(text) for text in declared if tidy(text)]
         plain_declared = [_plain(text) for text in declared]
-        site_names = {_plain(name) for name in (*(first_meta(metas, name) for name in _SITE_NAME_METAS), self.site.name)
-                      if name}
+        site_names = self._site_names(metas, first_meta(metas, "apple-mobile-web-app-title"))
         for node in self._heading_nodes(root):
             text = element_text(node)
             if not text or len(text) > 400:
@@ -421,11 +420,12 @@ class GenericParser(FamilyParser):
         itself, which many CMSs put there (the name the page gives as its publisher or site, or the site's own)."""
         metas, ld = context.metas, context.ld
         author = _named(ld.get("author")) or first_meta(metas, "author", "article:author", "dc.creator") or _bylines(context.root)
-        outlets = {_plain(name) for name in (_named(ld.get("publisher")), self.site.name,
-                                             *(first_meta(metas, name) for name in
-                                               ("og:site_name", "publisher", "dc.publisher", "application-name")))
-                   if name}
-        return None if author and _plain(author) in outlets else author
+        return None if author and _plain(author) in self._site_names(metas, _named(ld.get("publisher"))) else author
+
+    def _site_names(self, metas, *more: str | None) -> set[str]:
+        """The names the page's metas and the registry give the site itself, and ``more``, each as _plain() has it."""
+        return {_plain(name) for name in (*(first_meta(metas, meta) for meta in _SITE_NAME_METAS), self.site.name, *more)
+                if name}
 
     def news_id_in_url(self, url: str) -> str | None:
         return news_id_in_url(url, self._id_pattern)
@@ -510,7 +510,8 @@ def _spelt(text: str) -> str:
 
 
 _SEPARATOR_CHARACTERS = "-–—|:»«•"
-_SITE_NAME_METAS = ("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher", "dc.publisher")
+# Metas that name the site (or its publisher) itself: never an author, nor a headline.
+_SITE_NAME_METAS = ("og:site_name", "publisher", "dc.publisher", "application-name")
 
 
 def _links_or_frames(node) -> bool:
@@ -737,8 +738,9 @@ def _below_headline(context: PageContext, headline, chosen: list[str], header: s
     levels = {node: level for level, node in enumerate(headline.iterancestors(), start=1)}
     placed: dict[str, tuple[int, Placed]] = {}  # a paragraph's key: (where it stands in the page, it)
     for position, item in enumerate(placed_paragraphs(context.root, after=headline)):
-        if _key(item.text) not in placed or (item.below and not placed[_key(item.text)][1].below):
-            placed[_key(item.text)] = position, item
+        key = _key(item.text)
+        if key not in placed or (item.below and not placed[key][1].below):
+            placed[key] = position, item
     located: list[tuple[float, str, Any]] = []  # (where it stands, text, the block it is in: None where not known)
     # lines looked for inside the page's paragraphs, each a scan of them all: bounded, as a hostile page could make
     # it quadratic (20,000 such lines in 20,000 paragraphs)
